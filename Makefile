@@ -1,0 +1,31 @@
+# The two commands a new user needs: `make run` and `make test`.
+# Both create .venv with Python 3.12 and install the pinned dependencies on first use.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: run test bench lint clean-venv
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "echelon needs Python >= 3.12; found " + sys.version.split()[0])'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+run: $(STAMP)  ## draw the default site (Daishan, synthetic) under results/
+	$(BIN)/echelon site $(ARGS)
+
+test: $(STAMP)  ## run the whole test suite, offline
+	$(BIN)/python -m pytest $(ARGS)
+
+bench: $(STAMP)  ## routing benchmark: scipy tables vs per-query networkx
+	$(BIN)/python benchmarks/bench_routing.py $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check sim agents tests benchmarks
+
+clean-venv:
+	rm -rf $(VENV)

@@ -1,0 +1,1 @@
+"""Agents: one module per kind (enterprise, response team, police unit, patrol drone, command room)."""

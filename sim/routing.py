@@ -1,0 +1,129 @@
+"""Shortest travel times on a road graph, with scipy's sparse-graph Dijkstra.
+
+Why not networkx per query: a dispatch decision asks "how long from every candidate unit to this
+incident?" thousands of times a run. Here the graph becomes one CSR matrix once; tables from fixed posts
+and stations are computed in one call, and a moving unit's time to an incident comes from one bounded
+*reverse* Dijkstra rooted at the incident. Answers equal networkx's (tests/test_routing.py); the
+speed-up is measured by benchmarks/bench_routing.py.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+
+import networkx as nx
+import numpy as np
+from scipy import sparse
+from scipy.sparse.csgraph import dijkstra
+
+from sim.errors import SiteError
+
+
+def edge_matrix(graph: nx.MultiDiGraph, nodes: np.ndarray, weight: str) -> sparse.csr_array:
+    """CSR matrix of edge weights, keeping the *minimum* over parallel edges.
+
+    networkx's ``to_scipy_sparse_array`` sums parallel edges, which is wrong for travel times. A zero
+    weight would read as "no edge" in a sparse matrix, so it is stored as the smallest positive float.
+    """
+    index = {node: i for i, node in enumerate(nodes)}
+    rows, cols, weights = [], [], []
+    for u, v, w in graph.edges(data=weight):
+        if w is None:
+            raise SiteError(f"edge {u}->{v} has no '{weight}'; run the network through sim.network first")
+        rows.append(index[u])
+        cols.append(index[v])
+        weights.append(float(w))
+    n = len(nodes)
+    if not rows:
+        return sparse.csr_array((n, n), dtype=float)
+    order = np.lexsort((np.asarray(weights), np.asarray(cols), np.asarray(rows)))
+    r, c, w = np.asarray(rows)[order], np.asarray(cols)[order], np.asarray(weights)[order]
+    first = np.ones(len(r), dtype=bool)  # after the sort, the first of each (row, col) run is its minimum
+    first[1:] = (r[1:] != r[:-1]) | (c[1:] != c[:-1])
+    w = np.maximum(w[first], np.finfo(float).tiny)
+    return sparse.csr_array((w, (r[first], c[first])), shape=(n, n))
+
+
+@dataclass(frozen=True)
+class Router:
+    """Travel times between graph nodes, in seconds.
+
+    ``nodes`` lists the graph's node ids in matrix order; unreachable answers are ``inf``.
+    """
+
+    nodes: np.ndarray
+    forward: sparse.csr_array
+    backward: sparse.csr_array
+    _index: dict[Hashable, int]
+
+    @classmethod
+    def from_graph(cls, graph: nx.MultiDiGraph, weight: str = "travel_time") -> Router:
+        nodes = np.array(list(graph.nodes))
+        forward = edge_matrix(graph, nodes, weight)
+        return cls(nodes, forward, forward.T.tocsr(), {node: i for i, node in enumerate(nodes)})
+
+    @property
+    def n_nodes(self) -> int:
+        return len(self.nodes)
+
+    def index(self, node_ids: Iterable[Hashable]) -> np.ndarray:
+        """Matrix indices of graph node ids."""
+        try:
+            return np.array([self._index[n] for n in node_ids], dtype=np.int64)
+        except KeyError as err:
+            raise SiteError(f"node {err.args[0]} is not in the road graph") from None
+
+    def times_from(self, sources: Iterable[Hashable], limit_s: float = np.inf) -> np.ndarray:
+        """Travel time from each source node to every node: shape (len(sources), n_nodes)."""
+        idx = self.index(sources)
+        if len(idx) == 0:
+            return np.empty((0, self.n_nodes))
+        return np.atleast_2d(dijkstra(self.forward, directed=True, indices=idx, limit=limit_s))
+
+    def times_to(self, target: Hashable, limit_s: float = np.inf) -> np.ndarray:
+        """Travel time from every node to ``target``: one reverse Dijkstra, bounded by ``limit_s``.
+
+        This is the query for moving units: wherever they are, their time to the incident is one lookup.
+        """
+        (idx,) = self.index([target])
+        return dijkstra(self.backward, directed=True, indices=idx, limit=limit_s)
+
+    def nearest_source(
+        self, sources: Iterable[Hashable], limit_s: float = np.inf
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """For every node, the time from its nearest source and that source's position in ``sources``.
+
+        One multi-source Dijkstra; nodes no source reaches get ``inf`` and ``-1``.
+        """
+        idx = self.index(sources)
+        times, _, origin = dijkstra(
+            self.forward, directed=True, indices=idx, limit=limit_s, min_only=True, return_predecessors=True
+        )
+        position = {int(v): k for k, v in enumerate(idx)}
+        which = np.array([position.get(int(o), -1) for o in origin], dtype=np.int64)
+        return times, which
+
+    def travel_time_s(self, origin: Hashable, destination: Hashable) -> float:
+        """One origin-destination time (convenience; tables are the fast path)."""
+        (j,) = self.index([destination])
+        return float(self.times_from([origin])[0, j])
+
+
+@dataclass(frozen=True)
+class TravelTable:
+    """Precomputed travel times from fixed places (posts, stations) to every node."""
+
+    router: Router
+    source_nodes: tuple[Hashable, ...]
+    times_s: np.ndarray  # (len(source_nodes), n_nodes)
+
+    @classmethod
+    def build(cls, router: Router, source_nodes: Iterable[Hashable]) -> TravelTable:
+        sources = tuple(source_nodes)
+        return cls(router, sources, router.times_from(sources))
+
+    def to_node(self, node: Hashable) -> np.ndarray:
+        """Times from every source to ``node``."""
+        (j,) = self.router.index([node])
+        return self.times_s[:, j]

@@ -65,14 +65,32 @@ def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGrap
     return graph
 
 
+def trim_one_way_stubs(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+    """In each connected piece of road keep only its largest strongly connected part.
+
+    Why: an extract clipped at a bounding box leaves one-way stubs you can enter but never leave (or the
+    reverse); snapping an enterprise there makes it "unreachable" for no real reason. Separate pieces
+    (islands with no bridge) are kept, so validation still reports them. The count removed is kept in
+    ``graph.graph["trimmed_nodes"]``.
+    """
+    keep: set = set()
+    for weak in nx.weakly_connected_components(graph):
+        strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
+        keep |= strong
+    trimmed = graph.subgraph(keep).copy()
+    trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
+    return trimmed
+
+
 def prepare_graph(graph: nx.MultiDiGraph, net: NetworkConfig) -> nx.MultiDiGraph:
-    """Drivable edges only, simplified, with speeds and travel times, projected to UTM (metres)."""
+    """Drivable edges only, simplified, one-way stubs trimmed, with speeds and travel times, in UTM metres."""
     graph = keep_drivable(graph, net.drivable)
     if len(graph) == 0:
         return graph
     if not graph.graph.get("simplified", False):
         # Keep a bridge its own edge: its attributes (bridge, class, maxspeed) must stay unmixed.
         graph = ox.simplify_graph(graph, edge_attrs_differ=["highway", "bridge"])
+    graph = trim_one_way_stubs(graph)
     graph = ox.add_edge_speeds(graph, hwy_speeds=dict(net.speeds_kph), fallback=net.fallback_speed_kph)
     graph = ox.add_edge_travel_times(graph)
     if not ox.projection.is_projected(graph.graph.get("crs", WGS84)):

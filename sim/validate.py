@@ -81,10 +81,14 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
         unserved = site.grids[~site.grids["id"].isin(site.posts["grid"])]
         problems += [f"grid {g} has no echelon post" for g in unserved["id"]]
 
+    trimmed = site.graph.graph.get("trimmed_nodes", 0)
+    if trimmed:
+        warnings.append(f"{trimmed} road node(s) on one-way stubs (enter-only or leave-only, usually where the "
+                        "extract is clipped) were left out of the network")
     components = sorted(nx.strongly_connected_components(site.graph), key=len, reverse=True)
     if len(components) > 1:
         cut = sum(len(c) for c in components[1:])
-        warnings.append(f"the road network has {len(components)} strongly connected pieces; {cut} of "
-                        f"{len(site.graph)} nodes lie outside the largest (islands without bridges, one-way "
-                        "ends); facilities there are checked above")
+        warnings.append(f"the road network has {len(components)} separate pieces; {cut} of {len(site.graph)} "
+                        "nodes lie outside the largest (islands without a bridge?); facilities there are checked "
+                        "above")
     return problems, warnings

@@ -1,0 +1,71 @@
+"""The ``echelon`` command. Subcommands take Hydra overrides: ``echelon site site=helsinki seed=3``.
+
+Bad input (config, site, file) ends in one clear line on stderr and exit status 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from collections.abc import Sequence
+
+from sim import __version__
+from sim.errors import EchelonError
+
+
+def cmd_site(overrides: Sequence[str]) -> int:
+    """Build, validate and draw a site; print where the files went."""
+    from sim.config import load_config
+    from sim.site import build_site
+    from sim.site_outputs import write_site_outputs
+
+    cfg = load_config(overrides)
+    site = build_site(cfg)
+    out = write_site_outputs(site, cfg)
+    summary = json.loads((out / "summary.json").read_text())
+    counts = summary["counts"]
+    print(f"site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: {summary['network']['nodes']} road "
+          f"nodes, {counts['enterprises']} enterprises, {counts['stations']} stations, {counts['grids']} grids, "
+          f"{counts['drone_nests']} drone nests")
+    cover = ", ".join(f"{float(t) / 60:g} min {share:.0%}"
+                      for t, share in summary["enterprises_within_s_of_own_grid_post"].items())
+    print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
+    for w in site.warnings:
+        print(f"warning: {w}")
+    print(f"wrote {out}/site.png")
+    print(f"  and site.gpkg (layers for QGIS), enterprises.csv, summary.json, config.yaml in {out}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="echelon", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"echelon {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_site = sub.add_parser("site", help="build, validate and draw a site (road network + facilities + grids)",
+                            description="Build, validate and draw a site. Overrides are Hydra's key=value, "
+                                        "e.g. site=helsinki, site=file site.path=area.osm.pbf, grid.cell_m=500.")
+    p_site.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    warnings.filterwarnings("ignore", category=UserWarning, module="pyrosm")
+    try:
+        if args.command == "site":
+            return cmd_site(args.overrides)
+    except EchelonError as err:
+        print(f"echelon: error: {err}", file=sys.stderr)
+        for problem in getattr(err, "problems", []):
+            print(f"  - {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("echelon: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Areas reached within given times: from echelon posts (isochrones) and by each station (jurisdictions).
+
+Both are pure functions of the site. Polygons are the union of road edges whose both ends lie within the
+time, buffered by ``buffer_m``: what a vehicle can reach, not a circle on the map (water is not crossed).
+"""
+
+from __future__ import annotations
+
+import geopandas as gpd
+import numpy as np
+import osmnx as ox
+
+from sim.site import Site
+
+
+def road_edges(site: Site) -> gpd.GeoDataFrame:
+    """Edges as lines, with the matrix indices of their two ends (u_idx, v_idx)."""
+    edges = ox.graph_to_gdfs(site.graph, nodes=False, fill_edge_geometry=True).reset_index()
+    edges["u_idx"] = site.router.index(edges["u"])
+    edges["v_idx"] = site.router.index(edges["v"])
+    return edges
+
+
+def post_reach_s(site: Site, time_factor: float) -> np.ndarray:
+    """Per node: travel time from the nearest echelon post, seconds, travel times scaled by ``time_factor``."""
+    if len(site.posts) == 0:
+        return np.full(site.router.n_nodes, np.inf)
+    times, _ = site.router.nearest_source(site.posts["node"])
+    return times * time_factor
+
+
+def street_buffer_m(edges: gpd.GeoDataFrame) -> float:
+    """Half a typical block: enough to turn a street mesh into an area, not enough to cross a bay."""
+    return float(np.clip(0.6 * np.median(edges["length"]), 30.0, 150.0)) if len(edges) else 50.0
+
+
+def isochrone_polygons(site: Site, edges: gpd.GeoDataFrame, reach_s: np.ndarray, thresholds_s: list[float],
+                       buffer_m: float | None = None) -> gpd.GeoDataFrame:
+    buffer_m = street_buffer_m(edges) if buffer_m is None else buffer_m
+    rows = []
+    worst = np.maximum(reach_s[edges["u_idx"]], reach_s[edges["v_idx"]])
+    for t in sorted(thresholds_s):
+        inside = edges[worst <= t]
+        shape = inside.geometry.buffer(buffer_m).union_all() if len(inside) else None
+        rows.append({"threshold_s": float(t), "area_km2": (shape.area / 1e6) if shape else 0.0,
+                     "geometry": shape})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=site.crs)
+
+
+def jurisdiction_polygons(site: Site, edges: gpd.GeoDataFrame, buffer_m: float | None = None) -> gpd.GeoDataFrame:
+    """Each station's area: roads whose both ends it reaches first."""
+    buffer_m = street_buffer_m(edges) if buffer_m is None else buffer_m
+    rows = []
+    owner_u = site.node_station[edges["u_idx"]]
+    owner_v = site.node_station[edges["v_idx"]]
+    for sid, name in zip(site.stations["id"], site.stations["name"], strict=True):
+        mine = edges[(owner_u == sid) & (owner_v == sid)]
+        shape = mine.geometry.buffer(buffer_m).union_all() if len(mine) else None
+        rows.append({"station": sid, "name": name, "geometry": shape})
+    return gpd.GeoDataFrame(rows, geometry="geometry", crs=site.crs)

@@ -44,6 +44,7 @@ class SiteConfig:
     stations: list[StationSpec] = field(default_factory=list)  # added to OSM amenity=police
     zone_tags: dict[str, list[str]] = field(default_factory=lambda: {"landuse": ["industrial"]})
     police_from_osm: bool = True
+    generate_stations: int = 0  # when no station is found or given: place this many by a greedy p-median
 
 
 @dataclass(frozen=True)
@@ -215,6 +216,8 @@ def _check_ranges(cfg: EchelonConfig) -> None:
     for i, st in enumerate(cfg.site.stations):
         need(-180 <= st.lon <= 180, f"site.stations[{i}].lon", "longitude in [-180, 180]", st.lon)
         need(-90 <= st.lat <= 90, f"site.stations[{i}].lat", "latitude in [-90, 90]", st.lat)
+    need(0 <= cfg.site.generate_stations <= 50, "site.generate_stations", "a whole number from 0 to 50",
+         cfg.site.generate_stations)
     if cfg.site.source == "file":
         need(bool(cfg.site.path), "site.path", "source=file needs a path to a .osm, .osm.pbf or .graphml file",
              cfg.site.path)

@@ -160,8 +160,10 @@ def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures
                 kind = kind.where(kind != "", zones[key].fillna("").astype(str))
         if "industrial" in zones.columns:  # industrial=chemical|port|... is more specific
             kind = zones["industrial"].where(zones["industrial"].notna(), kind).astype(str)
-        zones = gpd.GeoDataFrame({"name": named(zones), "kind": kind}, geometry=zones.geometry.values,
+        # OSM polygons are often invalid (self-touching rings); buffer(0) mends them for unions and clipping
+        zones = gpd.GeoDataFrame({"name": named(zones), "kind": kind}, geometry=zones.geometry.buffer(0).values,
                                  crs=WGS84)
+        zones = zones[~zones.geometry.is_empty]
     else:
         zones = empty.zones
     if police is not None and len(police):
@@ -171,7 +173,8 @@ def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures
         police = empty.police
     if islands is not None and len(islands):
         islands = islands[islands.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-        islands = gpd.GeoDataFrame({"name": named(islands)}, geometry=islands.geometry.values, crs=WGS84)
+        islands = gpd.GeoDataFrame({"name": named(islands)}, geometry=islands.geometry.buffer(0).values,
+                                   crs=WGS84)
     else:
         islands = empty.islands
     return MapFeatures(zones.reset_index(drop=True), police.reset_index(drop=True),

@@ -85,6 +85,32 @@ def _stations(cfg: EchelonConfig, police: gpd.GeoDataFrame, facilities, crs) -> 
     return frame.to_crs(crs)
 
 
+def _generated_stations(graph, router: Router, k: int, seed: int, crs) -> gpd.GeoDataFrame:
+    """``k`` stations on the main road piece, by a greedy p-median over a sample of candidate nodes.
+
+    For a user's network with no police station in it: a plausible placeholder, named as generated.
+    """
+    main = max(nx.strongly_connected_components(graph), key=len)
+    nodes = np.array(sorted(main))
+    rng = stream(seed, "site.generated_stations")
+    candidates = rng.choice(nodes, size=min(len(nodes), 200), replace=False)
+    times = router.times_from(candidates)[:, router.index(nodes)]
+    chosen: list[int] = []
+    best = np.full(len(nodes), np.inf)
+    for _ in range(min(k, len(candidates))):
+        totals = np.minimum(times, best).sum(axis=1)
+        totals[chosen] = np.inf
+        pick = int(np.argmin(totals))
+        chosen.append(pick)
+        best = np.minimum(best, times[pick])
+    picked = candidates[chosen]
+    return gpd.GeoDataFrame(
+        {"id": [f"S{i + 1}" for i in range(len(picked))],
+         "name": [f"generated station {i + 1} (placeholder)" for i in range(len(picked))],
+         "node": picked, "snap_m": 0.0},
+        geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in picked], crs=crs)
+
+
 def _nests(cfg: EchelonConfig, stations, zones, facilities, crs) -> gpd.GeoDataFrame:
     names, points = [], []
     if cfg.drones.nests_at_stations:
@@ -136,6 +162,8 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     facilities = read_facilities(cfg.site.facilities) if cfg.site.facilities else None
 
     stations = _with_nodes(_stations(cfg, features.police, facilities, crs), graph)
+    if len(stations) == 0 and cfg.site.generate_stations:
+        stations = _generated_stations(graph, router, cfg.site.generate_stations, cfg.seed, crs)
     if facilities is not None and (facilities["role"] == "enterprise").any():
         enterprises = enterprises_from(facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises"),
                                        str(cfg.site.facilities)).to_crs(crs)

@@ -1,0 +1,167 @@
+"""Routing benchmark: unit-to-incident travel times with sim.routing against per-query networkx.
+
+Workload, per site: Q incidents at random road nodes (fixed seed); for each, the travel time from every
+echelon post and every police station ("units") to the incident.
+
+* baseline (the naive way): ``nx.shortest_path_length(G, unit, incident, weight="travel_time")`` for every
+  (incident, unit) pair. It is slow, so it runs on the first ``--baseline-queries`` incidents and its
+  per-query time is scaled to Q (the output says when it was).
+* Echelon, fixed units: ``TravelTable.build(router, units)`` once (its build time is included), then
+  ``table.to_node(incident)`` per incident.
+* Echelon, moving units: ``router.times_to(incident)`` (one reverse Dijkstra) per incident, then a lookup
+  of the units' nodes.
+
+Answers from all three are checked equal (np.isclose) before any time is reported; a mismatch aborts.
+Sites are built with validation off: routing is measured, not the facility checks.
+
+    .venv/bin/python benchmarks/bench_routing.py [--sites daishan helsinki] [--queries N]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections.abc import Callable, Hashable
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+
+from sim.config import load_config
+from sim.routing import Router, TravelTable
+from sim.site import build_site
+
+WEIGHT = "travel_time"
+SEED = 20251101
+OUT = Path("results/bench_routing.json")
+
+
+def baseline(graph: nx.MultiDiGraph, units: list[Hashable], incidents: list[Hashable]) -> np.ndarray:
+    """Per-pair networkx: one Dijkstra per (incident, unit); unreachable pairs are inf."""
+    out = np.empty((len(incidents), len(units)))
+    for q, incident in enumerate(incidents):
+        for k, unit in enumerate(units):
+            try:
+                out[q, k] = nx.shortest_path_length(graph, unit, incident, weight=WEIGHT)
+            except nx.NetworkXNoPath:
+                out[q, k] = np.inf
+    return out
+
+
+def echelon_table(router: Router, units: list[Hashable], incidents: list[Hashable]) -> np.ndarray:
+    """Fixed units: one table from all units (built here, so timed), then one column per incident."""
+    table = TravelTable.build(router, units)
+    return np.stack([table.to_node(incident) for incident in incidents])
+
+
+def echelon_moving(router: Router, units: list[Hashable], incidents: list[Hashable]) -> np.ndarray:
+    """Moving units: one reverse Dijkstra per incident, then a lookup wherever the units are."""
+    where = router.index(units)
+    return np.stack([router.times_to(incident)[where] for incident in incidents])
+
+
+def timed(fn: Callable[[], np.ndarray], repeat: int) -> tuple[float, np.ndarray]:
+    """Best wall time of ``repeat`` runs (perf_counter) and the result."""
+    best, result = np.inf, None
+    for _ in range(repeat):
+        start = time.perf_counter()
+        result = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, result
+
+
+def check_equal(name: str, got: np.ndarray, want: np.ndarray) -> None:
+    same_inf = np.array_equal(np.isinf(got), np.isinf(want))
+    finite = np.isfinite(want)
+    if not (same_inf and np.allclose(got[finite], want[finite], rtol=1e-9, atol=1e-9)):
+        bad = np.argwhere(~np.isclose(got, want, rtol=1e-9, atol=1e-9) & ~(np.isinf(got) & np.isinf(want)))
+        q, k = bad[0]
+        sys.exit(f"ABORT: {name} differs from the networkx baseline at {len(bad)} (incident, unit) pairs; "
+                 f"first at incident #{q}, unit #{k}: {got[q, k]!r} != {want[q, k]!r}")
+
+
+def bench_site(name: str, queries: int, baseline_queries: int, repeat: int) -> dict:
+    site = build_site(load_config([f"site={name}"]), validate=False)
+    graph, router = site.graph, site.router
+    units = [*site.posts["node"].tolist(), *site.stations["node"].tolist()]
+    rng = np.random.default_rng(SEED)
+    incidents = router.nodes[rng.integers(0, router.n_nodes, size=queries)].tolist()
+    sub = incidents[: min(baseline_queries, queries)]
+
+    # Warm both libraries up (imports, first-call overheads) outside the timings.
+    nx.shortest_path_length(graph, units[0], units[0], weight=WEIGHT)
+    router.times_to(units[0])
+
+    base_s, base = timed(lambda: baseline(graph, units, sub), repeat=1)
+    table_s, table = timed(lambda: echelon_table(router, units, incidents), repeat)
+    moving_s, moving = timed(lambda: echelon_moving(router, units, incidents), repeat)
+
+    check_equal("TravelTable.to_node", table[: len(sub)], base)
+    check_equal("Router.times_to", moving[: len(sub)], base)
+    check_equal("Router.times_to vs TravelTable (all incidents)", moving, table)
+
+    scaled = base_s / len(sub) * queries
+    return {
+        "site": name,
+        "nodes": graph.number_of_nodes(),
+        "edges": graph.number_of_edges(),
+        "units": len(units),
+        "queries": queries,
+        "baseline_queries_timed": len(sub),
+        "baseline_scaled": len(sub) < queries,
+        "baseline_s": scaled,
+        "echelon_table_s": table_s,
+        "echelon_moving_s": moving_s,
+        "speedup_table": scaled / table_s,
+        "speedup_moving": scaled / moving_s,
+        "unreachable_pairs": int(np.isinf(table).sum()),
+    }
+
+
+def markdown(rows: list[dict]) -> str:
+    head = ("| site | nodes | edges | units | queries | baseline s (networkx) | echelon table s (incl. build) "
+            "| speed-up | echelon times_to s | speed-up |")
+    lines = [head, "|" + "---|" * 10]
+    for r in rows:
+        star = "*" if r["baseline_scaled"] else ""
+        lines.append(
+            f"| {r['site']} | {r['nodes']} | {r['edges']} | {r['units']} | {r['queries']} "
+            f"| {r['baseline_s']:.3f}{star} | {r['echelon_table_s']:.4f} | {r['speedup_table']:.0f}x "
+            f"| {r['echelon_moving_s']:.4f} | {r['speedup_moving']:.0f}x |"
+        )
+    notes = [
+        f"* baseline timed on {r['baseline_queries_timed']} of {r['queries']} queries for {r['site']} "
+        f"and scaled per query"
+        for r in rows if r["baseline_scaled"]
+    ]
+    return "\n".join(lines + ([""] + notes if notes else []))
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", nargs="+", default=["daishan", "helsinki"])
+    parser.add_argument("--queries", type=int, default=1000, help="incidents per site (default 1000)")
+    parser.add_argument("--baseline-queries", type=int, default=50,
+                        help="incidents the networkx baseline is timed on, then scaled (default 50)")
+    parser.add_argument("--repeat", type=int, default=3, help="best of N runs for the Echelon paths")
+    parser.add_argument("--out", type=Path, default=OUT)
+    args = parser.parse_args(argv)
+    if args.queries < 1 or args.baseline_queries < 1 or args.repeat < 1:
+        parser.error("--queries, --baseline-queries and --repeat must be >= 1")
+
+    rows = []
+    for name in args.sites:
+        print(f"benchmarking {name} ...", file=sys.stderr, flush=True)
+        rows.append(bench_site(name, args.queries, args.baseline_queries, args.repeat))
+    print(markdown(rows))
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    meta = {"seed": SEED, "weight": WEIGHT, "timer": "time.perf_counter", "echelon_repeat": args.repeat,
+            "baseline": "nx.shortest_path_length per (unit, incident) pair"}
+    args.out.write_text(json.dumps({"meta": meta, "sites": rows}, indent=2) + "\n")
+    print(f"\nwritten {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

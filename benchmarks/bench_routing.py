@@ -79,7 +79,7 @@ def check_equal(name: str, got: np.ndarray, want: np.ndarray) -> None:
         bad = np.argwhere(~np.isclose(got, want, rtol=1e-9, atol=1e-9) & ~(np.isinf(got) & np.isinf(want)))
         q, k = bad[0]
         sys.exit(f"ABORT: {name} differs from the networkx baseline at {len(bad)} (incident, unit) pairs; "
-                 f"first at incident #{q}, unit #{k}: {got[q, k]!r} != {want[q, k]!r}")
+                 f"first at incident #{q}, unit #{k}: {float(got[q, k])} != {float(want[q, k])}")
 
 
 def bench_site(name: str, queries: int, baseline_queries: int, repeat: int) -> dict:
@@ -121,8 +121,8 @@ def bench_site(name: str, queries: int, baseline_queries: int, repeat: int) -> d
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| site | nodes | edges | units | queries | baseline s (networkx) | echelon table s (incl. build) "
-            "| speed-up | echelon times_to s | speed-up |")
+    head = ("| site | nodes | edges | units | queries | baseline s (networkx) "
+            "| echelon table s (incl. build) | speed-up | echelon times_to s | speed-up |")
     lines = [head, "|" + "---|" * 10]
     for r in rows:
         star = "*" if r["baseline_scaled"] else ""
@@ -136,7 +136,7 @@ def markdown(rows: list[dict]) -> str:
         f"and scaled per query"
         for r in rows if r["baseline_scaled"]
     ]
-    return "\n".join(lines + ([""] + notes if notes else []))
+    return "\n".join(lines + (["", *notes] if notes else []))
 
 
 def main(argv: list[str] | None = None) -> None:

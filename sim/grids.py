@@ -71,10 +71,15 @@ def build_grids(zones: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, cfg: Gri
     if cfg.layout == "file":
         cells = grids_from_file(str(cfg.path), zones.crs)
     else:
+        if len(zones) == 0 and len(enterprises):  # enterprises from a file, no zones: cut their surroundings
+            area = enterprises.geometry.union_all().convex_hull.buffer(200.0)
+            zones = gpd.GeoDataFrame({"name": ["enterprise area"], "kind": [""]}, geometry=[area],
+                                     crs=enterprises.crs)
         cells = square_grids(zones, cfg.cell_m)
         cells["id"] = [f"cell{i}" for i in range(len(cells))]
     if len(cells) == 0:
-        return gpd.GeoDataFrame({"id": [], "zone": [], "n_enterprises": []}, geometry=[], crs=zones.crs)
+        return gpd.GeoDataFrame({"id": pd.Series(dtype=str), "zone": pd.Series(dtype=str),
+                                 "n_enterprises": pd.Series(dtype=int)}, geometry=[], crs=zones.crs)
     counts = assign_to_polygons(enterprises, cells).value_counts()
     cells["n_enterprises"] = cells["id"].map(counts).fillna(0).astype(int)
     cells = cells[cells["n_enterprises"] >= cfg.min_enterprises].reset_index(drop=True)

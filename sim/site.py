@@ -183,9 +183,8 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     enterprises["grid"] = assign_to_polygons(enterprises, grids) if len(grids) else ""
     posts = _posts(grids, enterprises, facilities, router, graph, crs, str(cfg.site.facilities))
     posts["station"] = node_station[router.index(posts["node"])] if len(posts) else []
-    grids = grids.merge(posts[["grid", "id", "station"]].rename(columns={"grid": "id", "id": "post"}),
-                        on="id", how="left")
-    grids = gpd.GeoDataFrame(grids, geometry="geometry", crs=crs)
+    grids["post"] = grids["id"].map(dict(zip(posts["grid"], posts["id"], strict=True)))
+    grids["station"] = grids["id"].map(dict(zip(posts["grid"], posts["station"], strict=True)))
     nests = _with_nodes(_nests(cfg, stations, zones, facilities, crs), graph)
 
     site = Site(

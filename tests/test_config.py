@@ -1,0 +1,63 @@
+"""Configuration: every shipped file composes, unknown keys and bad values are refused by name."""
+
+from __future__ import annotations
+
+import pytest
+
+from sim.config import CONF_DIR, GROUPS, load_config
+from sim.errors import ConfigError
+
+
+def test_default_config_is_daishan_with_a_fixed_seed():
+    cfg = load_config()
+    assert cfg.site.name == "daishan"
+    assert cfg.site.synthetic
+    assert cfg.seed == 20251101
+    assert cfg.choices["site"] == "daishan"
+
+
+# Options that are templates: they need the user's path or place before they validate.
+NEEDS = {("site", "file"): ["site.path=x.osm"], ("site", "place"): ["site.place=Daishan"],
+         ("grid", "file"): ["grid.path=g.geojson"]}
+
+
+@pytest.mark.parametrize("group", GROUPS)
+def test_every_shipped_config_file_composes_and_validates(group):
+    options = sorted(p.stem for p in (CONF_DIR / group).glob("*.yaml"))
+    assert options, group
+    for option in options:
+        cfg = load_config([f"{group}={option}", *NEEDS.get((group, option), [])])
+        assert cfg.choices[group] == option
+
+
+def test_override_reaches_nested_key():
+    assert load_config(["grid.cell_m=500", "network.speeds_kph.primary=45"]).grid.cell_m == 500.0
+
+
+@pytest.mark.parametrize(
+    ("overrides", "match"),
+    [
+        (["site=atlantis"], r"unknown site .*allowed: daishan, file, helsinki, place"),
+        (["+bogus=1"], r"unknown config key 'bogus' \(conf/config.yaml"),
+        (["+site.bogus=1"], r"unknown config key 'site.bogus' \(conf/site/daishan.yaml"),
+        (["bogus=1"], r"Could not override 'bogus'"),
+        (["network.speeds_kph.primary=-5"], r"'network.speeds_kph.primary' \(conf/network/china_speeds.yaml.*positive"),
+        (["network.fallback_speed_kph=0"], r"network.fallback_speed_kph.*positive"),
+        (["seed=abc"], r"'seed'.*whole number"),
+        (["seed=-1"], r"'seed'.*non-negative"),
+        (["grid.cell_m=10"], r"grid.cell_m.*at least 50"),
+        (["site=file"], r"site.path.*needs a path"),
+        (["site.source=carrier_pigeon"], r"site.source.*allowed values are"),
+        (["site=helsinki", "site.stations.0.lon=500"], r"site.stations\[0\].lon.*longitude"),
+        (["enterprises.terminal_online_mean=1.5"], r"terminal_online_mean.*probability"),
+    ],
+)
+def test_bad_config_is_refused_naming_the_key(overrides, match):
+    with pytest.raises(ConfigError, match=match):
+        load_config(overrides)
+
+
+def test_error_messages_are_one_line():
+    with pytest.raises(ConfigError) as info:
+        load_config(["site=atlantis"])
+    assert "\n" not in str(info.value)

@@ -1,0 +1,118 @@
+"""The shipped sites: what a planner expects to find on them, and that they are deterministic."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.config import load_config
+from sim.enterprises import SHIFTS
+from sim.site import build_site, facility_table
+
+
+def test_daishan_has_the_places_of_the_report(daishan_site):
+    site = daishan_site
+    assert site.synthetic and "SYNTHETIC" in site.label
+    assert 2000 <= len(site.graph) <= 6000  # "a few thousand road nodes"
+    assert {"Yushan Island", "Xiushan Island", "Daishan Island"} <= set(site.islands["name"])
+    bridges = {d.get("name") for *_, d in site.graph.edges(data=True) if d.get("bridge") == "yes"}
+    assert {"Yushan Bridge", "Xiushan Bridge"} <= bridges
+    assert "Gaoting Fishing Port" in set(site.zones["name"])
+    assert len(site.stations) == 5
+
+
+def test_daishan_enterprises_match_the_reported_orders_of_magnitude(daishan_site):
+    ent = daishan_site.enterprises
+    assert 300 <= len(ent) <= 900  # hundreds
+    assert (ent["zone"] == "Yushan Green Petrochemical Base").sum() >= 200  # "200+ petrochemical enterprises"
+    assert ent["id"].is_unique
+    assert (ent["workforce"] >= 5).all()
+    for shift in SHIFTS:
+        assert (ent[f"guards_{shift}"] >= 1).all()
+    assert (ent["guards_night"] <= ent["guards_day"]).all()
+    assert ent["terminal_online_p"].between(0, 1).all()
+    assert set(ent["risk"]) <= {"low", "medium", "high"}
+    assert ent.loc[ent["kind"] == "petrochemical", "hazmat"].all()
+
+
+def test_daixi_zone_is_split_between_two_station_jurisdictions(daishan_site):
+    site = daishan_site
+    daixi = site.enterprises[site.enterprises["zone"] == "Daixi Industrial Zone"]
+    names = dict(zip(site.stations["id"], site.stations["name"], strict=True))
+    served_by = {names[s] for s in daixi["station"]}
+    assert {"Daixi Police Station", "Gaoting Police Station"} <= served_by
+
+
+def test_every_enterprise_has_a_station_a_grid_and_the_grid_a_post(daishan_site):
+    site = daishan_site
+    assert (site.enterprises["station"] != "").all()
+    assert (site.enterprises["grid"] != "").all()
+    assert set(site.grids["id"]) == set(site.posts["grid"])
+    assert site.grids["post"].notna().all()
+    assert site.grids["n_enterprises"].sum() == len(site.enterprises)
+
+
+def test_posts_lie_inside_their_grid_and_reach_its_enterprises(daishan_site):
+    site = daishan_site
+    grids = site.grids.set_index("id")
+    for post in site.posts.itertuples():
+        assert grids.loc[post.grid, "geometry"].buffer(250).contains(post.geometry), post.grid
+    times = site.router.times_from(site.posts["node"])
+    row = {g: i for i, g in enumerate(site.posts["grid"])}
+    own = times[[row[g] for g in site.enterprises["grid"]], site.router.index(site.enterprises["node"])]
+    assert np.isfinite(own).all()
+
+
+def test_facilities_are_snapped_close_to_roads(daishan_site, daishan_cfg):
+    table = facility_table(daishan_site)
+    assert (table["snap_m"] <= daishan_cfg.network.max_snap_m).all()
+    assert set(table["role"]) == {"station", "enterprise", "post", "nest"}
+
+
+def test_drone_nests_at_stations_and_the_port(daishan_site):
+    names = list(daishan_site.nests["name"])
+    assert len(names) == len(daishan_site.stations) + 1
+    assert "nest at Gaoting Fishing Port" in names
+
+
+def test_edges_have_positive_speeds_and_travel_times(daishan_site):
+    for *_, d in daishan_site.graph.edges(data=True):
+        assert d["speed_kph"] > 0 and d["travel_time"] > 0
+    assert str(daishan_site.crs).startswith("EPSG:326")  # UTM, metres
+
+
+def test_same_seed_same_site_other_seed_other_enterprises(daishan_site, cache_dir):
+    again = build_site(load_config([f"cache_dir={cache_dir}"]))
+    cols = ["id", "kind", "workforce", "node", "station", "grid"]
+    pd.testing.assert_frame_equal(pd.DataFrame(again.enterprises[cols]), pd.DataFrame(daishan_site.enterprises[cols]))
+    other = build_site(load_config([f"cache_dir={cache_dir}", "seed=7"]))
+    assert not other.enterprises[cols].equals(daishan_site.enterprises[cols])
+
+
+def test_grid_cell_size_changes_the_number_of_grids(daishan_site, cache_dir):
+    coarse = build_site(load_config([f"cache_dir={cache_dir}", "grid.cell_m=2000"]))
+    assert 0 < len(coarse.grids) < len(daishan_site.grids)
+
+
+def test_helsinki_is_the_real_extract_with_configured_stations(helsinki_site):
+    site = helsinki_site
+    assert not site.synthetic
+    assert "Helsinki.osm.pbf" in site.source
+    assert len(site.graph) > 200
+    assert len(site.stations) == 2 and all("placed by config" in n for n in site.stations["name"])
+    assert len(site.enterprises) > 20
+    assert (site.enterprises["station"] != "").all()
+
+
+@pytest.mark.slow
+def test_user_pbf_by_path_gets_generated_stations(tmp_path, cache_dir):
+    import shutil
+
+    import pyrosm
+
+    path = tmp_path / "my town.osm.pbf"
+    shutil.copy(pyrosm.get_data("test_pbf"), path)
+    site = build_site(load_config(["site=file", f"site.path={path}", f"cache_dir={cache_dir}"]))
+    assert len(site.stations) == 2
+    assert all("generated" in n for n in site.stations["name"])

@@ -26,11 +26,15 @@ def cmd_site(overrides: Sequence[str]) -> int:
     out = write_site_outputs(site, cfg)
     summary = json.loads((out / "summary.json").read_text())
     counts = summary["counts"]
-    print(f"site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: {summary['network']['nodes']} road "
-          f"nodes, {counts['enterprises']} enterprises, {counts['stations']} stations, {counts['grids']} grids, "
-          f"{counts['drone_nests']} drone nests")
-    cover = ", ".join(f"{float(t) / 60:g} min {share:.0%}"
-                      for t, share in summary["enterprises_within_s_of_own_grid_post"].items())
+    print(
+        f"site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: {summary['network']['nodes']} road "
+        f"nodes, {counts['enterprises']} enterprises, {counts['stations']} stations, "
+        f"{counts['grids']} grids, {counts['drone_nests']} drone nests"
+    )
+    cover = ", ".join(
+        f"{float(t) / 60:g} min {share:.0%}"
+        for t, share in summary["enterprises_within_s_of_own_grid_post"].items()
+    )
     print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
     for w in site.warnings:
         print(f"warning: {w}")
@@ -43,9 +47,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="echelon", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"echelon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_site = sub.add_parser("site", help="build, validate and draw a site (road network + facilities + grids)",
-                            description="Build, validate and draw a site. Overrides are Hydra's key=value, "
-                                        "e.g. site=helsinki, site=file site.path=area.osm.pbf, grid.cell_m=500.")
+    p_site = sub.add_parser(
+        "site",
+        help="build, validate and draw a site (road network + facilities + grids)",
+        description="Build, validate and draw a site. Overrides are Hydra's key=value, "
+        "e.g. site=helsinki, site=file site.path=area.osm.pbf, grid.cell_m=500.",
+    )
     p_site.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
     return parser
 

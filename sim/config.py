@@ -194,33 +194,60 @@ def _check_ranges(cfg: EchelonConfig) -> None:
 
     for road, kph in cfg.network.speeds_kph.items():
         need(kph > 0, f"network.speeds_kph.{road}", "speeds must be positive km/h", kph)
-    need(cfg.network.fallback_speed_kph > 0, "network.fallback_speed_kph", "must be positive km/h",
-         cfg.network.fallback_speed_kph)
-    need(0 < cfg.network.emergency_time_factor <= 1.5, "network.emergency_time_factor",
-         "must be in (0, 1.5]", cfg.network.emergency_time_factor)
+    need(
+        cfg.network.fallback_speed_kph > 0,
+        "network.fallback_speed_kph",
+        "must be positive km/h",
+        cfg.network.fallback_speed_kph,
+    )
+    need(
+        0 < cfg.network.emergency_time_factor <= 1.5,
+        "network.emergency_time_factor",
+        "must be in (0, 1.5]",
+        cfg.network.emergency_time_factor,
+    )
     need(cfg.network.max_snap_m > 0, "network.max_snap_m", "must be positive metres", cfg.network.max_snap_m)
     need(cfg.grid.cell_m >= 50, "grid.cell_m", "must be at least 50 m", cfg.grid.cell_m)
     need(cfg.seed >= 0, "seed", "must be a non-negative whole number", cfg.seed)
-    need(len(cfg.isochrones_s) > 0 and all(t > 0 for t in cfg.isochrones_s), "isochrones_s",
-         "a non-empty list of positive seconds", cfg.isochrones_s)
+    need(
+        len(cfg.isochrones_s) > 0 and all(t > 0 for t in cfg.isochrones_s),
+        "isochrones_s",
+        "a non-empty list of positive seconds",
+        cfg.isochrones_s,
+    )
     for kind, density in cfg.enterprises.density_per_km2.items():
         need(density >= 0, f"enterprises.density_per_km2.{kind}", "must be >= 0", density)
     for zone, mix in cfg.enterprises.mix_by_zone.items():
         for kind, weight in mix.items():
-            need(kind in cfg.enterprises.kinds, f"enterprises.mix_by_zone.{zone}.{kind}",
-                 "kinds must be defined under enterprises.kinds (" + ", ".join(cfg.enterprises.kinds) + ")",
-                 kind)
+            need(
+                kind in cfg.enterprises.kinds,
+                f"enterprises.mix_by_zone.{zone}.{kind}",
+                "kinds must be defined under enterprises.kinds (" + ", ".join(cfg.enterprises.kinds) + ")",
+                kind,
+            )
             need(weight >= 0, f"enterprises.mix_by_zone.{zone}.{kind}", "must be >= 0", weight)
-    need(0 <= cfg.enterprises.terminal_online_mean <= 1, "enterprises.terminal_online_mean",
-         "a probability in [0, 1]", cfg.enterprises.terminal_online_mean)
+    need(
+        0 <= cfg.enterprises.terminal_online_mean <= 1,
+        "enterprises.terminal_online_mean",
+        "a probability in [0, 1]",
+        cfg.enterprises.terminal_online_mean,
+    )
     for i, st in enumerate(cfg.site.stations):
         need(-180 <= st.lon <= 180, f"site.stations[{i}].lon", "longitude in [-180, 180]", st.lon)
         need(-90 <= st.lat <= 90, f"site.stations[{i}].lat", "latitude in [-90, 90]", st.lat)
-    need(0 <= cfg.site.generate_stations <= 50, "site.generate_stations", "a whole number from 0 to 50",
-         cfg.site.generate_stations)
+    need(
+        0 <= cfg.site.generate_stations <= 50,
+        "site.generate_stations",
+        "a whole number from 0 to 50",
+        cfg.site.generate_stations,
+    )
     if cfg.site.source == "file":
-        need(bool(cfg.site.path), "site.path", "source=file needs a path to a .osm, .osm.pbf or .graphml file",
-             cfg.site.path)
+        need(
+            bool(cfg.site.path),
+            "site.path",
+            "source=file needs a path to a .osm, .osm.pbf or .graphml file",
+            cfg.site.path,
+        )
     if cfg.site.source == "place":
         need(bool(cfg.site.place), "site.place", "source=place needs a place name", cfg.site.place)
     if cfg.grid.layout == "file":

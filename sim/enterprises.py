@@ -16,8 +16,17 @@ from shapely.prepared import prep
 from sim.config import EnterprisesConfig
 
 SHIFTS = ("day", "evening", "night")
-ENTERPRISE_COLUMNS = ["id", "name", "kind", "zone", "workforce", *(f"guards_{s}" for s in SHIFTS),
-                      "terminal_online_p", "risk", "hazmat"]
+ENTERPRISE_COLUMNS = [
+    "id",
+    "name",
+    "kind",
+    "zone",
+    "workforce",
+    *(f"guards_{s}" for s in SHIFTS),
+    "terminal_online_p",
+    "risk",
+    "hazmat",
+]
 
 
 def _points_in(polygon, count: int, min_spacing_m: float, rng: np.random.Generator) -> list[Point]:
@@ -48,19 +57,22 @@ def enterprise_attributes(kinds: list[str], cfg: EnterprisesConfig, rng: np.rand
         guards = workforce * spec.guards_per_100_workers / 100.0
         risks, weights = zip(*spec.risk_weights.items(), strict=True)
         p = np.asarray(weights, dtype=float)
-        rows.append({
-            "kind": kind,
-            "workforce": workforce,
-            **{f"guards_{s}": max(1, round(guards * cfg.shift_staff_factor.get(s, 1.0))) for s in SHIFTS},
-            "terminal_online_p": float(rng.beta(max(a, 1e-6), max(b, 1e-6))),
-            "risk": str(rng.choice(risks, p=p / p.sum())),
-            "hazmat": bool(spec.hazmat),
-        })
+        rows.append(
+            {
+                "kind": kind,
+                "workforce": workforce,
+                **{f"guards_{s}": max(1, round(guards * cfg.shift_staff_factor.get(s, 1.0))) for s in SHIFTS},
+                "terminal_online_p": float(rng.beta(max(a, 1e-6), max(b, 1e-6))),
+                "risk": str(rng.choice(risks, p=p / p.sum())),
+                "hazmat": bool(spec.hazmat),
+            }
+        )
     return pd.DataFrame(rows)
 
 
-def generate_enterprises(zones: gpd.GeoDataFrame, cfg: EnterprisesConfig,
-                         rng: np.random.Generator) -> gpd.GeoDataFrame:
+def generate_enterprises(
+    zones: gpd.GeoDataFrame, cfg: EnterprisesConfig, rng: np.random.Generator
+) -> gpd.GeoDataFrame:
     """Enterprises inside projected ``zones`` (columns name, kind); ids E0001, E0002, ... in zone order."""
     parts = []
     for zone in zones.itertuples():
@@ -81,6 +93,7 @@ def generate_enterprises(zones: gpd.GeoDataFrame, cfg: EnterprisesConfig,
         return gpd.GeoDataFrame({c: [] for c in ENTERPRISE_COLUMNS}, geometry=[], crs=zones.crs)
     out = gpd.GeoDataFrame(pd.concat(parts, ignore_index=True), crs=zones.crs)
     out["id"] = [f"E{i + 1:04d}" for i in range(len(out))]
-    out["name"] = [f"{kind.replace('_', ' ')} enterprise {i}" for i, kind in zip(out["id"], out["kind"],
-                                                                                strict=True)]
+    out["name"] = [
+        f"{kind.replace('_', ' ')} enterprise {i}" for i, kind in zip(out["id"], out["kind"], strict=True)
+    ]
     return out[[*ENTERPRISE_COLUMNS, "geometry"]]

@@ -40,7 +40,9 @@ def read_facilities(path_text: str) -> gpd.GeoDataFrame:
             frame = gpd.read_file(path)
             frame = frame.set_crs(WGS84) if frame.crs is None else frame.to_crs(WGS84)
         else:
-            raise ConfigError(f"site.facilities: unsupported file type '{path.name}'; allowed: .geojson, .csv")
+            raise ConfigError(
+                f"site.facilities: unsupported file type '{path.name}'; allowed: .geojson, .csv"
+            )
     except (SiteError, ConfigError):
         raise
     except Exception as err:
@@ -66,8 +68,9 @@ def read_facilities(path_text: str) -> gpd.GeoDataFrame:
     return frame
 
 
-def enterprises_from(frame: gpd.GeoDataFrame, cfg: EnterprisesConfig, rng: np.random.Generator,
-                     source: str) -> gpd.GeoDataFrame:
+def enterprises_from(
+    frame: gpd.GeoDataFrame, cfg: EnterprisesConfig, rng: np.random.Generator, source: str
+) -> gpd.GeoDataFrame:
     """Rows with role=enterprise as the site's enterprise table, filling attributes the file leaves out."""
     rows = frame[frame["role"] == "enterprise"].reset_index(drop=True)
     if "kind" not in rows.columns:
@@ -75,12 +78,16 @@ def enterprises_from(frame: gpd.GeoDataFrame, cfg: EnterprisesConfig, rng: np.ra
     rows["kind"] = rows["kind"].fillna(next(iter(cfg.kinds))).astype(str)
     unknown = sorted(set(rows["kind"]) - set(cfg.kinds))
     if unknown:
-        raise SiteError(f"{source}: enterprise kind(s) {unknown} not defined; allowed: {', '.join(cfg.kinds)}")
+        raise SiteError(
+            f"{source}: enterprise kind(s) {unknown} not defined; allowed: {', '.join(cfg.kinds)}"
+        )
     drawn = enterprise_attributes(list(rows["kind"]), cfg, rng)
     for col in drawn.columns:
         if col in rows.columns:
             drawn[col] = rows[col].where(rows[col].notna(), drawn[col]).astype(drawn[col].dtype)
-    drawn["id"] = rows["id"].astype(str) if "id" in rows.columns else [f"E{i + 1:04d}" for i in range(len(rows))]
+    drawn["id"] = (
+        rows["id"].astype(str) if "id" in rows.columns else [f"E{i + 1:04d}" for i in range(len(rows))]
+    )
     drawn["name"] = rows["name"].astype(str)
     drawn["zone"] = rows["zone"].astype(str) if "zone" in rows.columns else ""
     return gpd.GeoDataFrame(drawn[ENTERPRISE_COLUMNS], geometry=rows.geometry.values, crs=WGS84)

@@ -54,8 +54,9 @@ def grids_from_file(path_text: str, crs) -> gpd.GeoDataFrame:
     if frame.crs is None:
         frame = frame.set_crs("EPSG:4326")
     frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    out = gpd.GeoDataFrame({"id": frame["id"].astype(str), "zone": ""}, geometry=frame.geometry.values,
-                           crs=frame.crs)
+    out = gpd.GeoDataFrame(
+        {"id": frame["id"].astype(str), "zone": ""}, geometry=frame.geometry.values, crs=frame.crs
+    )
     return out.to_crs(crs)
 
 
@@ -73,13 +74,17 @@ def build_grids(zones: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, cfg: Gri
     else:
         if len(zones) == 0 and len(enterprises):  # enterprises from a file, no zones: cut their surroundings
             area = enterprises.geometry.union_all().convex_hull.buffer(200.0)
-            zones = gpd.GeoDataFrame({"name": ["enterprise area"], "kind": [""]}, geometry=[area],
-                                     crs=enterprises.crs)
+            zones = gpd.GeoDataFrame(
+                {"name": ["enterprise area"], "kind": [""]}, geometry=[area], crs=enterprises.crs
+            )
         cells = square_grids(zones, cfg.cell_m)
         cells["id"] = [f"cell{i}" for i in range(len(cells))]
     if len(cells) == 0:
-        return gpd.GeoDataFrame({"id": pd.Series(dtype=str), "zone": pd.Series(dtype=str),
-                                 "n_enterprises": pd.Series(dtype=int)}, geometry=[], crs=zones.crs)
+        return gpd.GeoDataFrame(
+            {"id": pd.Series(dtype=str), "zone": pd.Series(dtype=str), "n_enterprises": pd.Series(dtype=int)},
+            geometry=[],
+            crs=zones.crs,
+        )
     counts = assign_to_polygons(enterprises, cells).value_counts()
     cells["n_enterprises"] = cells["id"].map(counts).fillna(0).astype(int)
     cells = cells[cells["n_enterprises"] >= cfg.min_enterprises].reset_index(drop=True)

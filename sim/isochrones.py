@@ -22,7 +22,7 @@ def road_edges(site: Site) -> gpd.GeoDataFrame:
 
 
 def post_reach_s(site: Site, time_factor: float) -> np.ndarray:
-    """Per node: travel time from the nearest echelon post, seconds, travel times scaled by ``time_factor``."""
+    """Per node: seconds from the nearest echelon post, travel times scaled by ``time_factor``."""
     if len(site.posts) == 0:
         return np.full(site.router.n_nodes, np.inf)
     times, _ = site.router.nearest_source(site.posts["node"])
@@ -34,20 +34,28 @@ def street_buffer_m(edges: gpd.GeoDataFrame) -> float:
     return float(np.clip(0.6 * np.median(edges["length"]), 30.0, 150.0)) if len(edges) else 50.0
 
 
-def isochrone_polygons(site: Site, edges: gpd.GeoDataFrame, reach_s: np.ndarray, thresholds_s: list[float],
-                       buffer_m: float | None = None) -> gpd.GeoDataFrame:
+def isochrone_polygons(
+    site: Site,
+    edges: gpd.GeoDataFrame,
+    reach_s: np.ndarray,
+    thresholds_s: list[float],
+    buffer_m: float | None = None,
+) -> gpd.GeoDataFrame:
     buffer_m = street_buffer_m(edges) if buffer_m is None else buffer_m
     rows = []
     worst = np.maximum(reach_s[edges["u_idx"]], reach_s[edges["v_idx"]])
     for t in sorted(thresholds_s):
         inside = edges[worst <= t]
         shape = inside.geometry.buffer(buffer_m).union_all() if len(inside) else None
-        rows.append({"threshold_s": float(t), "area_km2": (shape.area / 1e6) if shape else 0.0,
-                     "geometry": shape})
+        rows.append(
+            {"threshold_s": float(t), "area_km2": (shape.area / 1e6) if shape else 0.0, "geometry": shape}
+        )
     return gpd.GeoDataFrame(rows, geometry="geometry", crs=site.crs)
 
 
-def jurisdiction_polygons(site: Site, edges: gpd.GeoDataFrame, buffer_m: float | None = None) -> gpd.GeoDataFrame:
+def jurisdiction_polygons(
+    site: Site, edges: gpd.GeoDataFrame, buffer_m: float | None = None
+) -> gpd.GeoDataFrame:
     """Each station's area: roads whose both ends it reaches first."""
     buffer_m = street_buffer_m(edges) if buffer_m is None else buffer_m
     rows = []

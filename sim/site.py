@@ -39,11 +39,15 @@ class Site:
     islands: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
     stations: gpd.GeoDataFrame  # id, name, node, snap_m
-    enterprises: gpd.GeoDataFrame  # id, name, kind, zone, workforce, guards_*, ..., node, snap_m, station, grid
+    enterprises: (
+        gpd.GeoDataFrame
+    )  # id, name, kind, zone, workforce, guards_*, ..., node, snap_m, station, grid
     grids: gpd.GeoDataFrame  # id, zone, n_enterprises, post, station
     posts: gpd.GeoDataFrame  # id, grid, node, station, snap_m
     nests: gpd.GeoDataFrame  # id, name, node, snap_m
-    node_station: np.ndarray  # per router index: the id of the station whose jurisdiction holds it ('' if none)
+    node_station: (
+        np.ndarray
+    )  # per router index: the id of the station whose jurisdiction holds it ('' if none)
     warnings: tuple[str, ...] = ()
 
     @property
@@ -80,8 +84,9 @@ def _stations(cfg: EchelonConfig, police: gpd.GeoDataFrame, facilities, crs) -> 
         rows = facilities[facilities["role"] == "station"]
         names += list(rows["name"].astype(str))
         points += list(rows.geometry)
-    frame = gpd.GeoDataFrame({"id": [f"S{i + 1}" for i in range(len(names))], "name": names},
-                             geometry=points, crs=WGS84)
+    frame = gpd.GeoDataFrame(
+        {"id": [f"S{i + 1}" for i in range(len(names))], "name": names}, geometry=points, crs=WGS84
+    )
     return frame.to_crs(crs)
 
 
@@ -105,10 +110,15 @@ def _generated_stations(graph, router: Router, k: int, seed: int, crs) -> gpd.Ge
         best = np.minimum(best, times[pick])
     picked = candidates[chosen]
     return gpd.GeoDataFrame(
-        {"id": [f"S{i + 1}" for i in range(len(picked))],
-         "name": [f"generated station {i + 1} (placeholder)" for i in range(len(picked))],
-         "node": picked, "snap_m": 0.0},
-        geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in picked], crs=crs)
+        {
+            "id": [f"S{i + 1}" for i in range(len(picked))],
+            "name": [f"generated station {i + 1} (placeholder)" for i in range(len(picked))],
+            "node": picked,
+            "snap_m": 0.0,
+        },
+        geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in picked],
+        crs=crs,
+    )
 
 
 def _nests(cfg: EchelonConfig, stations, zones, facilities, crs) -> gpd.GeoDataFrame:
@@ -124,8 +134,9 @@ def _nests(cfg: EchelonConfig, stations, zones, facilities, crs) -> gpd.GeoDataF
         rows = facilities[facilities["role"] == "nest"].to_crs(crs)
         names += list(rows["name"].astype(str))
         points += list(rows.geometry)
-    return gpd.GeoDataFrame({"id": [f"N{i + 1}" for i in range(len(names))], "name": names},
-                            geometry=points, crs=crs)
+    return gpd.GeoDataFrame(
+        {"id": [f"N{i + 1}" for i in range(len(names))], "name": names}, geometry=points, crs=crs
+    )
 
 
 def _posts(grids, enterprises, facilities, router: Router, graph, crs, source: str) -> gpd.GeoDataFrame:
@@ -133,13 +144,19 @@ def _posts(grids, enterprises, facilities, router: Router, graph, crs, source: s
     if given is not None and len(given):
         if "grid" not in given.columns:
             raise SiteError(f"{source}: posts need a 'grid' column naming the grid each post serves")
-        frame = gpd.GeoDataFrame({"grid": given["grid"].astype(str).to_numpy()},
-                                 geometry=given.to_crs(crs).geometry.values, crs=crs)
+        frame = gpd.GeoDataFrame(
+            {"grid": given["grid"].astype(str).to_numpy()},
+            geometry=given.to_crs(crs).geometry.values,
+            crs=crs,
+        )
         frame = _with_nodes(frame, graph)
     else:
         placed = place_posts(grids, enterprises, router)
-        frame = gpd.GeoDataFrame(placed, geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"])
-                                                   for n in placed["node"]], crs=crs)
+        frame = gpd.GeoDataFrame(
+            placed,
+            geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in placed["node"]],
+            crs=crs,
+        )
         frame["snap_m"] = 0.0
     frame.insert(0, "id", [f"P-{g}" for g in frame["grid"]])
     return frame
@@ -153,8 +170,10 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     raw, features, source = load_raw(cfg.site, cache_dir, cfg.seed)
     graph = prepare_graph(raw, cfg.network)
     if len(graph) == 0 or graph.number_of_edges() == 0:
-        raise SiteError(f"{source}: the road network is empty after keeping drivable roads "
-                        f"({', '.join(cfg.network.drivable[:6])}, ...)")
+        raise SiteError(
+            f"{source}: the road network is empty after keeping drivable roads "
+            f"({', '.join(cfg.network.drivable[:6])}, ...)"
+        )
     crs = graph.graph["crs"]
     router = Router.from_graph(graph, weight="travel_time")
     zones = features.zones.to_crs(crs)
@@ -165,8 +184,9 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     if len(stations) == 0 and cfg.site.generate_stations:
         stations = _generated_stations(graph, router, cfg.site.generate_stations, cfg.seed, crs)
     if facilities is not None and (facilities["role"] == "enterprise").any():
-        enterprises = enterprises_from(facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises"),
-                                       str(cfg.site.facilities)).to_crs(crs)
+        enterprises = enterprises_from(
+            facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises"), str(cfg.site.facilities)
+        ).to_crs(crs)
     else:
         enterprises = generate_enterprises(zones, cfg.enterprises, stream(cfg.seed, "site.enterprises"))
     enterprises = _with_nodes(enterprises, graph)
@@ -188,16 +208,28 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     nests = _with_nodes(_nests(cfg, stations, zones, facilities, crs), graph)
 
     site = Site(
-        name=cfg.site.name, label=cfg.site.label, synthetic=cfg.site.synthetic, source=source, graph=graph,
-        router=router, islands=islands, zones=zones, stations=stations,
-        enterprises=gpd.GeoDataFrame(enterprises, geometry="geometry", crs=crs), grids=grids, posts=posts,
-        nests=nests, node_station=node_station,
+        name=cfg.site.name,
+        label=cfg.site.label,
+        synthetic=cfg.site.synthetic,
+        source=source,
+        graph=graph,
+        router=router,
+        islands=islands,
+        zones=zones,
+        stations=stations,
+        enterprises=gpd.GeoDataFrame(enterprises, geometry="geometry", crs=crs),
+        grids=grids,
+        posts=posts,
+        nests=nests,
+        node_station=node_station,
     )
     problems, warnings = site_problems(site, cfg)
     if validate and problems:
         shown = problems[:25] + ([f"... and {len(problems) - 25} more"] if len(problems) > 25 else [])
         raise SiteError(f"site '{cfg.site.name}' ({source}) has {len(problems)} problem(s)", shown)
-    return Site(**{**site.__dict__, "warnings": tuple(problems + warnings) if not validate else tuple(warnings)})
+    return Site(
+        **{**site.__dict__, "warnings": tuple(problems + warnings) if not validate else tuple(warnings)}
+    )
 
 
 def facility_table(site: Site) -> pd.DataFrame:

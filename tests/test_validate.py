@@ -15,15 +15,19 @@ DATA = Path(__file__).parent / "data"
 
 
 def _cfg(cache_dir, *extra):
-    return load_config(["site=file", f"site.path={DATA / 'two_islands.osm'}", f"cache_dir={cache_dir}", *extra])
+    return load_config(
+        ["site=file", f"site.path={DATA / 'two_islands.osm'}", f"cache_dir={cache_dir}", *extra]
+    )
 
 
 def test_island_without_bridge_is_reported_per_enterprise(cache_dir):
     with pytest.raises(SiteError, match=r"has 2 problem\(s\)") as info:
         build_site(_cfg(cache_dir))
     assert len(info.value.problems) == 2
-    assert all("Zone B" in p and "cannot be reached by road from any police station" in p
-               for p in info.value.problems)
+    assert all(
+        "Zone B" in p and "cannot be reached by road from any police station" in p
+        for p in info.value.problems
+    )
 
 
 def test_footways_are_not_roads(cache_dir):
@@ -33,7 +37,9 @@ def test_footways_are_not_roads(cache_dir):
 
 def test_all_problems_come_together(cache_dir, tmp_path):
     facilities = tmp_path / "far.csv"
-    facilities.write_text("role,name,lon,lat\nstation,Offshore post,122.3,30.3\nenterprise,Far away Ltd,122.5,30.5\n")
+    facilities.write_text(
+        "role,name,lon,lat\nstation,Offshore post,122.3,30.3\nenterprise,Far away Ltd,122.5,30.5\n"
+    )
     with pytest.raises(SiteError) as info:
         build_site(_cfg(cache_dir, f"site.facilities={facilities}"))
     text = "\n".join(info.value.problems)
@@ -52,7 +58,8 @@ def test_graph_with_no_drivable_roads_is_refused(tmp_path, cache_dir):
     path.write_text(
         '<?xml version="1.0"?><osm version="0.6"><node id="1" lat="30.0" lon="122.0"/>'
         '<node id="2" lat="30.001" lon="122.0"/><way id="1"><nd ref="1"/><nd ref="2"/>'
-        '<tag k="highway" v="footway"/></way></osm>')
+        '<tag k="highway" v="footway"/></way></osm>'
+    )
     with pytest.raises(SiteError, match=r"paths.osm: the road network is empty after keeping drivable roads"):
         build_site(load_config(["site=file", f"site.path={path}", f"cache_dir={cache_dir}"]))
 

@@ -59,7 +59,13 @@ class Router:
 
     @classmethod
     def from_graph(cls, graph: nx.MultiDiGraph, weight: str = "travel_time") -> Router:
-        nodes = np.array(list(graph.nodes))
+        ids = list(graph.nodes)
+        if all(isinstance(n, int | np.integer) for n in ids):
+            nodes = np.array(ids, dtype=np.int64)
+        else:  # strings, tuples, mixed: keep each id whole
+            nodes = np.empty(len(ids), dtype=object)
+            for i, n in enumerate(ids):
+                nodes[i] = n
         forward = edge_matrix(graph, nodes, weight)
         return cls(nodes, forward, forward.T.tocsr(), {node: i for i, node in enumerate(nodes)})
 
@@ -86,7 +92,10 @@ class Router:
 
         This is the query for moving units: wherever they are, their time to the incident is one lookup.
         """
-        (idx,) = self.index([target])
+        try:
+            idx = self._index[target]  # one dict lookup: this is the per-incident hot path
+        except KeyError:
+            raise SiteError(f"node {target} is not in the road graph") from None
         return dijkstra(self.backward, directed=True, indices=idx, limit=limit_s)
 
     def nearest_source(

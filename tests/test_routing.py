@@ -153,6 +153,13 @@ def test_travel_table_columns_are_times_to_the_node():
     assert table.to_node("p").tolist() == [0.0, 10.0, np.inf]
 
 
+def test_string_and_tuple_node_ids_are_kept_whole():
+    graph = graph_of([(1, "x", 2.0), ("x", (0, 0), 3.0)])
+    router = Router.from_graph(graph)
+    assert router.travel_time_s(1, (0, 0)) == 5.0
+    assert router.times_to((0, 0))[router.index([1])[0]] == 5.0
+
+
 def test_unknown_node_raises_site_error():
     router = Router.from_graph(graph_of([(1, 2, 1.0)]))
     with pytest.raises(SiteError, match=r"node 99 is not in the road graph"):
@@ -266,27 +273,9 @@ def test_travel_table_equals_point_queries(graph: nx.MultiDiGraph, data):
 # The shipped sites: the router equals networkx on the real graphs
 
 
-def _build(name: str, tmp_path_factory: pytest.TempPathFactory):
-    from sim.config import load_config
-    from sim.site import build_site
-
-    cache = tmp_path_factory.mktemp(f"cache-{name}")
-    # validate=False: routing is under test here, not the site's facility checks.
-    return build_site(load_config([f"site={name}", f"cache_dir={cache}"]), validate=False)
-
-
-@pytest.fixture(scope="module")
-def daishan(tmp_path_factory):
-    return _build("daishan", tmp_path_factory)
-
-
-@pytest.fixture(scope="module")
-def helsinki(tmp_path_factory):
-    return _build("helsinki", tmp_path_factory)
-
-
-@pytest.fixture(params=["daishan", "helsinki"])
+@pytest.fixture(params=["daishan_site", "helsinki_site"])
 def site(request):
+    """The shipped sites, built once per session (tests/conftest.py)."""
     return request.getfixturevalue(request.param)
 
 

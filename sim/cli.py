@@ -31,11 +31,10 @@ def cmd_site(overrides: Sequence[str]) -> int:
         f"nodes, {counts['enterprises']} enterprises, {counts['stations']} stations, "
         f"{counts['grids']} grids, {counts['drone_nests']} drone nests"
     )
-    cover = ", ".join(
-        f"{float(t) / 60:g} min {share:.0%}"
-        for t, share in summary["enterprises_within_s_of_own_grid_post"].items()
-    )
-    print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
+    shares = summary["enterprises_within_s_of_own_grid_post"]
+    if all(share == share for share in shares.values()):  # NaN when there are no enterprises in grids
+        cover = ", ".join(f"{float(t) / 60:g} min {share:.0%}" for t, share in shares.items())
+        print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
     for w in site.warnings:
         print(f"warning: {w}")
     print(f"wrote {out}/site.png")

@@ -172,7 +172,7 @@ def _build(cls: type, data: dict[str, Any], prefix: str, choices: dict[str, str]
     unknown = sorted(set(data) - set(fields))
     if unknown:
         key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        allowed = ", ".join(sorted(fields))
+        allowed = ", ".join(sorted(n for n in fields if n != "choices"))
         raise ConfigError(f"unknown config key '{key}' ({_where(key, choices)}); allowed here: {allowed}")
     values = {}
     for name, f in fields.items():

@@ -16,10 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from sim.distributions import Delay
 from sim.errors import ConfigError
 
 CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
-GROUPS = ("site", "network", "grid", "enterprises")
+GROUPS = ("site", "network", "grid", "enterprises", "policy", "incidents", "fleet", "delays")
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,116 @@ class DronesConfig:
     nests_at_ports: bool = True
 
 
+TierMembers = Literal["own_security", "grid_echelon", "nearest_echelon", "police_station", "police_any"]
+
+
+@dataclass(frozen=True)
+class TierSpec:
+    """One response tier: who answers it and the time it aims for.
+
+    ``target_s`` is the target; ``target_by_area_s`` (area class -> seconds: key, centre, other) replaces it
+    for the area-class reading of 1-3-5.
+    """
+
+    name: str
+    members: TierMembers
+    target_s: float | None = None
+    target_by_area_s: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PolicyConfig:
+    """A dispatch policy: a registered pure function plus the data it reads."""
+
+    name: str  # key in sim.policies.REGISTRY
+    alarm: Literal["one_key", "call_110"]  # one_key: the platform's terminals are used when online
+    coordination: Literal["strict", "county"]  # strict: a station serves only its jurisdiction
+    tiers: list[TierSpec]
+    drone_overwatch: bool = True
+    drone_overwatch_range_m: float = 8000.0
+    count_from: Literal["alarm", "incident"] = "alarm"  # the moment tier targets are counted from
+
+
+@dataclass(frozen=True)
+class IncidentKind:
+    """How one kind of incident arises, is seen, and ends."""
+
+    rate_per_enterprise_year: float = 0.0  # for incidents at enterprises
+    rate_per_place_day: float = 0.0  # for incidents at places (ports, bridges): illegal drone flights
+    enterprise_kinds: list[str] = field(default_factory=list)  # empty: every kind
+    outcome: Literal["escape", "escalate", "hazard", "operator"] = "escape"
+    deadline: Delay | None = None  # from occurrence: escape, escalation, operator leaving
+    handling: Delay = field(default_factory=lambda: Delay("lognormal", median_s=1800.0, p90_s=3600.0))
+    visible_from_air: bool = False
+    needs_hazmat: bool = False  # a hazard is contained only by a hazmat-capable team
+    police_only: bool = False  # echelons and guards do not answer it (illegal drone flights)
+
+
+@dataclass(frozen=True)
+class IncidentsConfig:
+    kinds: dict[str, IncidentKind]
+    hour_profile: list[float]  # 24 multipliers of the hourly rate
+    rate_multiplier: float = 1.0  # e.g. the restart after the Spring Festival
+    cross_district_share: float = 0.2  # share of disputes that straddle two jurisdictions
+    staff_detection: Delay = field(default_factory=lambda: Delay("lognormal", median_s=90.0, p90_s=300.0))
+    night_staff_detection_factor: float = 2.0  # 22-06 h: fewer eyes
+    passerby_detection: Delay = field(default_factory=lambda: Delay("lognormal", median_s=600.0, p90_s=1800.0))
+    air_visible_s: float = 900.0  # how long an incident stays visible to a patrol drone passing by
+    leak_growth_m_per_min: float = 30.0
+    leak_initial_radius_m: float = 50.0
+    leak_max_radius_m: float = 800.0
+
+
+@dataclass(frozen=True)
+class DroneSpec:
+    patrol_per_nest: int = 1
+    docked_per_nest: int = 1
+    patrol_speed_mps: float = 10.0
+    cruise_speed_mps: float = 15.0
+    endurance_s: float = 2100.0
+    recharge_s: float = 1920.0
+    launch_s: float = 45.0
+    detect_radius_m: float = 500.0
+
+
+@dataclass(frozen=True)
+class FleetConfig:
+    police_cars_per_station: int = 2
+    echelons_per_grid: int = 1
+    echelon_backbones: int = 4
+    echelon_volunteers: int = 2
+    hazmat_echelon_zone_kinds: list[str] = field(default_factory=lambda: ["chemical"])
+    drones: DroneSpec = field(default_factory=DroneSpec)
+
+
+@dataclass(frozen=True)
+class DelaysConfig:
+    """The alarm-to-arrival pipeline, each step a delay (../shared/PARAMETERS.md section 2)."""
+
+    one_key_to_screen: Delay
+    video_check: Delay
+    call_answer: Delay
+    call_interview_locate: Delay
+    drone_centre_order: Delay
+    county_handoff: Delay
+    strict_liaison: Delay
+    mobilise_own_security: Delay
+    mobilise_echelon: Delay
+    mobilise_police: Delay
+    on_site_travel: Delay
+    echelon_on_scene: Delay
+    containment: Delay
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    days: float = 30.0
+    replications: int = 5
+    policies: list[str] = field(default_factory=lambda: ["police_only", "echelon_135", "echelon_open"])
+    baseline: str = "police_only"
+    tick_s: float = 60.0  # one Mesa step = this much simulated time
+
+
 @dataclass(frozen=True)
 class EchelonConfig:
     site: SiteConfig
@@ -104,6 +215,11 @@ class EchelonConfig:
     grid: GridConfig
     enterprises: EnterprisesConfig
     drones: DronesConfig = field(default_factory=DronesConfig)
+    policy: PolicyConfig | None = None
+    incidents: IncidentsConfig | None = None
+    fleet: FleetConfig = field(default_factory=FleetConfig)
+    delays: DelaysConfig | None = None
+    run: RunConfig = field(default_factory=RunConfig)
     seed: int = 0
     isochrones_s: list[float] = field(default_factory=lambda: [60.0, 180.0, 300.0])
     results_dir: str = "results"
@@ -252,6 +368,56 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         need(bool(cfg.site.place), "site.place", "source=place needs a place name", cfg.site.place)
     if cfg.grid.layout == "file":
         need(bool(cfg.grid.path), "grid.path", "layout=file needs a GeoJSON path", cfg.grid.path)
+    _check_model_ranges(cfg, need)
+
+
+def _check_model_ranges(cfg: EchelonConfig, need) -> None:
+    """Policy, incidents, fleet, delays and run settings."""
+    from sim.policies import REGISTRY
+
+    if cfg.policy is not None:
+        need(cfg.policy.name in REGISTRY, "policy.name", "registered policies are " + ", ".join(sorted(REGISTRY)),
+             cfg.policy.name)
+        need(len(cfg.policy.tiers) > 0, "policy.tiers", "at least one tier", cfg.policy.tiers)
+        for k, tier in enumerate(cfg.policy.tiers):
+            key = f"policy.tiers[{k}]"
+            need(tier.target_s is not None or bool(tier.target_by_area_s), f"{key}.target_s",
+                 "a target in seconds (or target_by_area_s)", tier.target_s)
+            for value in [tier.target_s, *tier.target_by_area_s.values()]:
+                need(value is None or value > 0, f"{key}.target_s", "targets must be positive seconds", value)
+            need(set(tier.target_by_area_s) <= {"key", "centre", "other"}, f"{key}.target_by_area_s",
+                 "area classes are key, centre, other", list(tier.target_by_area_s))
+    if cfg.incidents is not None:
+        inc = cfg.incidents
+        need(len(inc.hour_profile) == 24 and all(m >= 0 for m in inc.hour_profile), "incidents.hour_profile",
+             "24 multipliers >= 0, one per hour", inc.hour_profile)
+        need(inc.rate_multiplier >= 0, "incidents.rate_multiplier", "must be >= 0", inc.rate_multiplier)
+        need(0 <= inc.cross_district_share <= 1, "incidents.cross_district_share", "a share in [0, 1]",
+             inc.cross_district_share)
+        for name, kind in inc.kinds.items():
+            key = f"incidents.kinds.{name}"
+            need(kind.rate_per_enterprise_year >= 0, f"{key}.rate_per_enterprise_year",
+                 "rates must be >= 0 per enterprise per year", kind.rate_per_enterprise_year)
+            need(kind.rate_per_place_day >= 0, f"{key}.rate_per_place_day", "rates must be >= 0 per day",
+                 kind.rate_per_place_day)
+            kind.handling.check(f"{key}.handling")
+            if kind.deadline is not None:
+                kind.deadline.check(f"{key}.deadline")
+            unknown = sorted(set(kind.enterprise_kinds) - set(cfg.enterprises.kinds))
+            need(not unknown, f"{key}.enterprise_kinds", "kinds defined under enterprises.kinds", unknown)
+        inc.staff_detection.check("incidents.staff_detection")
+        inc.passerby_detection.check("incidents.passerby_detection")
+    if cfg.delays is not None:
+        for f in dataclasses.fields(cfg.delays):
+            getattr(cfg.delays, f.name).check(f"delays.{f.name}")
+    fl = cfg.fleet
+    for name in ("police_cars_per_station", "echelons_per_grid", "echelon_backbones", "echelon_volunteers"):
+        need(getattr(fl, name) >= 0, f"fleet.{name}", "must be >= 0", getattr(fl, name))
+    for name in ("patrol_speed_mps", "cruise_speed_mps", "endurance_s", "detect_radius_m"):
+        need(getattr(fl.drones, name) > 0, f"fleet.drones.{name}", "must be positive", getattr(fl.drones, name))
+    need(cfg.run.days > 0, "run.days", "must be positive", cfg.run.days)
+    need(cfg.run.replications >= 1, "run.replications", "at least 1", cfg.run.replications)
+    need(cfg.run.tick_s > 0, "run.tick_s", "must be positive", cfg.run.tick_s)
 
 
 def config_from_dict(data: dict[str, Any], choices: dict[str, str] | None = None) -> EchelonConfig:

@@ -1,0 +1,61 @@
+"""Patrol drone on a dock (nest): patrols ports, bridges and industrial areas, or waits docked for an
+overwatch launch. "Discover from the air, handle on the ground."
+
+A patrolling drone's position is a pure function of time (loops of its route at patrol speed for one
+endurance, then recharge at the nest), so whether it sees an incident is a question, not a simulation.
+"""
+
+from __future__ import annotations
+
+import math
+
+import mesa
+import numpy as np
+
+
+class PatrolDrone(mesa.Agent):
+    unit_kind = "drone"
+
+    def __init__(self, model: mesa.Model, unit_id: str, nest_xy: tuple[float, float], route_xy: np.ndarray,
+                 role: str, speed_mps: float, endurance_s: float, recharge_s: float, offset_s: float = 0.0):
+        super().__init__(model)
+        self.unit_id = unit_id
+        self.nest_xy = nest_xy
+        self.role = role  # patrol | docked
+        self.speed_mps = speed_mps
+        self.endurance_s = endurance_s
+        self.recharge_s = recharge_s
+        loop = np.vstack([nest_xy, route_xy, nest_xy]) if len(route_xy) else np.array([nest_xy, nest_xy])
+        seg = np.hypot(*np.diff(loop, axis=0).T)
+        self._loop = loop
+        self._cum = np.concatenate([[0.0], np.cumsum(seg)])
+        length = float(self._cum[-1])
+        loops = max(1, math.floor(endurance_s * speed_mps / length)) if length > 0 else 1
+        self.flight_s = min(endurance_s, loops * length / speed_mps) if length > 0 else 0.0
+        self.cycle_s = self.flight_s + recharge_s
+        self.offset_s = offset_s
+        self.free_at_s = 0.0  # docked drones: when the last overwatch (and recharge) ends
+
+    def positions(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(x, y) of the drone at each time and whether it is airborne (camera on)."""
+        phase = (times_s + self.offset_s) % self.cycle_s if self.cycle_s > 0 else np.zeros_like(times_s)
+        airborne = phase < self.flight_s
+        length = self._cum[-1] if self._cum[-1] > 0 else 1.0
+        d = (phase * self.speed_mps) % length
+        x = np.interp(d, self._cum, self._loop[:, 0])
+        y = np.interp(d, self._cum, self._loop[:, 1])
+        return np.column_stack([x, y]), airborne
+
+    def first_sighting(self, x: float, y: float, t0_s: float, window_s: float, radius_m: float,
+                       step_s: float = 10.0) -> float | None:
+        """First time in [t0, t0 + window] the patrolling drone is airborne within ``radius_m``; else None."""
+        if self.role != "patrol" or self.flight_s <= 0:
+            return None
+        times = t0_s + np.arange(0.0, window_s + step_s, step_s)
+        xy, airborne = self.positions(times)
+        seen = airborne & (np.hypot(xy[:, 0] - x, xy[:, 1] - y) <= radius_m)
+        hit = np.flatnonzero(seen)
+        return float(times[hit[0]]) if len(hit) else None
+
+    def can_overwatch(self, now_s: float) -> bool:
+        return self.role == "docked" and now_s >= self.free_at_s

@@ -1,0 +1,101 @@
+"""The typed, append-only event log: the one thing a run hands downstream.
+
+Metrics, figures and reports are functions of this log (plus the run's incident table), never of the model.
+One flat record type, so a log is a table: Parquet for tools, CSV for a spreadsheet, and it reads back
+into the same records (replay).
+
+Times are seconds since the start of the simulated period (``t_s``). Each record names its incident (or -1)
+and, where one is involved, the unit (``unit``, ``unit_kind``) and the response tier (``tier``, 1-based).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import astuple, dataclass, fields
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+
+
+class EventKind(StrEnum):
+    OCCURRED = "occurred"  # detail: incident kind
+    DETECTED = "detected"  # detail: staff | drone | passerby
+    REPORTED = "reported"  # detail: one_key | call_110 | drone_centre  (the alarm reaches a command room)
+    DECIDED = "decided"  # the command room has located the incident and decided; unit: the command room
+    TARGET = "target"  # one per tier the policy aims at: tier, detail: tier name, value: target seconds
+    HANDOFF = "handoff"  # county centre takes over across stations; value: handoff delay seconds
+    QUEUED = "queued"  # no unit free for a tier: waits; tier, detail: tier name
+    DISPATCHED = "dispatched"  # unit, unit_kind, tier
+    MOBILISED = "mobilised"  # the unit departs
+    ARRIVED = "arrived"  # the unit is on scene
+    CONTAINED = "contained"  # a hazard stopped growing (chemical leak, fire)
+    CLEARED = "cleared"  # the unit finishes handling and is released
+    RETURNED = "returned"  # the unit is back at its base and free
+    OUTCOME = "outcome"  # detail: escaped | intercepted | escalated | calmed | ...; value: e.g. area_m2
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    t_s: float
+    kind: EventKind
+    incident: int = -1
+    unit: str = ""
+    unit_kind: str = ""  # own_security | echelon | police | drone | command_room | county_centre
+    tier: int = 0
+    detail: str = ""
+    value: float = math.nan
+
+
+COLUMNS = [f.name for f in fields(Event)]
+
+
+class EventLog:
+    """Append-only list of events, in the order they happened (SimPy's time, then insertion order)."""
+
+    def __init__(self) -> None:
+        self._events: list[Event] = []
+
+    def append(self, event: Event) -> None:
+        self._events.append(event)
+
+    def emit(self, t_s: float, kind: EventKind, incident: int = -1, unit: str = "", unit_kind: str = "",
+             tier: int = 0, detail: str = "", value: float = math.nan) -> None:
+        self._events.append(Event(float(t_s), kind, incident, unit, unit_kind, tier, detail, value))
+
+    def __len__(self) -> int:
+        return len(self._events)
+
+    def __iter__(self):
+        return iter(self._events)
+
+    def to_frame(self) -> pd.DataFrame:
+        frame = pd.DataFrame([astuple(e) for e in self._events], columns=COLUMNS)
+        return frame.astype({"t_s": float, "kind": str, "incident": "int64", "unit": str, "unit_kind": str,
+                             "tier": "int64", "detail": str, "value": float})
+
+    @classmethod
+    def from_frame(cls, frame: pd.DataFrame) -> EventLog:
+        """Rebuild the records from a table (for replay)."""
+        log = cls()
+        for row in frame[COLUMNS].itertuples(index=False):
+            log.append(Event(float(row.t_s), EventKind(row.kind), int(row.incident), str(row.unit),
+                             str(row.unit_kind), int(row.tier), str(row.detail), float(row.value)))
+        return log
+
+
+def write_log(frame: pd.DataFrame, folder: Path, stem: str = "events") -> None:
+    """The log as Parquet (typed) and CSV (for a spreadsheet)."""
+    frame.to_parquet(folder / f"{stem}.parquet", index=False)
+    frame.to_csv(folder / f"{stem}.csv", index=False)
+
+
+def read_log(path: Path) -> pd.DataFrame:
+    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False,
+                                                                                na_values={"value": [""]})
+    missing = [c for c in COLUMNS if c not in frame.columns]
+    if missing:
+        from sim.errors import ScenarioError
+
+        raise ScenarioError(f"{path}: not an Echelon event log; missing columns {missing}")
+    return frame

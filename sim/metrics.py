@@ -1,0 +1,580 @@
+"""Metrics of a run: pure functions of the event log (``EventLog.to_frame()``) and the run's incident table.
+
+Nothing here imports the model, so a log written yesterday, or one read back from CSV, gives the same numbers.
+
+Conventions, kept explicit because the 1-3-5 minute targets mean different things depending on them:
+
+* A tier's arrival is the FIRST ``ARRIVED`` of any unit with that tier (tier >= 1). Drones arrive with tier 0:
+  they are overwatch, not a tier, and never count as a tier's arrival.
+* A tier is "aimed at" for an incident when the policy emitted a ``TARGET`` for it. A tier aimed at that never
+  arrived (before the end of the run) does NOT meet its target; its time is +inf, so percentiles may be inf.
+* Time to arrival is counted from one named moment (``count_from``): ``"alarm"`` = the first ``REPORTED``
+  (the alarm reaches a command room), ``"incident"`` = the occurrence, ``"dispatch"`` = the tier's first
+  ``DISPATCHED``. Every metric name and every figure says which.
+* Outcome shares are over the incidents of a kind that HAVE an outcome; ``share_no_outcome`` says how many did
+  not (still open at the end of the run).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from sim.events import COLUMNS, EventKind
+
+COUNT_FROM = ("alarm", "incident", "dispatch")
+THRESHOLDS_S = (60.0, 180.0, 300.0)
+MOMENT = {
+    "alarm": "the alarm (the report reaching a command room)",
+    "incident": "the incident's occurrence",
+    "dispatch": "the tier's first dispatch",
+}
+HEADLINE_COUNT_FROM = ("alarm", "incident")
+DRONE = "drone"
+
+# Outcomes each incident kind can end in. Headline rates are emitted for all of them (0 when none happened),
+# so a replication in which nobody escaped still contributes a 0, not a missing value, to the mean.
+KIND_OUTCOMES: dict[str, tuple[str, ...]] = {
+    "theft": ("escaped", "intercepted"),
+    "data_leak": ("escaped", "intercepted"),
+    "dispute": ("escalated", "calmed"),
+    "cross_district_dispute": ("escalated", "calmed"),
+    "illegal_drone": ("operator_left", "operator_caught"),
+    "fire": ("flashover", "controlled"),
+    "chemical_leak": ("contained",),
+}
+RATE_NAME = {
+    "escaped": "escape_rate",
+    "intercepted": "interception_rate",
+    "escalated": "escalation_rate",
+    "calmed": "calming_rate",
+    "operator_left": "operator_left_rate",
+    "operator_caught": "operator_caught_rate",
+    "flashover": "flashover_rate",
+    "controlled": "controlled_rate",
+    "contained": "containment_rate",
+}
+VALUE_NAME = {"chemical_leak": "mean_leak_area_m2"}
+
+
+# ----------------------------------------------------------------------------------------------- helpers
+
+
+def _check_events(events: pd.DataFrame) -> pd.DataFrame:
+    """The log sorted by time (stable: insertion order breaks ties), so 'first' means first in sim time."""
+    missing = [c for c in COLUMNS if c not in events.columns]
+    if missing:
+        raise ValueError(f"not an Echelon event log: missing columns {missing}")
+    frame = events[COLUMNS].copy()
+    frame["kind"] = frame["kind"].astype(str)
+    frame["unit"] = frame["unit"].fillna("").astype(str)
+    frame["unit_kind"] = frame["unit_kind"].fillna("").astype(str)
+    frame["detail"] = frame["detail"].fillna("").astype(str)
+    frame["incident"] = frame["incident"].astype("int64")
+    frame["tier"] = frame["tier"].astype("int64")
+    frame["t_s"] = frame["t_s"].astype(float)
+    frame["value"] = frame["value"].astype(float)
+    return frame.sort_values("t_s", kind="stable").reset_index(drop=True)
+
+
+def _of_kind(events: pd.DataFrame, kind: EventKind) -> pd.DataFrame:
+    return events[(events["kind"] == kind.value) & (events["incident"] >= 0)]
+
+
+def _first(events: pd.DataFrame, kind: EventKind) -> pd.DataFrame:
+    """The first event of a kind per incident (all its columns), indexed by incident."""
+    return _of_kind(events, kind).drop_duplicates("incident", keep="first").set_index("incident")
+
+
+def _last(events: pd.DataFrame, kind: EventKind) -> pd.DataFrame:
+    """The last event of a kind per incident: an incident's final word (e.g. its outcome)."""
+    return _of_kind(events, kind).drop_duplicates("incident", keep="last").set_index("incident")
+
+
+def _nan_to_none(detail: pd.Series) -> pd.Series:
+    """Empty detail strings mean 'not given': show them as missing, not as a category called ''."""
+    return detail.where(detail != "")
+
+
+def tiers_in(table: pd.DataFrame) -> list[int]:
+    """The tier numbers an incident table has columns for (from ``target_s_k`` / ``arrive_s_k``)."""
+    found = {int(m.group(2)) for c in table.columns if (m := re.fullmatch(r"(target_s|arrive_s)_(\d+)", c))}
+    return sorted(found)
+
+
+def tier_name(table: pd.DataFrame, tier: int) -> str:
+    """The tier's name as the policy gave it in its TARGET events (e.g. 'echelon'), or '' if unknown."""
+    column = f"tier_name_{tier}"
+    if column not in table:
+        return ""
+    names = table[column].dropna()
+    return str(names.iloc[0]) if len(names) else ""
+
+
+def moment(count_from: str) -> str:
+    """Plain words for the moment a time is counted from, for titles and reports."""
+    _check_count_from(count_from)
+    return MOMENT[count_from]
+
+
+def _check_count_from(count_from: str) -> None:
+    if count_from not in COUNT_FROM:
+        raise ValueError(f"count_from must be one of {COUNT_FROM}, got {count_from!r}")
+
+
+def quantile_inf(values: Iterable[float], q: float) -> float:
+    """Linear-interpolation quantile (numpy's default) that stays honest with +inf: if the quantile falls
+    on or next to a never-arrived (+inf) value, it is inf, never a NaN from inf - inf. NaNs are ignored."""
+    v = np.sort(np.asarray(list(values), dtype=float))
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return math.nan
+    h = (len(v) - 1) * q
+    lo, hi = math.floor(h), math.ceil(h)
+    if lo == hi or v[lo] == v[hi]:
+        return float(v[lo])
+    if math.isinf(v[hi]):
+        return math.inf
+    return float(v[lo] + (v[hi] - v[lo]) * (h - lo))
+
+
+def ci95_half_width(values: Iterable[float]) -> float:
+    """Half-width of the 95% Student-t confidence interval of the mean, ignoring NaNs.
+
+    NaN when fewer than two values remain (no spread to estimate) or any value is infinite."""
+    v = np.asarray(list(values), dtype=float)
+    v = v[~np.isnan(v)]
+    if len(v) < 2 or not np.all(np.isfinite(v)):
+        return math.nan
+    return float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def _nanmean(values: np.ndarray) -> float:
+    v = values[~np.isnan(values)]
+    return float(v.mean()) if len(v) else math.nan
+
+
+# ------------------------------------------------------------------------------------------ incident table
+
+
+def _base_rows(events: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident known to either the incident table or the log, with the table's attributes."""
+    if "incident" not in incidents.columns:
+        raise ValueError("incident table has no 'incident' column")
+    attrs = incidents.drop_duplicates("incident").set_index("incident")
+    in_log = pd.Index(events.loc[events["incident"] >= 0, "incident"].unique())
+    ids = pd.Index(attrs.index.astype("int64")).union(in_log)
+    return attrs.reindex(ids).rename_axis("incident")
+
+
+def _tier_columns(events: pd.DataFrame, index: pd.Index) -> pd.DataFrame:
+    """Per tier k: tier_name_k, target_s_k, t_dispatched_k and arrive_s_k (first arrival; NaN if none)."""
+    targets = _of_kind(events, EventKind.TARGET)
+    targets = targets[targets["tier"] > 0].drop_duplicates(["incident", "tier"], keep="first")
+    dispatched = _of_kind(events, EventKind.DISPATCHED)
+    dispatched = dispatched[dispatched["tier"] > 0].drop_duplicates(["incident", "tier"], keep="first")
+    arrived = _of_kind(events, EventKind.ARRIVED)
+    arrived = arrived[(arrived["tier"] > 0) & (arrived["unit_kind"] != DRONE)]
+    arrived = arrived.drop_duplicates(["incident", "tier"], keep="first")
+    tiers = sorted(set(targets["tier"]) | set(arrived["tier"]))
+    columns: dict[str, pd.Series] = {}
+    for k in tiers:
+        target_k = targets[targets["tier"] == k].set_index("incident")
+        arrive_k = arrived[arrived["tier"] == k].set_index("incident")
+        names = _nan_to_none(target_k["detail"]).reindex(index)
+        columns[f"tier_name_{k}"] = names.fillna(_nan_to_none(arrive_k["unit_kind"]).reindex(index))
+        columns[f"target_s_{k}"] = target_k["value"].reindex(index)
+        columns[f"t_dispatched_{k}"] = (
+            dispatched[dispatched["tier"] == k].set_index("incident")["t_s"].reindex(index)
+        )
+        columns[f"arrive_s_{k}"] = arrive_k["t_s"].reindex(index)
+    return pd.DataFrame(columns, index=index)
+
+
+def incident_table(events: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
+    """One row per incident: when it happened, was detected, reported and decided; per tier its target and
+    first arrival, as absolute time and as time counted from the incident, the alarm and the tier's dispatch;
+    how it ended; and the incident table's attributes (kind, grid, station, area_class, ...).
+
+    Missing moments stay NaN (an incident never reported has no ``t_reported``, an open one no ``outcome``).
+    """
+    ev = _check_events(events)
+    rows = _base_rows(ev, incidents)
+    index = rows.index
+    occurred, detected, reported = (
+        _first(ev, k) for k in (EventKind.OCCURRED, EventKind.DETECTED, EventKind.REPORTED)
+    )
+    outcome = _last(ev, EventKind.OUTCOME)
+    handoffs = _of_kind(ev, EventKind.HANDOFF).groupby("incident")["value"].sum(min_count=1)
+    t_table = rows["t_s"] if "t_s" in rows else pd.Series(math.nan, index=index)
+    kind_table = rows["kind"] if "kind" in rows else pd.Series(None, index=index, dtype=object)
+    detect_mode = _nan_to_none(detected["detail"]).reindex(index)
+    table = pd.DataFrame(
+        {
+            "kind": kind_table.where(kind_table.notna(), _nan_to_none(occurred["detail"]).reindex(index)),
+            "t_occurred": occurred["t_s"].reindex(index).fillna(t_table.astype(float)),
+            "t_detected": detected["t_s"].reindex(index),
+            "detect_mode": detect_mode,
+            "first_detected_from_air": detect_mode.eq(DRONE).fillna(False).astype(bool),
+            "t_reported": reported["t_s"].reindex(index),
+            "channel": _nan_to_none(reported["detail"]).reindex(index),
+            "t_decided": _first(ev, EventKind.DECIDED)["t_s"].reindex(index),
+            "t_contained": _first(ev, EventKind.CONTAINED)["t_s"].reindex(index),
+            "handoff_s": handoffs.reindex(index),
+            "outcome": _nan_to_none(outcome["detail"]).reindex(index),
+            "outcome_value": outcome["value"].reindex(index),
+        },
+        index=index,
+    )
+    tiers = _tier_columns(ev, index)
+    derived: dict[str, pd.Series] = {}
+    for k in tiers_in(tiers):
+        arrive = tiers[f"arrive_s_{k}"]
+        derived[f"from_incident_s_{k}"] = arrive - table["t_occurred"]
+        derived[f"from_alarm_s_{k}"] = arrive - table["t_reported"]
+        derived[f"from_dispatch_s_{k}"] = arrive - tiers[f"t_dispatched_{k}"]
+    attributes = rows.drop(columns=[c for c in ("t_s", "kind") if c in rows])
+    out = pd.concat([table, tiers, pd.DataFrame(derived, index=index), attributes], axis=1)
+    return out.reset_index()
+
+
+# ------------------------------------------------------------------------------------------- tier metrics
+
+
+def tier_times(table: pd.DataFrame, tier: int, count_from: str = "alarm") -> pd.DataFrame:
+    """For the incidents whose policy aimed at ``tier``: time to its first arrival counted from
+    ``count_from`` (+inf = never arrived) and the target, indexed by incident.
+
+    Incidents where the tier arrived but the starting moment is unknown (e.g. no alarm in the log) are left
+    out: their time cannot be counted from that moment."""
+    _check_count_from(count_from)
+    target_col = f"target_s_{tier}"
+    if target_col not in table:
+        return pd.DataFrame({"time_s": pd.Series(dtype=float), "target_s": pd.Series(dtype=float)})
+    aimed = table[table[target_col].notna()]
+    arrive = aimed[f"arrive_s_{tier}"]
+    time_s = aimed[f"from_{count_from}_s_{tier}"].where(arrive.notna(), math.inf)
+    keep = time_s.notna()
+    out = pd.DataFrame({"time_s": time_s[keep].astype(float), "target_s": aimed.loc[keep, target_col]})
+    if "incident" in aimed:
+        out.index = aimed.loc[keep, "incident"].to_numpy()
+    return out.rename_axis("incident")
+
+
+def tier_met(table: pd.DataFrame, tier: int, count_from: str = "alarm") -> pd.Series:
+    """Per incident aimed at ``tier``: did its first arrival come within the tier's own target?"""
+    times = tier_times(table, tier, count_from)
+    return (times["time_s"] <= times["target_s"]).rename("met")
+
+
+def _one_tier(table: pd.DataFrame, tier: int, count_from: str) -> dict[str, object]:
+    times = tier_times(table, tier, count_from)
+    t = times["time_s"].to_numpy(dtype=float)
+    n = len(t)
+    share = lambda mask: float(np.mean(mask)) if n else math.nan  # noqa: E731
+    row: dict[str, object] = {
+        "tier": tier,
+        "tier_name": tier_name(table, tier),
+        "count_from": count_from,
+        "n": n,
+        "target_s_min": float(times["target_s"].min()) if n else math.nan,
+        "target_s_max": float(times["target_s"].max()) if n else math.nan,
+        "share_met": share(t <= times["target_s"].to_numpy(dtype=float)),
+    }
+    for threshold in THRESHOLDS_S:
+        row[f"share_within_{threshold:g}s"] = share(t <= threshold)
+    row["share_arrived"] = share(np.isfinite(t))
+    row["median_s"] = quantile_inf(t, 0.5)
+    row["p90_s"] = quantile_inf(t, 0.9)
+    row["p95_s"] = quantile_inf(t, 0.95)
+    return row
+
+
+def tier_metrics(table: pd.DataFrame, count_from: str = "alarm") -> pd.DataFrame:
+    """Per tier: how many incidents it was aimed at, the share meeting its own target, the shares within
+    60/180/300 s, the share where it arrived at all, and median/p90/p95 time (inf where too many never came),
+    all counted from ``count_from``."""
+    _check_count_from(count_from)
+    rows = [_one_tier(table, k, count_from) for k in tiers_in(table)]
+    columns = [
+        "tier",
+        "tier_name",
+        "count_from",
+        "n",
+        "target_s_min",
+        "target_s_max",
+        "share_met",
+        *[f"share_within_{t:g}s" for t in THRESHOLDS_S],
+        "share_arrived",
+        "median_s",
+        "p90_s",
+        "p95_s",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+# ------------------------------------------------------------------------------------------------ outcomes
+
+
+def outcome_rates(table: pd.DataFrame) -> pd.DataFrame:
+    """Per incident kind: n incidents, how many have an outcome, the share of each outcome among those, and
+    the mean numeric outcome value (e.g. leak area m2; NaN where the kind has none)."""
+    if table.empty:
+        return pd.DataFrame(columns=["kind", "n", "n_outcome", "share_no_outcome", "mean_outcome_value"])
+    kinds = table["kind"].fillna("unknown")
+    grouped = table.groupby(kinds, sort=True)
+    base = pd.DataFrame(
+        {
+            "n": grouped.size(),
+            "n_outcome": grouped["outcome"].count(),
+            "mean_outcome_value": grouped["outcome_value"].mean(),
+        }
+    )
+    base["share_no_outcome"] = 1.0 - base["n_outcome"] / base["n"]
+    resolved = table[table["outcome"].notna()]
+    shares = pd.crosstab(resolved["kind"].fillna("unknown"), resolved["outcome"], normalize="index")
+    shares = shares.reindex(base.index).add_prefix("share_")
+    shares.columns.name = None
+    out = pd.concat(
+        [base[["n", "n_outcome", "share_no_outcome"]], shares, base[["mean_outcome_value"]]], axis=1
+    )
+    return out.rename_axis("kind").reset_index()
+
+
+# -------------------------------------------------------------------------------------------------- units
+
+
+def _busy_s(unit_events: pd.DataFrame, horizon_s: float) -> float:
+    """Seconds a unit is committed: from each DISPATCHED to the next RETURNED (or the horizon), clipped to
+    [0, horizon]. A re-dispatch before returning continues the same busy spell."""
+    busy, since = 0.0, None
+    for kind, t in zip(unit_events["kind"], unit_events["t_s"], strict=True):
+        if kind == EventKind.DISPATCHED.value and since is None:
+            since = t
+        elif kind == EventKind.RETURNED.value and since is not None:
+            busy += max(0.0, min(t, horizon_s) - min(since, horizon_s))
+            since = None
+    if since is not None:
+        busy += max(0.0, horizon_s - min(since, horizon_s))
+    return busy
+
+
+def utilisation(
+    events: pd.DataFrame, horizon_s: float, units: Mapping[str, int] | None = None
+) -> pd.DataFrame:
+    """Per unit kind: the mean share of the horizon its units spend busy (dispatched and not yet returned).
+
+    Units are those dispatched in the log; ``units`` (unit_kind -> count) adds the idle ones, which count as
+    0 busy, so a quiet fleet is not reported as fully used by its one busy unit."""
+    if not horizon_s > 0:
+        raise ValueError(f"horizon_s must be > 0, got {horizon_s}")
+    ev = _check_events(events)
+    moves = ev[ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.RETURNED.value]) & (ev["unit"] != "")]
+    kind_of = moves[moves["kind"] == EventKind.DISPATCHED.value].drop_duplicates("unit").set_index("unit")
+    busy = {u: _busy_s(g, horizon_s) for u, g in moves[moves["unit"].isin(kind_of.index)].groupby("unit")}
+    per_unit = pd.DataFrame({"unit_kind": kind_of["unit_kind"], "busy_s": pd.Series(busy)})
+    seen = per_unit.groupby("unit_kind").agg(n_units_in_log=("busy_s", "size"), busy_s=("busy_s", "sum"))
+    declared = dict(units or {})
+    rows = []
+    for unit_kind in sorted(set(seen.index) | set(declared)):
+        n_log = int(seen["n_units_in_log"].get(unit_kind, 0))
+        n_units = int(declared.get(unit_kind, n_log))
+        if n_units < n_log:
+            raise ValueError(f"units says {n_units} {unit_kind} unit(s) but the log dispatches {n_log}")
+        busy_s = float(seen["busy_s"].get(unit_kind, 0.0))
+        share = busy_s / (n_units * horizon_s) if n_units else math.nan
+        rows.append(
+            {
+                "unit_kind": unit_kind,
+                "n_units": n_units,
+                "n_units_in_log": n_log,
+                "busy_s": busy_s,
+                "utilisation": share,
+            }
+        )
+    return pd.DataFrame(rows, columns=["unit_kind", "n_units", "n_units_in_log", "busy_s", "utilisation"])
+
+
+def handoff_delays(events: pd.DataFrame) -> pd.Series:
+    """Every cross-station handoff delay (s) in the log, indexed by incident."""
+    ev = _of_kind(_check_events(events), EventKind.HANDOFF)
+    return pd.Series(
+        ev["value"].to_numpy(dtype=float), index=pd.Index(ev["incident"], name="incident"), name="handoff_s"
+    )
+
+
+def share_detected_from_air(table: pd.DataFrame) -> float:
+    """Among detected incidents, the share first detected by a drone ("discover from the air")."""
+    detected = table["detect_mode"].notna()
+    return float(table.loc[detected, "first_detected_from_air"].mean()) if detected.any() else math.nan
+
+
+# ----------------------------------------------------------------------------------------------- headline
+
+
+def _tier_headline(table: pd.DataFrame) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for count_from in HEADLINE_COUNT_FROM:
+        for row in tier_metrics(table, count_from).itertuples():
+            k = row.tier
+            out[f"tier{k}_target_met_from_{count_from}"] = row.share_met
+            out[f"tier{k}_median_from_{count_from}_s"] = row.median_s
+            out[f"tier{k}_p90_from_{count_from}_s"] = row.p90_s
+    for row in tier_metrics(table, "alarm").itertuples():
+        out[f"tier{row.tier}_share_arrived"] = row.share_arrived
+    return out
+
+
+def _outcome_headline(table: pd.DataFrame) -> dict[str, float]:
+    out: dict[str, float] = {}
+    for row in outcome_rates(table).to_dict("records"):
+        kind = row["kind"]
+        seen = [
+            c.removeprefix("share_")
+            for c in row
+            if c.startswith("share_") and c != "share_no_outcome" and not pd.isna(row[c]) and row[c] > 0
+        ]
+        for outcome in dict.fromkeys([*KIND_OUTCOMES.get(kind, ()), *seen]):
+            share = row.get(f"share_{outcome}", math.nan)
+            share = 0.0 if pd.isna(share) and row["n_outcome"] > 0 else share
+            out[f"{RATE_NAME.get(outcome, outcome + '_rate')}_{kind}"] = float(share)
+        if not pd.isna(row["mean_outcome_value"]) or kind in VALUE_NAME:
+            out[VALUE_NAME.get(kind, f"mean_outcome_value_{kind}")] = float(row["mean_outcome_value"])
+    return out
+
+
+def headline(
+    table: pd.DataFrame, events: pd.DataFrame, horizon_s: float, units: Mapping[str, int] | None = None
+) -> dict[str, float]:
+    """A flat dict of the scalar metrics of one replication, named so that the name says what is measured
+    and from which moment (``tier2_target_met_from_alarm``, ``escape_rate_theft``, ``utilisation_police``).
+
+    Only the tiers, kinds and unit kinds present in this replication appear; averaging across replications
+    (``summarise_replications``) ignores a metric where it is absent."""
+    out: dict[str, float] = {
+        "n_incidents": float(len(table)),
+        "n_reported": float(table["t_reported"].notna().sum()),
+    }
+    out |= _tier_headline(table)
+    out |= _outcome_headline(table)
+    out["share_detected_from_air"] = share_detected_from_air(table)
+    for row in utilisation(events, horizon_s, units).itertuples():
+        out[f"utilisation_{row.unit_kind}"] = float(row.utilisation)
+    delays = handoff_delays(events).to_numpy(dtype=float)
+    out["n_handoffs"] = float(len(delays))
+    out["mean_handoff_s"] = _nanmean(delays)
+    return out
+
+
+# ------------------------------------------------------------------------------------------- replications
+
+
+def _metric_columns(rows: pd.DataFrame) -> list[str]:
+    missing = [c for c in ("policy", "replication") if c not in rows.columns]
+    if missing:
+        raise ValueError(f"replication rows need columns 'policy' and 'replication'; missing {missing}")
+    return [
+        c
+        for c in rows.columns
+        if c not in ("policy", "replication")
+        and (pd.api.types.is_numeric_dtype(rows[c]) or pd.api.types.is_bool_dtype(rows[c]))
+    ]
+
+
+def summarise_replications(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per policy and metric: mean over replications, 95% CI half-width (Student t; NaN with < 2 values)
+    and n (replications where the metric is defined). Long format: policy, metric, mean, ci95_half, n."""
+    metrics = _metric_columns(rows)
+    out = []
+    for policy in pd.unique(rows["policy"]):
+        sub = rows[rows["policy"] == policy]
+        for metric in metrics:
+            v = sub[metric].to_numpy(dtype=float)
+            out.append(
+                {
+                    "policy": policy,
+                    "metric": metric,
+                    "mean": _nanmean(v),
+                    "ci95_half": ci95_half_width(v),
+                    "n": int((~np.isnan(v)).sum()),
+                }
+            )
+    return pd.DataFrame(out, columns=["policy", "metric", "mean", "ci95_half", "n"])
+
+
+def _paired(policy: np.ndarray, baseline: np.ndarray) -> dict[str, object]:
+    """Mean and 95% CI of the per-replication differences; pairs where either side is NaN are dropped."""
+    with np.errstate(invalid="ignore"):
+        d = policy - baseline
+    ok = ~np.isnan(d)
+    mean, half = _nanmean(d), ci95_half_width(d)
+    return {
+        "baseline_mean": _nanmean(baseline[ok]),
+        "policy_mean": _nanmean(policy[ok]),
+        "mean_diff": mean,
+        "ci95_half": half,
+        "ci95_low": mean - half,
+        "ci95_high": mean + half,
+        "n": int(ok.sum()),
+        "significant": bool(not math.isnan(half) and (mean - half > 0 or mean + half < 0)),
+    }
+
+
+def paired_differences(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
+    """For each other policy and metric: the mean of per-replication differences (policy - baseline on the
+    same replication, i.e. the same incidents: common random numbers), its 95% CI and n pairs.
+
+    Pairing removes the incident-to-incident noise both policies share, so the CI is far narrower than the
+    difference of two independent means. ``significant`` = the CI excludes 0."""
+    metrics = _metric_columns(rows)
+    if baseline not in set(rows["policy"]):
+        known = sorted(map(str, pd.unique(rows["policy"])))
+        raise ValueError(f"baseline policy {baseline!r} not among {known}")
+    if rows.duplicated(["policy", "replication"]).any():
+        raise ValueError("each (policy, replication) must appear once")
+    base = rows[rows["policy"] == baseline].set_index("replication")
+    out = []
+    for policy in [p for p in pd.unique(rows["policy"]) if p != baseline]:
+        other = rows[rows["policy"] == policy].set_index("replication")
+        common = other.index.intersection(base.index)
+        for metric in metrics:
+            row = _paired(
+                other.loc[common, metric].to_numpy(dtype=float),
+                base.loc[common, metric].to_numpy(dtype=float),
+            )
+            out.append({"policy": policy, "baseline": baseline, "metric": metric, **row})
+    columns = [
+        "policy",
+        "baseline",
+        "metric",
+        "baseline_mean",
+        "policy_mean",
+        "mean_diff",
+        "ci95_half",
+        "ci95_low",
+        "ci95_high",
+        "n",
+        "significant",
+    ]
+    return pd.DataFrame(out, columns=columns)
+
+
+# ------------------------------------------------------------------------------------------ metric naming
+
+
+def metric_unit(name: str) -> str:
+    """What a headline metric's number is: 'share' (0..1), 's' (seconds), 'm2', 'count' or '' (plain)."""
+    if name.endswith("_s"):
+        return "s"
+    if name.endswith("_m2"):
+        return "m2"
+    if name.startswith("n_"):
+        return "count"
+    if re.search(r"target_met|_rate(_|$)|share|utilisation", name):
+        return "share"
+    return ""

@@ -15,8 +15,8 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-run: $(STAMP)  ## draw the default site (Daishan, synthetic) under results/
-	$(BIN)/echelon site $(ARGS)
+run: $(STAMP)  ## compare dispatch policies on the default site (Daishan, synthetic) under results/
+	$(BIN)/echelon compare $(ARGS)
 
 test: $(STAMP)  ## run the whole test suite, offline
 	$(BIN)/python -m pytest $(ARGS)

@@ -12,12 +12,24 @@ import math
 import mesa
 import numpy as np
 
+SAMPLE_S = 10.0  # resolution of sighting checks along the patrol
+
 
 class PatrolDrone(mesa.Agent):
     unit_kind = "drone"
 
-    def __init__(self, model: mesa.Model, unit_id: str, nest_xy: tuple[float, float], route_xy: np.ndarray,
-                 role: str, speed_mps: float, endurance_s: float, recharge_s: float, offset_s: float = 0.0):
+    def __init__(
+        self,
+        model: mesa.Model,
+        unit_id: str,
+        nest_xy: tuple[float, float],
+        route_xy: np.ndarray,
+        role: str,
+        speed_mps: float,
+        endurance_s: float,
+        recharge_s: float,
+        offset_s: float = 0.0,
+    ):
         super().__init__(model)
         self.unit_id = unit_id
         self.nest_xy = nest_xy
@@ -32,9 +44,20 @@ class PatrolDrone(mesa.Agent):
         length = float(self._cum[-1])
         loops = max(1, math.floor(endurance_s * speed_mps / length)) if length > 0 else 1
         self.flight_s = min(endurance_s, loops * length / speed_mps) if length > 0 else 0.0
-        self.cycle_s = self.flight_s + recharge_s
+        self.cycle_s = math.ceil((self.flight_s + recharge_s) / SAMPLE_S) * SAMPLE_S  # whole samples
         self.offset_s = offset_s
         self.free_at_s = 0.0  # docked drones: when the last overwatch (and recharge) ends
+        self._route_reach_m = float(np.hypot(*(loop - np.asarray(nest_xy)).T).max())
+        # One cycle sampled every SAMPLE_S: a sighting check is then one vector of distances, not a flight.
+        grid_t = np.arange(0.0, max(self.cycle_s, SAMPLE_S), SAMPLE_S)
+        xy, airborne = self.positions(grid_t - self.offset_s)
+        self._cycle_xy, self._cycle_airborne = xy, airborne
+
+    def could_see(self, x: float, y: float, radius_m: float) -> bool:
+        """Cheap test first: beyond the route's farthest reach plus the camera radius nothing is seen."""
+        return self.role == "patrol" and math.hypot(x - self.nest_xy[0], y - self.nest_xy[1]) <= (
+            self._route_reach_m + radius_m
+        )
 
     def positions(self, times_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """(x, y) of the drone at each time and whether it is airborne (camera on)."""
@@ -46,16 +69,28 @@ class PatrolDrone(mesa.Agent):
         y = np.interp(d, self._cum, self._loop[:, 1])
         return np.column_stack([x, y]), airborne
 
-    def first_sighting(self, x: float, y: float, t0_s: float, window_s: float, radius_m: float,
-                       step_s: float = 10.0) -> float | None:
-        """First time in [t0, t0 + window] the patrolling drone is airborne within ``radius_m``; else None."""
+    def first_sighting(
+        self, x: float, y: float, t0_s: float, window_s: float, radius_m: float
+    ) -> float | None:
+        """First time in [t0, t0 + window] the patrolling drone is airborne within ``radius_m``; else None.
+
+        Resolution SAMPLE_S: the sample at or after t0 is the first checked.
+        """
         if self.role != "patrol" or self.flight_s <= 0:
             return None
-        times = t0_s + np.arange(0.0, window_s + step_s, step_s)
-        xy, airborne = self.positions(times)
-        seen = airborne & (np.hypot(xy[:, 0] - x, xy[:, 1] - y) <= radius_m)
-        hit = np.flatnonzero(seen)
-        return float(times[hit[0]]) if len(hit) else None
+        n = len(self._cycle_xy)
+        seen_in_cycle = self._cycle_airborne & (
+            np.hypot(self._cycle_xy[:, 0] - x, self._cycle_xy[:, 1] - y) <= radius_m
+        )
+        if not seen_in_cycle.any():
+            return None
+        start = math.ceil(((t0_s + self.offset_s) % (n * SAMPLE_S)) / SAMPLE_S - 1e-9)
+        steps = np.arange(int(window_s // SAMPLE_S) + 1)
+        hit = np.flatnonzero(seen_in_cycle[(start + steps) % n])
+        if not len(hit):
+            return None
+        first_phase = (start + hit[0]) * SAMPLE_S
+        return float(t0_s + first_phase - ((t0_s + self.offset_s) % (n * SAMPLE_S)))
 
     def can_overwatch(self, now_s: float) -> bool:
         return self.role == "docked" and now_s >= self.free_at_s

@@ -42,6 +42,64 @@ def cmd_site(overrides: Sequence[str]) -> int:
     return 0
 
 
+def _print_outputs(out) -> None:
+    print(f"wrote {out}/summary.html")
+    print(
+        f"  and summary.md, events and incidents (.parquet, .csv), metrics_*.csv, paired_differences.csv, "
+        f"figures in {out}"
+    )
+
+
+def cmd_run(overrides: Sequence[str]) -> int:
+    """One configuration (one policy), all its replications."""
+    from sim.config import load_config
+    from sim.experiment import run, write_results
+    from sim.site import build_site
+
+    cfg = load_config(overrides)
+    site = build_site(cfg)
+    reps = run(cfg, site)
+    label = cfg.choices.get("policy", cfg.policy.name)
+    out = write_results(reps, {label: cfg}, site, None, f"run-{label}-{cfg.site.name}", list(site.warnings))
+    n = sum(len(r.incidents) for r in reps)
+    print(
+        f"policy '{label}' on site '{site.name}': {cfg.run.replications} replication(s) x "
+        f"{cfg.run.days:g} days, "
+        f"{n} incidents"
+    )
+    _print_outputs(out)
+    return 0
+
+
+def cmd_compare(overrides: Sequence[str]) -> int:
+    """The policies in run.policies on the same incidents, with paired differences against run.baseline."""
+    from sim.config import load_config
+    from sim.experiment import compare, write_results
+    from sim.site import build_site
+
+    base = load_config(overrides)
+    names = list(base.run.policies)
+    if base.run.baseline not in names:
+        from sim.errors import ConfigError
+
+        raise ConfigError(f"run.baseline '{base.run.baseline}' is not among run.policies {names}")
+    cfgs = {name: load_config([*overrides, f"policy={name}"]) for name in names}
+    reps = compare(cfgs)
+    site = build_site(base)
+    out = write_results(reps, cfgs, site, base.run.baseline, f"compare-{base.site.name}", list(site.warnings))
+    n = sum(len(r.incidents) for r in reps if r.policy == names[0])
+    print(
+        f"compared {', '.join(names)} on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
+        f"{base.run.replications} replications x {base.run.days:g} days, {n} incidents per policy "
+        "(the same incidents for every policy)"
+    )
+    _print_outputs(out)
+    return 0
+
+
+COMMANDS = {"site": cmd_site, "run": cmd_run, "compare": cmd_compare}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="echelon", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"echelon {__version__}")
@@ -53,6 +111,20 @@ def build_parser() -> argparse.ArgumentParser:
         "e.g. site=helsinki, site=file site.path=area.osm.pbf, grid.cell_m=500.",
     )
     p_site.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    p_run = sub.add_parser(
+        "run",
+        help="simulate one configuration (policy=..., site=..., seed=...)",
+        description="Simulate one configuration: every replication, event log, metrics, "
+        "figures, summary. E.g. echelon run policy=police_only run.days=7",
+    )
+    p_run.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    p_cmp = sub.add_parser(
+        "compare",
+        help="compare the policies in run.policies on the same incidents",
+        description="Compare dispatch policies with common random numbers, replications, "
+        "95%% confidence intervals and paired differences against run.baseline.",
+    )
+    p_cmp.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
     return parser
 
 
@@ -60,8 +132,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning, module="pyrosm")
     try:
-        if args.command == "site":
-            return cmd_site(args.overrides)
+        return COMMANDS[args.command](args.overrides)
     except EchelonError as err:
         print(f"echelon: error: {err}", file=sys.stderr)
         for problem in getattr(err, "problems", []):
@@ -70,7 +141,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("echelon: interrupted; nothing was written", file=sys.stderr)
         return 130
-    return 1
 
 
 if __name__ == "__main__":

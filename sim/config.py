@@ -151,7 +151,9 @@ class IncidentsConfig:
     cross_district_share: float = 0.2  # share of disputes that straddle two jurisdictions
     staff_detection: Delay = field(default_factory=lambda: Delay("lognormal", median_s=90.0, p90_s=300.0))
     night_staff_detection_factor: float = 2.0  # 22-06 h: fewer eyes
-    passerby_detection: Delay = field(default_factory=lambda: Delay("lognormal", median_s=600.0, p90_s=1800.0))
+    passerby_detection: Delay = field(
+        default_factory=lambda: Delay("lognormal", median_s=600.0, p90_s=1800.0)
+    )
     air_visible_s: float = 900.0  # how long an incident stays visible to a patrol drone passing by
     leak_growth_m_per_min: float = 30.0
     leak_initial_radius_m: float = 50.0
@@ -376,30 +378,58 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
     from sim.policies import REGISTRY
 
     if cfg.policy is not None:
-        need(cfg.policy.name in REGISTRY, "policy.name", "registered policies are " + ", ".join(sorted(REGISTRY)),
-             cfg.policy.name)
+        need(
+            cfg.policy.name in REGISTRY,
+            "policy.name",
+            "registered policies are " + ", ".join(sorted(REGISTRY)),
+            cfg.policy.name,
+        )
         need(len(cfg.policy.tiers) > 0, "policy.tiers", "at least one tier", cfg.policy.tiers)
         for k, tier in enumerate(cfg.policy.tiers):
             key = f"policy.tiers[{k}]"
-            need(tier.target_s is not None or bool(tier.target_by_area_s), f"{key}.target_s",
-                 "a target in seconds (or target_by_area_s)", tier.target_s)
+            need(
+                tier.target_s is not None or bool(tier.target_by_area_s),
+                f"{key}.target_s",
+                "a target in seconds (or target_by_area_s)",
+                tier.target_s,
+            )
             for value in [tier.target_s, *tier.target_by_area_s.values()]:
                 need(value is None or value > 0, f"{key}.target_s", "targets must be positive seconds", value)
-            need(set(tier.target_by_area_s) <= {"key", "centre", "other"}, f"{key}.target_by_area_s",
-                 "area classes are key, centre, other", list(tier.target_by_area_s))
+            need(
+                set(tier.target_by_area_s) <= {"key", "centre", "other"},
+                f"{key}.target_by_area_s",
+                "area classes are key, centre, other",
+                list(tier.target_by_area_s),
+            )
     if cfg.incidents is not None:
         inc = cfg.incidents
-        need(len(inc.hour_profile) == 24 and all(m >= 0 for m in inc.hour_profile), "incidents.hour_profile",
-             "24 multipliers >= 0, one per hour", inc.hour_profile)
+        need(
+            len(inc.hour_profile) == 24 and all(m >= 0 for m in inc.hour_profile),
+            "incidents.hour_profile",
+            "24 multipliers >= 0, one per hour",
+            inc.hour_profile,
+        )
         need(inc.rate_multiplier >= 0, "incidents.rate_multiplier", "must be >= 0", inc.rate_multiplier)
-        need(0 <= inc.cross_district_share <= 1, "incidents.cross_district_share", "a share in [0, 1]",
-             inc.cross_district_share)
+        need(
+            0 <= inc.cross_district_share <= 1,
+            "incidents.cross_district_share",
+            "a share in [0, 1]",
+            inc.cross_district_share,
+        )
         for name, kind in inc.kinds.items():
             key = f"incidents.kinds.{name}"
-            need(kind.rate_per_enterprise_year >= 0, f"{key}.rate_per_enterprise_year",
-                 "rates must be >= 0 per enterprise per year", kind.rate_per_enterprise_year)
-            need(kind.rate_per_place_day >= 0, f"{key}.rate_per_place_day", "rates must be >= 0 per day",
-                 kind.rate_per_place_day)
+            need(
+                kind.rate_per_enterprise_year >= 0,
+                f"{key}.rate_per_enterprise_year",
+                "rates must be >= 0 per enterprise per year",
+                kind.rate_per_enterprise_year,
+            )
+            need(
+                kind.rate_per_place_day >= 0,
+                f"{key}.rate_per_place_day",
+                "rates must be >= 0 per day",
+                kind.rate_per_place_day,
+            )
             kind.handling.check(f"{key}.handling")
             if kind.deadline is not None:
                 kind.deadline.check(f"{key}.deadline")
@@ -414,7 +444,9 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
     for name in ("police_cars_per_station", "echelons_per_grid", "echelon_backbones", "echelon_volunteers"):
         need(getattr(fl, name) >= 0, f"fleet.{name}", "must be >= 0", getattr(fl, name))
     for name in ("patrol_speed_mps", "cruise_speed_mps", "endurance_s", "detect_radius_m"):
-        need(getattr(fl.drones, name) > 0, f"fleet.drones.{name}", "must be positive", getattr(fl.drones, name))
+        need(
+            getattr(fl.drones, name) > 0, f"fleet.drones.{name}", "must be positive", getattr(fl.drones, name)
+        )
     need(cfg.run.days > 0, "run.days", "must be positive", cfg.run.days)
     need(cfg.run.replications >= 1, "run.replications", "at least 1", cfg.run.replications)
     need(cfg.run.tick_s > 0, "run.tick_s", "must be positive", cfg.run.tick_s)

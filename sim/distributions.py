@@ -33,17 +33,27 @@ class Delay:
 
     def check(self, key: str) -> None:
         """Raise ConfigError naming ``key`` if the parameters do not fit the distribution."""
-        need = {"lognormal": ("median_s", "p90_s"), "fixed": ("value_s",), "exponential": ("mean_s",),
-                "uniform": ("low_s", "high_s")}[self.dist]
+        need = {
+            "lognormal": ("median_s", "p90_s"),
+            "fixed": ("value_s",),
+            "exponential": ("mean_s",),
+            "uniform": ("low_s", "high_s"),
+        }[self.dist]
         for name in need:
             value = getattr(self, name)
             if value is None or value < 0:
-                raise ConfigError(f"config key '{key}.{name}': {self.dist} delays need {', '.join(need)} "
-                                  f"as seconds >= 0, got {value!r}")
+                raise ConfigError(
+                    f"config key '{key}.{name}': {self.dist} delays need {', '.join(need)} "
+                    f"as seconds >= 0, got {value!r}"
+                )
         if self.dist == "lognormal" and self.p90_s < self.median_s:
-            raise ConfigError(f"config key '{key}.p90_s': must be >= median_s ({self.median_s}), got {self.p90_s}")
+            raise ConfigError(
+                f"config key '{key}.p90_s': must be >= median_s ({self.median_s}), got {self.p90_s}"
+            )
         if self.dist == "uniform" and self.high_s < self.low_s:
-            raise ConfigError(f"config key '{key}.high_s': must be >= low_s ({self.low_s}), got {self.high_s}")
+            raise ConfigError(
+                f"config key '{key}.high_s': must be >= low_s ({self.low_s}), got {self.high_s}"
+            )
 
     def quantile(self, u: float) -> float:
         """The delay at probability ``u`` in (0, 1), seconds."""

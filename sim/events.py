@@ -59,8 +59,17 @@ class EventLog:
     def append(self, event: Event) -> None:
         self._events.append(event)
 
-    def emit(self, t_s: float, kind: EventKind, incident: int = -1, unit: str = "", unit_kind: str = "",
-             tier: int = 0, detail: str = "", value: float = math.nan) -> None:
+    def emit(
+        self,
+        t_s: float,
+        kind: EventKind,
+        incident: int = -1,
+        unit: str = "",
+        unit_kind: str = "",
+        tier: int = 0,
+        detail: str = "",
+        value: float = math.nan,
+    ) -> None:
         self._events.append(Event(float(t_s), kind, incident, unit, unit_kind, tier, detail, value))
 
     def __len__(self) -> int:
@@ -71,16 +80,36 @@ class EventLog:
 
     def to_frame(self) -> pd.DataFrame:
         frame = pd.DataFrame([astuple(e) for e in self._events], columns=COLUMNS)
-        return frame.astype({"t_s": float, "kind": str, "incident": "int64", "unit": str, "unit_kind": str,
-                             "tier": "int64", "detail": str, "value": float})
+        return frame.astype(
+            {
+                "t_s": float,
+                "kind": str,
+                "incident": "int64",
+                "unit": str,
+                "unit_kind": str,
+                "tier": "int64",
+                "detail": str,
+                "value": float,
+            }
+        )
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> EventLog:
         """Rebuild the records from a table (for replay)."""
         log = cls()
         for row in frame[COLUMNS].itertuples(index=False):
-            log.append(Event(float(row.t_s), EventKind(row.kind), int(row.incident), str(row.unit),
-                             str(row.unit_kind), int(row.tier), str(row.detail), float(row.value)))
+            log.append(
+                Event(
+                    float(row.t_s),
+                    EventKind(row.kind),
+                    int(row.incident),
+                    str(row.unit),
+                    str(row.unit_kind),
+                    int(row.tier),
+                    str(row.detail),
+                    float(row.value),
+                )
+            )
         return log
 
 
@@ -91,8 +120,11 @@ def write_log(frame: pd.DataFrame, folder: Path, stem: str = "events") -> None:
 
 
 def read_log(path: Path) -> pd.DataFrame:
-    frame = pd.read_parquet(path) if path.suffix == ".parquet" else pd.read_csv(path, keep_default_na=False,
-                                                                                na_values={"value": [""]})
+    frame = (
+        pd.read_parquet(path)
+        if path.suffix == ".parquet"
+        else pd.read_csv(path, keep_default_na=False, na_values={"value": [""]})
+    )
     missing = [c for c in COLUMNS if c not in frame.columns]
     if missing:
         from sim.errors import ScenarioError

@@ -66,8 +66,10 @@ class Incident:
 
 def places(site: Site) -> pd.DataFrame:
     """Ports and bridges: where drones patrol and illegal flights are watched for."""
-    rows = [(f"port:{z.name}", z.geometry.representative_point()) for z in
-            site.zones[site.zones["kind"] == "port"].itertuples()]
+    rows = [
+        (f"port:{z.name}", z.geometry.representative_point())
+        for z in site.zones[site.zones["kind"] == "port"].itertuples()
+    ]
     seen = set()
     for u, v, data in site.graph.edges(data=True):
         bridge = data.get("bridge")
@@ -78,9 +80,14 @@ def places(site: Site) -> pd.DataFrame:
         if bridge == "yes" and key not in seen:
             seen.add(key)
             mid = data.get("geometry")
-            point = mid.interpolate(0.5, normalized=True) if mid is not None else Point(
-                (site.graph.nodes[u]["x"] + site.graph.nodes[v]["x"]) / 2,
-                (site.graph.nodes[u]["y"] + site.graph.nodes[v]["y"]) / 2)
+            point = (
+                mid.interpolate(0.5, normalized=True)
+                if mid is not None
+                else Point(
+                    (site.graph.nodes[u]["x"] + site.graph.nodes[v]["x"]) / 2,
+                    (site.graph.nodes[u]["y"] + site.graph.nodes[v]["y"]) / 2,
+                )
+            )
             rows.append((f"bridge:{key}", point))
     frame = pd.DataFrame(rows, columns=["place", "point"])
     if len(frame):
@@ -93,7 +100,9 @@ def places(site: Site) -> pd.DataFrame:
     return frame
 
 
-def _arrival_times(rng: np.random.Generator, rate_per_day: float, days: float, profile: np.ndarray) -> np.ndarray:
+def _arrival_times(
+    rng: np.random.Generator, rate_per_day: float, days: float, profile: np.ndarray
+) -> np.ndarray:
     """Non-homogeneous Poisson arrivals over ``days`` by thinning against the hour-of-day profile."""
     peak = float(profile.max())
     if rate_per_day <= 0 or peak <= 0:
@@ -106,7 +115,7 @@ def _arrival_times(rng: np.random.Generator, rate_per_day: float, days: float, p
 
 
 def _partners(site: Site, max_m: float = 2000.0) -> dict[str, str]:
-    """For each enterprise, the station of the nearest enterprise across a jurisdiction boundary (if close)."""
+    """For each enterprise, the station of the nearest enterprise across a jurisdiction boundary, if close."""
     ent = site.enterprises
     xy = np.column_stack([ent.geometry.x, ent.geometry.y])
     stations = ent["station"].to_numpy()
@@ -139,15 +148,19 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
     raw: list[tuple[float, str, int, int]] = []  # (t, kind, enterprise row or -1, place row or -1)
     for kind_name, kind in inc_cfg.kinds.items():  # config order: stable
         if kind.rate_per_enterprise_year > 0 and len(ent):
-            rows = np.flatnonzero(ent["kind"].isin(kind.enterprise_kinds).to_numpy()) if kind.enterprise_kinds \
+            rows = (
+                np.flatnonzero(ent["kind"].isin(kind.enterprise_kinds).to_numpy())
+                if kind.enterprise_kinds
                 else np.arange(len(ent))
+            )
             rate = kind.rate_per_enterprise_year / 365.0 * len(rows) * inc_cfg.rate_multiplier
             times = _arrival_times(rng, rate, days, profile)
             who = rows[rng.integers(0, len(rows), size=len(times))] if len(rows) else []
             raw += [(float(t), kind_name, int(w), -1) for t, w in zip(times, who, strict=True)]
         if kind.rate_per_place_day > 0 and len(spots):
-            times = _arrival_times(rng, kind.rate_per_place_day * len(spots) * inc_cfg.rate_multiplier, days,
-                                   profile)
+            times = _arrival_times(
+                rng, kind.rate_per_place_day * len(spots) * inc_cfg.rate_multiplier, days, profile
+            )
             where = rng.integers(0, len(spots), size=len(times))
             raw += [(float(t), kind_name, -1, int(p)) for t, p in zip(times, where, strict=True)]
     raw.sort(key=lambda r: (r[0], r[1]))
@@ -164,15 +177,57 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
             spot = spots.iloc[p]
             node, x, y = int(spot["node"]), float(spot["point"].x), float(spot["point"].y)
             eid, grid, station, cls = "", "", str(node_station.get(node, "")), "other"
-        cross = (kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share)
-        incidents.append(Incident(i, "cross_district_dispute" if cross else kind_name, t, node, x, y, eid, grid,
-                                  station, cls, bool(cross), tuple(float(v) for v in u)))
+        cross = kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share
+        incidents.append(
+            Incident(
+                i,
+                "cross_district_dispute" if cross else kind_name,
+                t,
+                node,
+                x,
+                y,
+                eid,
+                grid,
+                station,
+                cls,
+                bool(cross),
+                tuple(float(v) for v in u),
+            )
+        )
     return incidents
 
 
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
     """The incident table written beside the event log (uniforms left out: they are the model's business)."""
-    cols = ["incident", "kind", "t_s", "node", "x_m", "y_m", "enterprise", "grid", "station", "area_class",
-            "cross_district"]
-    return pd.DataFrame([(i.id, i.kind, i.t_s, i.node, i.x_m, i.y_m, i.enterprise, i.grid, i.station,
-                          i.area_class, i.cross_district) for i in incidents], columns=cols)
+    cols = [
+        "incident",
+        "kind",
+        "t_s",
+        "node",
+        "x_m",
+        "y_m",
+        "enterprise",
+        "grid",
+        "station",
+        "area_class",
+        "cross_district",
+    ]
+    return pd.DataFrame(
+        [
+            (
+                i.id,
+                i.kind,
+                i.t_s,
+                i.node,
+                i.x_m,
+                i.y_m,
+                i.enterprise,
+                i.grid,
+                i.station,
+                i.area_class,
+                i.cross_district,
+            )
+            for i in incidents
+        ],
+        columns=cols,
+    )

@@ -272,11 +272,16 @@ def tier_met(table: pd.DataFrame, tier: int, count_from: str = "alarm") -> pd.Se
     return (times["time_s"] <= times["target_s"]).rename("met")
 
 
+def _share(mask: np.ndarray) -> float:
+    """Share of True; NaN (not 0) when there is nothing to count, so an unused tier does not read as 0%."""
+    return float(np.mean(mask)) if len(mask) else math.nan
+
+
 def _one_tier(table: pd.DataFrame, tier: int, count_from: str) -> dict[str, object]:
+    """One row of ``tier_metrics``."""
     times = tier_times(table, tier, count_from)
     t = times["time_s"].to_numpy(dtype=float)
     n = len(t)
-    share = lambda mask: float(np.mean(mask)) if n else math.nan  # noqa: E731
     row: dict[str, object] = {
         "tier": tier,
         "tier_name": tier_name(table, tier),
@@ -284,11 +289,11 @@ def _one_tier(table: pd.DataFrame, tier: int, count_from: str) -> dict[str, obje
         "n": n,
         "target_s_min": float(times["target_s"].min()) if n else math.nan,
         "target_s_max": float(times["target_s"].max()) if n else math.nan,
-        "share_met": share(t <= times["target_s"].to_numpy(dtype=float)),
+        "share_met": _share(t <= times["target_s"].to_numpy(dtype=float)),
     }
     for threshold in THRESHOLDS_S:
-        row[f"share_within_{threshold:g}s"] = share(t <= threshold)
-    row["share_arrived"] = share(np.isfinite(t))
+        row[f"share_within_{threshold:g}s"] = _share(t <= threshold)
+    row["share_arrived"] = _share(np.isfinite(t))
     row["median_s"] = quantile_inf(t, 0.5)
     row["p90_s"] = quantile_inf(t, 0.9)
     row["p95_s"] = quantile_inf(t, 0.95)

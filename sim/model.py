@@ -25,8 +25,8 @@ from agents.response_team import ResponseTeam
 from sim.config import EchelonConfig
 from sim.events import EventKind as K
 from sim.events import EventLog
-from sim.incidents import U, Incident, places
-from sim.policies import REGISTRY, Assignment, Situation, UnitView, tier_target_s
+from sim.incidents import Incident, U, places
+from sim.policies import REGISTRY, Assignment, Situation, Units, tier_target_s
 from sim.site import Site
 
 TAIL_S = 6 * 3600.0  # after the last day, let incidents in progress finish
@@ -48,7 +48,11 @@ class UnitTables:
     def build(cls, site: Site) -> UnitTables:
         bases = sorted({*site.stations["node"].tolist(), *site.posts["node"].tolist()})
         out = site.router.times_from(bases)
-        back = np.vstack([site.router.times_to(b) for b in bases]) if bases else np.empty((0, site.router.n_nodes))
+        back = (
+            np.vstack([site.router.times_to(b) for b in bases])
+            if bases
+            else np.empty((0, site.router.n_nodes))
+        )
         return cls({b: i for i, b in enumerate(bases)}, out, back)
 
 
@@ -66,6 +70,10 @@ class Case:
     t_coordinated: float = math.inf
     closed: bool = False
     tiers_met: set[int] = field(default_factory=set)
+
+
+def _is_free(unit: Responder) -> bool:
+    return unit.free
 
 
 class OwnSecurity:
@@ -87,8 +95,14 @@ class OwnSecurity:
 
 
 class EchelonModel(mesa.Model):
-    def __init__(self, site: Site, cfg: EchelonConfig, incidents: list[Incident], replication: int = 0,
-                 tables: UnitTables | None = None) -> None:
+    def __init__(
+        self,
+        site: Site,
+        cfg: EchelonConfig,
+        incidents: list[Incident],
+        replication: int = 0,
+        tables: UnitTables | None = None,
+    ) -> None:
         super().__init__(rng=np.random.default_rng([cfg.seed, replication]))
         assert cfg.policy and cfg.incidents and cfg.delays, "run(cfg) needs policy, incidents and delays"
         self.site, self.cfg = site, cfg
@@ -110,24 +124,55 @@ class EchelonModel(mesa.Model):
         site, fleet = self.site, self.cfg.fleet
         self.enterprises = {str(r["id"]): Enterprise(self, r) for _, r in site.enterprises.iterrows()}
         self.guards = {eid: OwnSecurity(e) for eid, e in self.enterprises.items()}
-        self.command_rooms = {sid: CommandRoom(self, sid, name)
-                              for sid, name in zip(site.stations["id"], site.stations["name"], strict=True)}
+        self.command_rooms = {
+            sid: CommandRoom(self, sid, name)
+            for sid, name in zip(site.stations["id"], site.stations["name"], strict=True)
+        }
         self.county = CountyCentre(self)
         zone_kind = dict(zip(site.zones["name"], site.zones["kind"], strict=False))
         self.units: list[Responder] = []
         for post in site.posts.itertuples():
             grid_zone = site.grids.loc[site.grids["id"] == post.grid, "zone"]
-            hazmat = zone_kind.get(grid_zone.iloc[0] if len(grid_zone) else "", "") in fleet.hazmat_echelon_zone_kinds
+            hazmat = (
+                zone_kind.get(grid_zone.iloc[0] if len(grid_zone) else "", "")
+                in fleet.hazmat_echelon_zone_kinds
+            )
             for k in range(fleet.echelons_per_grid):
-                self.units.append(ResponseTeam(self, f"E-{post.grid}-{k + 1}", int(post.node), post.station,
-                                               post.grid, fleet.echelon_backbones, fleet.echelon_volunteers,
-                                               hazmat))
+                self.units.append(
+                    ResponseTeam(
+                        self,
+                        f"E-{post.grid}-{k + 1}",
+                        int(post.node),
+                        post.station,
+                        post.grid,
+                        fleet.echelon_backbones,
+                        fleet.echelon_volunteers,
+                        hazmat,
+                    )
+                )
         for st in site.stations.itertuples():
             for k in range(fleet.police_cars_per_station):
                 self.units.append(PoliceUnit(self, f"P-{st.id}-{k + 1}", int(st.node), st.id))
         self.by_id: dict[str, Responder | OwnSecurity] = {u.unit_id: u for u in self.units}
         self.by_id.update({g.unit_id: g for g in self.guards.values()})
         self._unit_rows = np.array([self.tables.base_row[u.base_node] for u in self.units], dtype=np.int64)
+        d = self.delays
+        mob = {"echelon": d.mobilise_echelon.quantile(0.5), "police": d.mobilise_police.quantile(0.5)}
+        self._mobilise_median = np.array([mob[u.unit_kind] for u in self.units])
+        self._guards_eta = d.mobilise_own_security.quantile(0.5) + d.on_site_travel.quantile(0.5)
+        self._mobilise = {
+            "own_security": (d.mobilise_own_security, U.MOB_OWN),
+            "echelon": (d.mobilise_echelon, U.MOB_ECHELON),
+            "police": (d.mobilise_police, U.MOB_POLICE),
+        }
+        self._static = Units(
+            np.array([u.unit_id for u in self.units], dtype=object),
+            np.array([u.unit_kind for u in self.units], dtype=object),
+            np.array([u.station for u in self.units], dtype=object),
+            np.array([getattr(u, "grid", "") for u in self.units], dtype=object),
+            np.zeros(len(self.units), dtype=bool),
+            np.zeros(len(self.units)),
+        )
         self.drones = self._build_drones()
 
     def _build_drones(self) -> list[PatrolDrone]:
@@ -142,12 +187,32 @@ class EchelonModel(mesa.Model):
             near.sort(key=lambda t: math.atan2(t[1] - ny_, t[0] - nx_))
             route = np.array(near, dtype=float).reshape(-1, 2)
             for k in range(spec.patrol_per_nest):
-                drones.append(PatrolDrone(self, f"D-{nest.id}-p{k + 1}", (nx_, ny_), route, "patrol",
-                                          spec.patrol_speed_mps, spec.endurance_s, spec.recharge_s,
-                                          offset_s=(n * 977.0 + k * 1500.0)))
+                drones.append(
+                    PatrolDrone(
+                        self,
+                        f"D-{nest.id}-p{k + 1}",
+                        (nx_, ny_),
+                        route,
+                        "patrol",
+                        spec.patrol_speed_mps,
+                        spec.endurance_s,
+                        spec.recharge_s,
+                        offset_s=(n * 977.0 + k * 1500.0),
+                    )
+                )
             for k in range(spec.docked_per_nest):
-                drones.append(PatrolDrone(self, f"D-{nest.id}-d{k + 1}", (nx_, ny_), route, "docked",
-                                          spec.cruise_speed_mps, spec.endurance_s, spec.recharge_s))
+                drones.append(
+                    PatrolDrone(
+                        self,
+                        f"D-{nest.id}-d{k + 1}",
+                        (nx_, ny_),
+                        route,
+                        "docked",
+                        spec.cruise_speed_mps,
+                        spec.endurance_s,
+                        spec.recharge_s,
+                    )
+                )
         return drones
 
     # ---- running ------------------------------------------------------------------------------------------
@@ -177,8 +242,14 @@ class EchelonModel(mesa.Model):
         room = self.command_rooms.get(inc.station)
         if room:
             room.receive()
-        log.emit(env.now, K.REPORTED, inc.id, unit=room.name if room else "county", unit_kind="command_room",
-                 detail=channel)
+        log.emit(
+            env.now,
+            K.REPORTED,
+            inc.id,
+            unit=room.name if room else "county",
+            unit_kind="command_room",
+            detail=channel,
+        )
         if inc.cross_district:
             self._coordinate(case)
         tiers = list(range(1, len(self.policy_cfg.tiers) + 1))
@@ -201,11 +272,15 @@ class EchelonModel(mesa.Model):
             options.append(("staff", inc.t_s + night * icfg.staff_detection.quantile(inc.u[U.STAFF_DETECT])))
         if kind.visible_from_air:
             radius = self.cfg.fleet.drones.detect_radius_m
-            sightings = [t for d in self.drones
-                         if (t := d.first_sighting(inc.x_m, inc.y_m, inc.t_s, icfg.air_visible_s, radius)) is not None]
+            sightings = [
+                t
+                for d in self.drones
+                if d.could_see(inc.x_m, inc.y_m, radius)
+                and (t := d.first_sighting(inc.x_m, inc.y_m, inc.t_s, icfg.air_visible_s, radius)) is not None
+            ]
             if sightings:
                 options.append(("drone", min(sightings)))
-        return min(options, key=lambda o: (o[1], o[0]))[::-1][::-1]
+        return min(options, key=lambda o: (o[1], o[0]))
 
     def _report(self, inc: Incident, mode: str) -> tuple[str, float, float]:
         """The alarm's channel, its delay to the command room, and the delay to locate and decide."""
@@ -213,10 +288,18 @@ class EchelonModel(mesa.Model):
         if mode == "drone":
             return "drone_centre", d.drone_centre_order.quantile(0.5), 0.0
         ent = self.enterprises.get(inc.enterprise)
-        if (mode == "staff" and ent is not None and self.policy_cfg.alarm == "one_key"
-                and ent.terminal_online(u[U.TERMINAL])):
+        if (
+            mode == "staff"
+            and ent is not None
+            and self.policy_cfg.alarm == "one_key"
+            and ent.terminal_online(u[U.TERMINAL])
+        ):
             return "one_key", d.one_key_to_screen.quantile(0.5), d.video_check.quantile(u[U.VIDEO])
-        return "call_110", d.call_answer.quantile(u[U.CALL_ANSWER]), d.call_interview_locate.quantile(u[U.CALL_LOCATE])
+        return (
+            "call_110",
+            d.call_answer.quantile(u[U.CALL_ANSWER]),
+            d.call_interview_locate.quantile(u[U.CALL_LOCATE]),
+        )
 
     def _coordinate(self, case: Case) -> None:
         """A cross-district dispute needs both stations: the county centre hands over, or stations liaise."""
@@ -224,7 +307,9 @@ class EchelonModel(mesa.Model):
         if self.policy_cfg.coordination == "county":
             delay = d.county_handoff.quantile(inc.u[U.HANDOFF])
             self.county.hand_over()
-            self.log.emit(self.env.now, K.HANDOFF, inc.id, unit="county", unit_kind="county_centre", value=delay)
+            self.log.emit(
+                self.env.now, K.HANDOFF, inc.id, unit="county", unit_kind="county_centre", value=delay
+            )
         else:
             delay = d.strict_liaison.quantile(inc.u[U.LIAISON])
         case.t_coordinated = self.env.now + delay
@@ -232,18 +317,32 @@ class EchelonModel(mesa.Model):
     # ---- dispatch -----------------------------------------------------------------------------------------
     def _situation(self, case: Case) -> Situation:
         inc = case.inc
-        travel = self.tables.out_s[self._unit_rows, case.node_idx] * self.factor
-        mob = {"echelon": self.delays.mobilise_echelon.quantile(0.5),
-               "police": self.delays.mobilise_police.quantile(0.5)}
-        views = [UnitView(u.unit_id, u.unit_kind, u.station, getattr(u, "grid", ""), u.free,
-                          mob[u.unit_kind] + float(t), bool(u.hazmat)) for u, t in zip(self.units, travel, strict=True)]
+        eta = self._mobilise_median + self.tables.out_s[self._unit_rows, case.node_idx] * self.factor
+        free = np.fromiter(map(_is_free, self.units), dtype=bool, count=len(self.units))
+        st = self._static
         guards = self.guards.get(inc.enterprise)
-        if guards is not None:
-            eta = self.delays.mobilise_own_security.quantile(0.5) + self.delays.on_site_travel.quantile(0.5)
-            views.append(UnitView(guards.unit_id, "own_security", guards.station, inc.grid, True, eta))
+        if guards is not None:  # the enterprise's own guards join the snapshot as one more, always free, unit
+            units = Units(
+                np.append(st.id, guards.unit_id),
+                np.append(st.kind, "own_security"),
+                np.append(st.station, guards.station),
+                np.append(st.grid, inc.grid),
+                np.append(free, True),
+                np.append(eta, self._guards_eta),
+            )
+        else:
+            units = Units(st.id, st.kind, st.station, st.grid, free, eta)
         kind = self.kinds[inc.kind.removeprefix("cross_district_")]
-        return Situation(inc.id, inc.kind, inc.station, inc.grid, inc.area_class, inc.cross_district,
-                         kind.police_only, tuple(views))
+        return Situation(
+            inc.id,
+            inc.kind,
+            inc.station,
+            inc.grid,
+            inc.area_class,
+            inc.cross_district,
+            kind.police_only,
+            units,
+        )
 
     def _request(self, case: Case, tiers: list[int]) -> None:
         """Ask the policy for units for these tiers; dispatch them, or queue the tier."""
@@ -254,13 +353,21 @@ class EchelonModel(mesa.Model):
             if k not in decision:
                 continue  # this tier does not apply to this incident
             spec = self.policy_cfg.tiers[k - 1]
-            self.log.emit(self.env.now, K.TARGET, case.inc.id, tier=k, detail=spec.name,
-                          value=tier_target_s(spec, case.inc.area_class))
+            self.log.emit(
+                self.env.now,
+                K.TARGET,
+                case.inc.id,
+                tier=k,
+                detail=spec.name,
+                value=tier_target_s(spec, case.inc.area_class),
+            )
             self._dispatch_or_queue(case, k, decision[k])
 
     def _dispatch_or_queue(self, case: Case, tier: int, pick: Assignment | None) -> None:
         if pick is None:
-            self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=self.policy_cfg.tiers[tier - 1].name)
+            self.log.emit(
+                self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=self.policy_cfg.tiers[tier - 1].name
+            )
             self.queue.append((case, tier))
             return
         unit = self.by_id[pick.unit]
@@ -289,22 +396,26 @@ class EchelonModel(mesa.Model):
             self.county.hand_over()
             log.emit(env.now, K.HANDOFF, inc.id, "county", "county_centre", tier, value=delay)
             yield env.timeout(delay)
-        mobilise = {"own_security": (d.mobilise_own_security, U.MOB_OWN), "echelon": (d.mobilise_echelon, U.MOB_ECHELON),
-                    "police": (d.mobilise_police, U.MOB_POLICE)}[kind_name]
-        yield env.timeout(mobilise[0].quantile(inc.u[mobilise[1]]))
+        delay, slot = self._mobilise[kind_name]
+        yield env.timeout(delay.quantile(inc.u[slot]))
         unit.depart()
         log.emit(env.now, K.MOBILISED, inc.id, unit.unit_id, kind_name, tier)
         if kind_name == "own_security":
             travel = d.on_site_travel.quantile(inc.u[U.ON_SITE])
         else:
-            travel = float(self.tables.out_s[self.tables.base_row[unit.base_node], case.node_idx]) * self.factor
+            travel = (
+                float(self.tables.out_s[self.tables.base_row[unit.base_node], case.node_idx]) * self.factor
+            )
         yield env.timeout(travel)
         unit.arrive()
         log.emit(env.now, K.ARRIVED, inc.id, unit.unit_id, kind_name, tier)
         self._arrived(case, unit)
         kind = self.kinds[inc.kind.removeprefix("cross_district_")]
-        on_scene = d.echelon_on_scene.quantile(inc.u[U.ECHELON_SCENE]) if kind_name == "echelon" \
+        on_scene = (
+            d.echelon_on_scene.quantile(inc.u[U.ECHELON_SCENE])
+            if kind_name == "echelon"
             else kind.handling.quantile(inc.u[U.HANDLING])
+        )
         yield env.timeout(on_scene)
         log.emit(env.now, K.CLEARED, inc.id, unit.unit_id, kind_name, tier)
         case.closed = True
@@ -331,8 +442,11 @@ class EchelonModel(mesa.Model):
         """Launch the nearest free docked drone within range for live video over the scene."""
         inc, now = case.inc, self.env.now
         spec = self.cfg.fleet.drones
-        free = [(math.hypot(dr.nest_xy[0] - inc.x_m, dr.nest_xy[1] - inc.y_m), dr.unit_id, dr)
-                for dr in self.drones if dr.can_overwatch(now)]
+        free = [
+            (math.hypot(dr.nest_xy[0] - inc.x_m, dr.nest_xy[1] - inc.y_m), dr.unit_id, dr)
+            for dr in self.drones
+            if dr.can_overwatch(now)
+        ]
         free = [f for f in free if f[0] <= self.policy_cfg.drone_overwatch_range_m]
         if not free:
             return
@@ -366,10 +480,17 @@ class EchelonModel(mesa.Model):
             if contained:
                 yield env.timeout(self.delays.containment.quantile(inc.u[U.CONTAIN]))
                 self.log.emit(env.now, K.CONTAINED, inc.id)
-            radius = min(icfg.leak_max_radius_m,
-                         icfg.leak_initial_radius_m + icfg.leak_growth_m_per_min * (env.now - inc.t_s) / 60.0)
-            self.log.emit(env.now, K.OUTCOME, inc.id, detail="contained" if contained else "uncontained",
-                          value=math.pi * radius**2)
+            radius = min(
+                icfg.leak_max_radius_m,
+                icfg.leak_initial_radius_m + icfg.leak_growth_m_per_min * (env.now - inc.t_s) / 60.0,
+            )
+            self.log.emit(
+                env.now,
+                K.OUTCOME,
+                inc.id,
+                detail="contained" if contained else "uncontained",
+                value=math.pi * radius**2,
+            )
             return
         deadline = inc.t_s + kind.deadline.quantile(inc.u[U.DEADLINE])
         event = case.police if kind.outcome == "operator" else case.ground
@@ -380,7 +501,10 @@ class EchelonModel(mesa.Model):
             if in_time and case.t_coordinated > env.now:  # on scene; the stations are not yet coordinated
                 yield env.timeout(max(0.0, min(case.t_coordinated, deadline) - env.now))
             in_time = in_time and case.t_coordinated <= deadline
-        words = {"escape": ("intercepted", "escaped"), "operator": ("operator_caught", "operator_left"),
-                 "escalate": ("calmed", "escalated") if "dispute" in inc.kind else ("controlled", "flashover")}
+        words = {
+            "escape": ("intercepted", "escaped"),
+            "operator": ("operator_caught", "operator_left"),
+            "escalate": ("calmed", "escalated") if "dispute" in inc.kind else ("controlled", "flashover"),
+        }
         good, bad = words[kind.outcome]
         self.log.emit(env.now, K.OUTCOME, inc.id, detail=good if in_time else bad)

@@ -22,6 +22,7 @@ from sim.metrics import THRESHOLDS_S, moment, tier_met, tier_name, tier_times, t
 POLICY_COLOURS = plt.get_cmap("tab10").colors
 THRESHOLD_STYLE = {"color": "#555555", "linestyle": ":", "linewidth": 1.0}
 STATUS_COLOURS = {"met": "#1a9850", "missed": "#d73027", "none": "#9e9e9e"}
+X_CAP_S = 1800.0  # the ECDF's x axis stops here so a few very late arrivals do not squash the 1-3-5 region
 KIND_MARKERS = ("o", "s", "^", "D", "v", "P", "X", "*", "h")
 
 
@@ -55,9 +56,9 @@ def _ecdf_panel(ax, tables: Mapping[str, pd.DataFrame], k: int, count_from: str)
         y = np.arange(1, len(finite) + 1) / len(t)  # never-arrived keep the curve below 1
         x_max = max(x_max, float(finite[-1]) if len(finite) else 0.0)
         never = len(t) - len(finite)
-        ax.step(
-            np.r_[0.0, finite],
-            np.r_[0.0, y],
+        ax.step(  # the last level runs on to the right edge: a plateau below 1 = never arrived
+            np.r_[0.0, finite, 1e12],
+            np.r_[0.0, y, y[-1] if len(y) else 0.0],
             where="post",
             color=POLICY_COLOURS[i % 10],
             linewidth=1.6,
@@ -67,9 +68,10 @@ def _ecdf_panel(ax, tables: Mapping[str, pd.DataFrame], k: int, count_from: str)
         ax.axvline(threshold, **THRESHOLD_STYLE)
         ax.text(
             threshold,
-            1.02,
-            f"{threshold / 60:g} min",
-            ha="center",
+            0.985,
+            f" {threshold / 60:g} min",
+            ha="left",
+            va="top",
             fontsize=7,
             color="#555555",
             transform=ax.get_xaxis_transform(),
@@ -90,10 +92,12 @@ def plot_arrival_ecdf(tables: Mapping[str, pd.DataFrame], path: Path, count_from
     for ax, k in zip(axes[0], tiers, strict=True):
         names = [tier_name(t, k) for t in tables.values()]
         x_max = _ecdf_panel(ax, tables, k, count_from)
-        ax.set_xlim(0, x_max * 1.05)
-        ax.set_ylim(0, 1.0)
+        cut = x_max > X_CAP_S
+        ax.set_xlim(0, min(x_max, X_CAP_S) * 1.05)
+        ax.set_ylim(0, 1.02)
         ax.set_title(f"First {_tier_label(k, next((n for n in names if n), ''))} arrival", fontsize=10)
-        ax.set_xlabel(f"seconds from {moment(count_from)}", fontsize=8)
+        cut_note = f" (axis cut at {X_CAP_S / 60:g} min)" if cut else ""
+        ax.set_xlabel(f"seconds from {moment(count_from)}{cut_note}", fontsize=8)
         ax.set_ylabel("share of incidents aimed at this tier")
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7, loc="lower right")

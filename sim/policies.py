@@ -14,18 +14,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.config import PolicyConfig, TierSpec
 
 
 @dataclass(frozen=True, slots=True)
-class UnitView:
-    id: str
-    kind: str  # own_security | echelon | police
-    station: str
-    grid: str
-    free: bool
-    eta_s: float  # expected mobilisation + travel to the incident, seconds (inf: cannot reach)
-    hazmat: bool = False
+class Units:
+    """Every pooled unit as columns (one entry per unit): cheap to snapshot, vectorised to query."""
+
+    id: np.ndarray  # str
+    kind: np.ndarray  # str: own_security | echelon | police
+    station: np.ndarray  # str
+    grid: np.ndarray  # str
+    free: np.ndarray  # bool
+    eta_s: np.ndarray  # float: expected mobilisation + travel to the incident (inf: cannot reach)
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,13 +40,14 @@ class Situation:
     area_class: str
     cross_district: bool
     police_only: bool  # only police answer this kind (illegal drone flights)
-    units: tuple[UnitView, ...]
+    units: Units
 
 
 @dataclass(frozen=True, slots=True)
 class Assignment:
     unit: str
     handoff: bool = False  # the unit belongs to another station: the county centre hands the incident over
+    index: int = -1  # the unit's position in the snapshot's columns
 
 
 Decision = dict[int, Assignment | None]  # tier number (1-based) -> assignment, or None: wait in the queue
@@ -53,46 +57,60 @@ Policy = Callable[[Situation, PolicyConfig, list[int]], Decision]
 def tier_target_s(tier: TierSpec, area_class: str) -> float:
     """The tier's target for an incident in this class of area."""
     if tier.target_by_area_s:
-        return float(tier.target_by_area_s.get(area_class, tier.target_s or max(tier.target_by_area_s.values())))
+        return float(
+            tier.target_by_area_s.get(area_class, tier.target_s or max(tier.target_by_area_s.values()))
+        )
     return float(tier.target_s)
 
 
-def _eligible(s: Situation, members: str, coordination: str) -> list[UnitView]:
-    """Units that may answer a tier, free or not; under strict coordination police come only from the
-    incident's own station (a cross-district dispute then waits for the stations to liaise by phone)."""
-    own_station_only = coordination == "strict"
+def _eligible(s: Situation, members: str, coordination: str) -> np.ndarray:
+    """Mask of units that may answer a tier, free or not. Under strict coordination police come only from
+    the incident's own station (a cross-district dispute then waits for the stations to liaise by phone)."""
+    u = s.units
+    if members in ("own_security", "grid_echelon", "nearest_echelon") and s.police_only:
+        return np.zeros(len(u.id), dtype=bool)
     if members == "own_security":
-        return [] if s.police_only else [u for u in s.units if u.kind == "own_security"]
+        return u.kind == "own_security"
     if members == "grid_echelon":
-        return [] if s.police_only else [u for u in s.units if u.kind == "echelon" and u.grid == s.grid]
+        return (u.kind == "echelon") & (u.grid == s.grid)
     if members == "nearest_echelon":
-        return [] if s.police_only else [u for u in s.units if u.kind == "echelon"]
+        return u.kind == "echelon"
     if members in ("police_station", "police_any"):
-        police = [u for u in s.units if u.kind == "police"]
-        return [u for u in police if u.station == s.station] if own_station_only else police
+        police = u.kind == "police"
+        return police & (u.station == s.station) if coordination == "strict" else police
     raise ValueError(f"unknown tier members {members!r}")  # config validation prevents this
 
 
-def _pick(s: Situation, members: str, coordination: str, taken: set[str]) -> Assignment | None | bool:
+def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> Assignment | bool | None:
     """The nearest free eligible unit; None if all are busy; False if none exists at all."""
-    eligible = [u for u in _eligible(s, members, coordination) if u.eta_s < float("inf")]
-    if not eligible:
+    u = s.units
+    eligible = _eligible(s, members, coordination) & np.isfinite(u.eta_s)
+    if not eligible.any():
         return False
-    free = [u for u in eligible if u.free and u.id not in taken]
+    free = eligible & u.free
+    if taken:
+        free[taken] = False
     if members == "police_station" and coordination == "county":
-        own = [u for u in free if u.station == s.station]
-        free = own or free  # own station first; the county centre hands over only when it has no one free
-    if not free:
+        own = free & (u.station == s.station)
+        if own.any():  # own station first; the county centre hands over only when it has no one free
+            free = own
+    if not free.any():
         return None
-    best = min(free, key=lambda u: (u.eta_s, u.id))  # ties broken by id: deterministic
-    return Assignment(best.id, handoff=best.station != s.station and best.kind == "police")
+    idx = np.flatnonzero(free)
+    best = idx[np.lexsort((u.id[idx], u.eta_s[idx]))[0]]  # nearest; ties broken by id: deterministic
+    return Assignment(
+        str(u.id[best]),
+        handoff=bool(u.station[best] != s.station and u.kind[best] == "police"),
+        index=int(best),
+    )
 
 
-def dispatch_by_tiers(s: Situation, policy: PolicyConfig, tiers: list[int],
-                      rewrite: dict[str, str] | None = None) -> Decision:
+def dispatch_by_tiers(
+    s: Situation, policy: PolicyConfig, tiers: list[int], rewrite: dict[str, str] | None = None
+) -> Decision:
     """Fill each requested tier with the nearest free unit of its members; a unit serves one tier at most."""
     decision: Decision = {}
-    taken: set[str] = set()
+    taken: list[int] = []
     for k in tiers:
         members = policy.tiers[k - 1].members
         members = (rewrite or {}).get(members, members)
@@ -101,7 +119,7 @@ def dispatch_by_tiers(s: Situation, policy: PolicyConfig, tiers: list[int],
             continue
         decision[k] = pick
         if pick is not None:
-            taken.add(pick.unit)
+            taken.append(pick.index)
     return decision
 
 

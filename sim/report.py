@@ -107,8 +107,10 @@ def _num(x: float, digits: int = 0) -> str:
 
 
 def format_value(name: str, value: float) -> str:
-    """A metric value with its unit: shares as %, seconds as s, areas as m²."""
+    """A metric value with its unit: shares as %, seconds as s, areas as m²; 'n/a' and 'inf' bare."""
     unit = metric_unit(name)
+    if not math.isfinite(value):
+        return _num(value)
     if unit == "share":
         return f"{_num(value * 100)}%"
     if unit == "s":
@@ -130,11 +132,13 @@ def _diff_digits(*scaled: float) -> int:
     return 0 if finite and max(finite) >= 10 else 1
 
 
-def _diff_amount(name: str, x: float, digits: int | None = None) -> str:
+def _diff_amount(name: str, x: float) -> str:
     """A difference in the metric's unit: shares in percentage points."""
     unit = metric_unit(name)
+    if not math.isfinite(x):
+        return _num(x)
     scaled = x * 100 if unit == "share" else x
-    number = _num(scaled, _diff_digits(scaled) if digits is None else digits)
+    number = _num(scaled, _diff_digits(scaled))
     return {"share": f"{number} points", "s": f"{number} s", "m2": f"{number} m²"}.get(unit, number)
 
 
@@ -148,9 +152,10 @@ def difference_sentence(row: Mapping, tier_names: Mapping[int, str] | None = Non
     """'echelon_135 raises tier-2 compliance ... by 41 points (95% CI 35 to 47) compared with police_only.'"""
     name, diff = row["metric"], float(row["mean_diff"])
     verb = "raises" if diff > 0 else "lowers"
+    low, high = (row["ci95_low"], row["ci95_high"]) if diff > 0 else (-row["ci95_high"], -row["ci95_low"])
     return (
         f"{row['policy']} {verb} {describe_metric(name, tier_names)} by {_diff_amount(name, abs(diff))} "
-        f"(95% CI {_diff_range(name, row['ci95_low'], row['ci95_high'])}) compared with {row['baseline']}, "
+        f"(95% CI {_diff_range(name, low, high)}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
 

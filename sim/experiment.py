@@ -1,0 +1,210 @@
+"""Runs and comparisons: config -> site -> incidents -> model -> event log -> metrics -> figures and report.
+
+``run(cfg)`` simulates every replication of one configuration and returns the logs; ``compare(cfgs)``
+runs several policies on the *same* incidents (common random numbers: each replication's incident stream
+depends only on the seed, the site and the incident settings, never on the policy) and ``write_results``
+writes everything a planner opens. All callable without the command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import pandas as pd
+import yaml
+
+from sim import metrics
+from sim.config import EchelonConfig
+from sim.errors import ConfigError
+from sim.events import write_log
+from sim.incidents import generate_incidents, incidents_frame
+from sim.model import EchelonModel, UnitTables
+from sim.site import Site, build_site
+
+
+@dataclass(frozen=True)
+class Replication:
+    policy: str  # the policy's label (its config file name in a comparison)
+    replication: int
+    events: pd.DataFrame
+    incidents: pd.DataFrame
+    horizon_s: float
+    units: dict[str, int]  # unit kind -> count, so idle units count in utilisation
+
+
+def unit_counts(model: EchelonModel) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for unit in model.units:
+        counts[unit.unit_kind] = counts.get(unit.unit_kind, 0) + 1
+    counts["drone"] = sum(1 for d in model.drones if d.role == "docked")
+    return counts
+
+
+def simulate(
+    site: Site,
+    cfg: EchelonConfig,
+    replication: int,
+    tables: UnitTables | None = None,
+    label: str | None = None,
+) -> Replication:
+    """One replication: the incident stream of (seed, replication), then the model on it."""
+    incidents = generate_incidents(site, cfg, replication)
+    model = EchelonModel(site, cfg, incidents, replication, tables)
+    log = model.run()
+    return Replication(
+        label or cfg.policy.name,
+        replication,
+        log.to_frame(),
+        incidents_frame(incidents),
+        model.horizon_s,
+        unit_counts(model),
+    )
+
+
+def run(cfg: EchelonConfig, site: Site | None = None, label: str | None = None) -> list[Replication]:
+    """Every replication of one configuration."""
+    site = site or build_site(cfg)
+    tables = UnitTables.build(site)
+    return [simulate(site, cfg, r, tables, label) for r in range(cfg.run.replications)]
+
+
+def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:
+    """Configs that differ only in policy see the same incidents."""
+    strip = {"policy": None, "choices": {}}
+    return dataclasses.replace(a, **strip) == dataclasses.replace(b, **strip)
+
+
+def compare(cfgs: dict[str, EchelonConfig]) -> list[Replication]:
+    """Run each labelled config on one site and the same incident streams (common random numbers)."""
+    first = next(iter(cfgs.values()))
+    for label, cfg in cfgs.items():
+        if not _same_world(first, cfg):
+            raise ConfigError(
+                f"policy '{label}': a comparison may change only the policy; site, incidents, fleet, "
+                "delays, seed and run settings must be the same for every policy"
+            )
+    site = build_site(first)
+    tables = UnitTables.build(site)
+    out = []
+    for r in range(first.run.replications):
+        for label, cfg in cfgs.items():
+            out.append(simulate(site, cfg, r, tables, label))
+    return out
+
+
+# ---- metrics of a set of replications ---------------------------------------------------------------------
+def per_replication(reps: list[Replication]) -> pd.DataFrame:
+    """One row of headline metrics per (policy, replication)."""
+    rows = []
+    for rep in reps:
+        table = metrics.incident_table(rep.events, rep.incidents)
+        rows.append(
+            {
+                "policy": rep.policy,
+                "replication": rep.replication,
+                **metrics.headline(table, rep.events, rep.horizon_s, rep.units),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def pooled_tables(reps: list[Replication]) -> dict[str, pd.DataFrame]:
+    """Per policy: the incident tables of all its replications, stacked."""
+    tables: dict[str, list[pd.DataFrame]] = {}
+    for rep in reps:
+        table = metrics.incident_table(rep.events, rep.incidents).assign(replication=rep.replication)
+        tables.setdefault(rep.policy, []).append(table)
+    return {p: pd.concat(t, ignore_index=True) for p, t in tables.items()}
+
+
+# ---- files ------------------------------------------------------------------------------------------------
+def _new_folder(results_dir: Path, stem: str) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    path, n = results_dir / f"{stem}-{stamp}", 1
+    while path.exists():
+        n += 1
+        path = results_dir / f"{stem}-{stamp}-{n}"
+    return path
+
+
+def write_results(
+    reps: list[Replication],
+    cfgs: dict[str, EchelonConfig],
+    site: Site | None,
+    baseline: str | None,
+    stem: str,
+    warnings: list[str] | None = None,
+) -> Path:
+    """Everything of a run or comparison into a new folder under results/, moved into place when complete."""
+    from sim import plot_results, report
+    from sim.isochrones import road_edges
+
+    first = next(iter(cfgs.values()))
+    results_dir = Path(first.results_dir)
+    results_dir.mkdir(parents=True, exist_ok=True)
+    final = _new_folder(results_dir, stem)
+    tmp = Path(tempfile.mkdtemp(dir=results_dir, prefix=f".{final.name}.", suffix=".part"))
+    try:
+        events = pd.concat(
+            [r.events.assign(policy=r.policy, replication=r.replication) for r in reps], ignore_index=True
+        )
+        write_log(events, tmp, "events")
+        seen = set()
+        incidents = []
+        for r in reps:
+            if r.replication not in seen:  # the same incidents for every policy of a replication
+                seen.add(r.replication)
+                incidents.append(r.incidents.assign(replication=r.replication))
+        write_log(pd.concat(incidents, ignore_index=True), tmp, "incidents")
+
+        rows = per_replication(reps)
+        rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
+        summary = metrics.summarise_replications(rows)
+        summary.to_csv(tmp / "metrics_summary.csv", index=False)
+        diffs = metrics.paired_differences(rows, baseline) if baseline and len(cfgs) > 1 else pd.DataFrame()
+        diffs.to_csv(tmp / "paired_differences.csv", index=False)
+        tables = pooled_tables(reps)
+        count_from = first.policy.count_from
+        pd.concat(
+            [metrics.tier_metrics(t, count_from).assign(policy=p) for p, t in tables.items()],
+            ignore_index=True,
+        ).to_csv(tmp / "tier_metrics.csv", index=False)
+        pd.concat(
+            [metrics.outcome_rates(t).assign(policy=p) for p, t in tables.items()], ignore_index=True
+        ).to_csv(tmp / "outcome_rates.csv", index=False)
+
+        plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
+        tier_names = {k + 1: t.name for k, t in enumerate(first.policy.tiers)}
+        plot_results.plot_compliance(summary, tmp / "compliance.png", tier_names)
+        map_policy = next((p for p in tables if p != baseline), next(iter(tables)))
+        edges = road_edges(site) if site is not None else None
+        pooled = tables[map_policy]  # all replications on one map: make incident numbers unique across them
+        pooled = pooled.assign(incident=pooled["replication"] * 1_000_000 + pooled["incident"])
+        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", tier=2, count_from=count_from)
+        config = {label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()}
+        (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        meta = {
+            "title": f"Dispatch policies on site '{first.site.name}'"
+            + (" (SYNTHETIC)" if first.site.synthetic else ""),
+            "policies": list(cfgs),
+            "baseline": baseline or "",
+            "site": first.site.label,
+            "days": first.run.days,
+            "replications": first.run.replications,
+            "seed": first.seed,
+            "tier_names": tier_names,
+            "warnings": list(warnings or []),
+            "figures_count_from": count_from,
+            "incident_map_policy": map_policy,
+        }
+        report.write_summary(tmp, summary, diffs, meta)
+        tmp.rename(final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final

@@ -42,6 +42,7 @@ def unit_counts(model: EchelonModel) -> dict[str, int]:
     for unit in model.units:
         counts[unit.unit_kind] = counts.get(unit.unit_kind, 0) + 1
     counts["drone"] = sum(1 for d in model.drones if d.role == "docked")
+    counts["own_security"] = len(model.guards)  # one guard force per enterprise
     return counts
 
 
@@ -179,8 +180,8 @@ def write_results(
         ).to_csv(tmp / "outcome_rates.csv", index=False)
 
         plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
-        tier_names = {k + 1: t.name for k, t in enumerate(first.policy.tiers)}
-        plot_results.plot_compliance(summary, tmp / "compliance.png", tier_names)
+        tier_order = list(dict.fromkeys(t.name for cfg in cfgs.values() for t in cfg.policy.tiers))
+        plot_results.plot_compliance(summary, tmp / "compliance.png", tier_order)
         map_policy = next((p for p in tables if p != baseline), next(iter(tables)))
         edges = road_edges(site) if site is not None else None
         pooled = tables[map_policy]  # all replications on one map: make incident numbers unique across them
@@ -197,7 +198,6 @@ def write_results(
             "days": first.run.days,
             "replications": first.run.replications,
             "seed": first.seed,
-            "tier_names": tier_names,
             "warnings": list(warnings or []),
             "figures_count_from": count_from,
             "incident_map_policy": map_policy,

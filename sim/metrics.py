@@ -46,7 +46,7 @@ KIND_OUTCOMES: dict[str, tuple[str, ...]] = {
     "cross_district_dispute": ("escalated", "calmed"),
     "illegal_drone": ("operator_left", "operator_caught"),
     "fire": ("flashover", "controlled"),
-    "chemical_leak": ("contained",),
+    "chemical_leak": ("contained", "uncontained"),
 }
 RATE_NAME = {
     "escaped": "escape_rate",
@@ -58,6 +58,7 @@ RATE_NAME = {
     "flashover": "flashover_rate",
     "controlled": "controlled_rate",
     "contained": "containment_rate",
+    "uncontained": "uncontained_rate",
 }
 VALUE_NAME = {"chemical_leak": "mean_leak_area_m2"}
 
@@ -422,16 +423,22 @@ def share_detected_from_air(table: pd.DataFrame) -> float:
 # ----------------------------------------------------------------------------------------------- headline
 
 
+def tier_key(table: pd.DataFrame, tier: int) -> str:
+    """Metric prefix of a tier, by its *name* (role), so that policies whose tiers are numbered differently
+    (police is tier 1 of police_only but tier 3 of echelon_135) are compared like with like."""
+    return f"tier_{tier_name(table, tier) or tier}"
+
+
 def _tier_headline(table: pd.DataFrame) -> dict[str, float]:
     out: dict[str, float] = {}
     for count_from in HEADLINE_COUNT_FROM:
         for row in tier_metrics(table, count_from).itertuples():
-            k = row.tier
-            out[f"tier{k}_target_met_from_{count_from}"] = row.share_met
-            out[f"tier{k}_median_from_{count_from}_s"] = row.median_s
-            out[f"tier{k}_p90_from_{count_from}_s"] = row.p90_s
+            key = tier_key(table, row.tier)
+            out[f"{key}_target_met_from_{count_from}"] = row.share_met
+            out[f"{key}_median_from_{count_from}_s"] = row.median_s
+            out[f"{key}_p90_from_{count_from}_s"] = row.p90_s
     for row in tier_metrics(table, "alarm").itertuples():
-        out[f"tier{row.tier}_share_arrived"] = row.share_arrived
+        out[f"{tier_key(table, row.tier)}_share_arrived"] = row.share_arrived
     return out
 
 

@@ -6,7 +6,7 @@ which moment time is counted, because "arrived within 3 minutes" means little wi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import matplotlib
@@ -45,10 +45,18 @@ def _empty(path: Path, message: str) -> Path:
     return _save(fig, path)
 
 
-def _ecdf_panel(ax, tables: Mapping[str, pd.DataFrame], k: int, count_from: str) -> float:
+def _tier_number(table: pd.DataFrame, name: str) -> int | None:
+    """The number a policy gives the tier called ``name`` (tiers are compared by name across policies)."""
+    return next((k for k in tiers_in(table) if (tier_name(table, k) or str(k)) == name), None)
+
+
+def _ecdf_panel(ax, tables: Mapping[str, pd.DataFrame], name: str, count_from: str) -> float:
     """One tier's ECDF per policy; returns the largest finite time drawn, to size the x axis."""
     x_max = max(THRESHOLDS_S)
     for i, (policy, table) in enumerate(tables.items()):
+        k = _tier_number(table, name)
+        if k is None:
+            continue
         t = tier_times(table, k, count_from)["time_s"].to_numpy(dtype=float)
         if len(t) == 0:
             continue
@@ -83,19 +91,18 @@ def plot_arrival_ecdf(tables: Mapping[str, pd.DataFrame], path: Path, count_from
     """One panel per tier: the share of incidents whose tier-k responder was on scene within t seconds,
     counted from ``count_from``, one curve per policy. A curve that stops below 1 = the tier never arrived
     for the rest."""
-    tiers = sorted({k for table in tables.values() for k in tiers_in(table)})
+    tiers = list(dict.fromkeys(tier_name(t, k) or str(k) for t in tables.values() for k in tiers_in(t)))
     if not tiers:
         return _empty(path, "No tier targets in these runs: nothing to draw.")
     fig, axes = plt.subplots(
         1, len(tiers), figsize=(5.2 * len(tiers), 4.4), dpi=120, squeeze=False, layout="constrained"
     )
-    for ax, k in zip(axes[0], tiers, strict=True):
-        names = [tier_name(t, k) for t in tables.values()]
-        x_max = _ecdf_panel(ax, tables, k, count_from)
+    for ax, name in zip(axes[0], tiers, strict=True):
+        x_max = _ecdf_panel(ax, tables, name, count_from)
         cut = x_max > X_CAP_S
         ax.set_xlim(0, min(x_max, X_CAP_S) * 1.05)
         ax.set_ylim(0, 1.02)
-        ax.set_title(f"First {_tier_label(k, next((n for n in names if n), ''))} arrival", fontsize=10)
+        ax.set_title(f"First {name.replace('_', ' ')} arrival", fontsize=10)
         cut_note = f" (axis cut at {X_CAP_S / 60:g} min)" if cut else ""
         ax.set_xlabel(f"seconds from {moment(count_from)}{cut_note}", fontsize=8)
         ax.set_ylabel("share of incidents aimed at this tier")
@@ -110,13 +117,12 @@ def plot_arrival_ecdf(tables: Mapping[str, pd.DataFrame], path: Path, count_from
 
 
 def _compliance_rows(summary: pd.DataFrame) -> pd.DataFrame:
-    """The ``tierK_target_met_from_X`` rows of a replication summary, with tier and count_from split out."""
-    parts = summary["metric"].str.extract(r"^tier(\d+)_target_met_from_(\w+)$")
-    rows = summary.assign(tier=parts[0], count_from=parts[1]).dropna(subset=["tier"])
-    return rows.astype({"tier": int})
+    """The ``tier_<name>_target_met_from_X`` rows of a replication summary, tier name and moment split out."""
+    parts = summary["metric"].str.extract(r"^tier_(.+)_target_met_from_(alarm|incident|dispatch)$")
+    return summary.assign(tier=parts[0], count_from=parts[1]).dropna(subset=["tier"])
 
 
-def plot_compliance(summary: pd.DataFrame, path: Path, tier_names: Mapping[int, str] | None = None) -> Path:
+def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str] | None = None) -> Path:
     """Bars: the share of incidents whose tier-k responder arrived within the tier's own target, per tier and
     policy, mean over replications with 95% CI; one panel per moment time is counted from."""
     rows = _compliance_rows(summary)
@@ -124,7 +130,8 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_names: Mapping[int, 
         return _empty(path, "No tier targets in the summary: no compliance to draw.")
     moments = [m for m in ("alarm", "incident", "dispatch") if m in set(rows["count_from"])]
     policies = list(pd.unique(rows["policy"]))
-    tiers = sorted(rows["tier"].unique())
+    found = list(pd.unique(rows["tier"]))
+    tiers = [t for t in (tier_order or []) if t in found] + [t for t in found if t not in (tier_order or [])]
     width = 0.8 / len(policies)
     fig, axes = plt.subplots(
         1,
@@ -147,15 +154,14 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_names: Mapping[int, 
             for xi, m in zip(x, mean, strict=True):
                 if np.isfinite(m):
                     ax.text(xi, m + 1.5, f"{m:.0f}%", ha="center", va="bottom", fontsize=7)
-        names = tier_names or {}
-        ax.set_xticks(np.arange(len(tiers)), [_tier_label(k, names.get(k, "")) for k in tiers], fontsize=8)
+        ax.set_xticks(np.arange(len(tiers)), [t.replace("_", " ") for t in tiers], fontsize=8)
         ax.set_ylim(0, 110)
         ax.set_ylabel("% meeting the tier's target")
         ax.set_title(f"Counted from {moment(count_from)}", fontsize=9)
         ax.grid(axis="y", alpha=0.3)
     axes[0][0].legend(fontsize=8, loc="upper right")
     fig.suptitle(
-        "Share of incidents whose tier-k responder was on scene within the tier's target "
+        "Share of incidents whose responder of each tier was on scene within the tier's target "
         "(never arrived = missed).\nMean over replications; bars = 95% CI (Student t); "
         "no bar = fewer than 2 replications.",
         fontsize=10,

@@ -32,7 +32,6 @@ KNOWN_META = (
     "replications",
     "seed",
     "warnings",
-    "tier_names",
     "figures_count_from",
 )
 PERCENTILE_WORD = {"median": "median", "p90": "90th-percentile", "p95": "95th-percentile"}
@@ -66,23 +65,23 @@ class Block:
 # --------------------------------------------------------------------------------------------- wording
 
 
-def _tier_phrase(k: str, tier_names: Mapping[int, str]) -> str:
-    name = tier_names.get(int(k), "")
-    return f"tier-{k} ({name.replace('_', ' ')})" if name else f"tier-{k}"
+def _tier_phrase(name: str) -> str:
+    return f"the {name.replace('_', ' ')} tier's"
 
 
-def describe_metric(name: str, tier_names: Mapping[int, str] | None = None) -> str:
-    """Plain words for a headline metric name, saying from which moment a time is counted."""
-    names = tier_names or {}
-    if m := re.fullmatch(r"tier(\d+)_target_met_from_(\w+)", name):
-        return f"{_tier_phrase(m[1], names)} compliance counted from {MOMENT_WORD.get(m[2], m[2])}"
-    if m := re.fullmatch(r"tier(\d+)_(median|p90|p95)_from_(\w+)_s", name):
+def describe_metric(name: str) -> str:
+    """Plain words for a headline metric name, saying from which moment a time is counted.
+
+    Tier metrics are named by the tier's role (``tier_<name>_...``), so policies compare like with like."""
+    if m := re.fullmatch(r"tier_(.+)_target_met_from_(alarm|incident|dispatch)", name):
+        return f"{_tier_phrase(m[1])} compliance with its target, counted from {MOMENT_WORD.get(m[2], m[2])}"
+    if m := re.fullmatch(r"tier_(.+)_(median|p90|p95)_from_(alarm|incident|dispatch)_s", name):
         return (
-            f"the {PERCENTILE_WORD[m[2]]} {_tier_phrase(m[1], names)} arrival time counted from "
-            f"{MOMENT_WORD.get(m[3], m[3])}"
+            f"the {PERCENTILE_WORD[m[2]]} arrival time of {_tier_phrase(m[1]).removeprefix('the ')} first "
+            f"responder, counted from {MOMENT_WORD.get(m[3], m[3])}"
         )
-    if m := re.fullmatch(r"tier(\d+)_share_arrived", name):
-        return f"the share of incidents where the {_tier_phrase(m[1], names)} responder arrived at all"
+    if m := re.fullmatch(r"tier_(.+)_share_arrived", name):
+        return f"the share of incidents where {_tier_phrase(m[1])} responder arrived at all"
     if m := re.fullmatch(r"(.+_rate)_(.+)", name):
         return f"the {m[1].replace('_', ' ')} for {m[2].replace('_', ' ')}"
     if m := re.fullmatch(r"utilisation_(.+)", name):
@@ -148,13 +147,13 @@ def _diff_range(name: str, low: float, high: float) -> str:
     return f"{_num(low * scale, digits)} to {_num(high * scale, digits)}"
 
 
-def difference_sentence(row: Mapping, tier_names: Mapping[int, str] | None = None) -> str:
+def difference_sentence(row: Mapping) -> str:
     """'echelon_135 raises tier-2 compliance ... by 41 points (95% CI 35 to 47) compared with police_only.'"""
     name, diff = row["metric"], float(row["mean_diff"])
     verb = "raises" if diff > 0 else "lowers"
     low, high = (row["ci95_low"], row["ci95_high"]) if diff > 0 else (-row["ci95_high"], -row["ci95_low"])
     return (
-        f"{row['policy']} {verb} {describe_metric(name, tier_names)} by {_diff_amount(name, abs(diff))} "
+        f"{row['policy']} {verb} {describe_metric(name)} by {_diff_amount(name, abs(diff))} "
         f"(95% CI {_diff_range(name, low, high)}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
@@ -187,7 +186,7 @@ def _meta_list(meta: Mapping) -> tuple[str, ...]:
     return tuple(items)
 
 
-def _headline_table(summary: pd.DataFrame, tier_names: Mapping[int, str]) -> Block:
+def _headline_table(summary: pd.DataFrame) -> Block:
     """Metrics as rows, policies as columns; each cell 'mean ± 95% CI half-width'."""
     policies = list(pd.unique(summary["policy"]))
     metrics = list(pd.unique(summary["metric"]))
@@ -195,7 +194,7 @@ def _headline_table(summary: pd.DataFrame, tier_names: Mapping[int, str]) -> Blo
         (r.policy, r.metric): _format_with_ci(r.metric, r.mean, r.ci95_half) for r in summary.itertuples()
     }
     rows = tuple(
-        (m, describe_metric(m, tier_names), *(cell.get((p, m), "") for p in policies)) for m in metrics
+        (m, describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in metrics
     )
     return Block("table", header=("metric", "what it measures", *map(str, policies)), rows=rows)
 
@@ -233,7 +232,6 @@ def _figure_blocks(folder: Path, count_from: str) -> list[Block]:
 
 def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> list[Block]:
     """The report's content, independent of its format."""
-    tier_names = {int(k): str(v) for k, v in (meta.get("tier_names") or {}).items()}
     blocks = [
         Block("h1", text=str(meta.get("title") or "Echelon: comparison of response policies")),
         Block("h2", text="What was compared"),
@@ -246,11 +244,11 @@ def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta
             text="Mean over replications ± half-width of the 95% confidence interval (Student t); "
             "no ± when there is only one replication.",
         ),
-        _headline_table(summary, tier_names) if len(summary) else Block("p", text="No metrics."),
+        _headline_table(summary) if len(summary) else Block("p", text="No metrics."),
     ]
     blocks.append(Block("h2", text=f"Differences against the baseline ({meta.get('baseline', 'not given')})"))
     significant = diffs[diffs["significant"]] if len(diffs) else diffs
-    sentences = tuple(difference_sentence(r, tier_names) for r in significant.to_dict("records"))
+    sentences = tuple(difference_sentence(r) for r in significant.to_dict("records"))
     blocks.append(
         Block("ul", items=sentences)
         if sentences
@@ -335,7 +333,7 @@ def write_summary(
     """Write ``summary.md`` and ``summary.html`` into ``folder``; figures are linked by relative path.
 
     ``summary``: from ``sim.metrics.summarise_replications``; ``diffs``: from ``paired_differences``;
-    ``meta``: title, policies, baseline, site, days, replications, seed, tier_names {k: name},
+    ``meta``: title, policies, baseline, site, days, replications, seed,
     warnings [str], figures_count_from ("alarm" by default: the moment the arrival ECDF counts from);
     other scalar entries are listed as run settings."""
     folder = Path(folder)

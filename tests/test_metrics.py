@@ -292,10 +292,10 @@ def test_headline_names_say_what_and_from_when():
     )
     events, incidents = frames(*stories)
     h = metrics.headline(metrics.incident_table(events, incidents), events, horizon_s=1000.0)
-    assert h["tier2_target_met_from_alarm"] == 0.5
-    assert h["tier2_target_met_from_incident"] == 0.0
-    assert h["tier2_median_from_alarm_s"] == math.inf  # one of two never arrived
-    assert h["tier2_share_arrived"] == 0.5
+    assert h["tier_echelon_target_met_from_alarm"] == 0.5  # tiers are named by role, not number
+    assert h["tier_echelon_target_met_from_incident"] == 0.0
+    assert h["tier_echelon_median_from_alarm_s"] == math.inf  # one of two never arrived
+    assert h["tier_echelon_share_arrived"] == 0.5
     assert h["escape_rate_theft"] == 1.0
     assert h["interception_rate_theft"] == 0.0
     assert h["mean_leak_area_m2"] == 80.0
@@ -368,15 +368,15 @@ def test_difference_sentence_reads_plainly():
     row = {
         "policy": "echelon_135",
         "baseline": "police_only",
-        "metric": "tier2_target_met_from_alarm",
+        "metric": "tier_echelon_target_met_from_alarm",
         "mean_diff": 0.41,
         "ci95_low": 0.35,
         "ci95_high": 0.47,
         "n": 5,
     }
-    assert difference_sentence(row, {2: "echelon"}) == (
-        "echelon_135 raises tier-2 (echelon) compliance counted from the alarm by 41 points "
-        "(95% CI 35 to 47) compared with police_only, over 5 paired replications."
+    assert difference_sentence(row) == (
+        "echelon_135 raises the echelon tier's compliance with its target, counted from the alarm by 41 "
+        "points (95% CI 35 to 47) compared with police_only, over 5 paired replications."
     )
 
 
@@ -416,7 +416,7 @@ def test_plots_and_report_write_non_empty_files(tmp_path):
     roads = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (150, 60)])], crs="EPSG:32651")
     paths = [
         plot_arrival_ecdf({"echelon_135": fast, "police_<only>": slow}, tmp_path / "arrival_ecdf.png"),
-        plot_compliance(summary, tmp_path / "compliance.png", tier_names={1: "own_security", 2: "echelon"}),
+        plot_compliance(summary, tmp_path / "compliance.png", tier_order=["own_security", "echelon"]),
         plot_incident_map(fast, roads, tmp_path / "incident_map.png", tier=2),
     ]
     meta = {
@@ -433,7 +433,7 @@ def test_plots_and_report_write_non_empty_files(tmp_path):
         assert path.exists() and path.stat().st_size > 0
     text, markup = md.read_text(), page.read_text()
     assert "counted from the alarm" in text and "![" in text and "arrival_ecdf.png" in text
-    assert "echelon_135 raises tier-2 compliance counted from the alarm" in text
+    assert "echelon_135 raises the echelon tier's compliance with its target, counted from the alarm" in text
     assert "&lt;b&gt;not real&lt;/b&gt;" in markup and "<b>" not in markup
     assert "police_&lt;only&gt;" in markup and 'src="compliance.png"' in markup
     assert "http" not in markup

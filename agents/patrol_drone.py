@@ -52,6 +52,7 @@ class PatrolDrone(mesa.Agent):
         grid_t = np.arange(0.0, max(self.cycle_s, SAMPLE_S), SAMPLE_S)
         xy, airborne = self.positions(grid_t - self.offset_s)
         self._cycle_xy, self._cycle_airborne = xy, airborne
+        self._seen_cache: dict[tuple[float, float, float], np.ndarray] = {}
 
     def could_see(self, x: float, y: float, radius_m: float) -> bool:
         """Cheap test first: beyond the route's farthest reach plus the camera radius nothing is seen."""
@@ -79,9 +80,13 @@ class PatrolDrone(mesa.Agent):
         if self.role != "patrol" or self.flight_s <= 0:
             return None
         n = len(self._cycle_xy)
-        seen_in_cycle = self._cycle_airborne & (
-            np.hypot(self._cycle_xy[:, 0] - x, self._cycle_xy[:, 1] - y) <= radius_m
-        )
+        key = (x, y, radius_m)  # incidents recur at the same enterprises and places: remember each spot
+        seen_in_cycle = self._seen_cache.get(key)
+        if seen_in_cycle is None:
+            seen_in_cycle = self._cycle_airborne & (
+                np.hypot(self._cycle_xy[:, 0] - x, self._cycle_xy[:, 1] - y) <= radius_m
+            )
+            self._seen_cache[key] = seen_in_cycle
         if not seen_in_cycle.any():
             return None
         start = math.ceil(((t0_s + self.offset_s) % (n * SAMPLE_S)) / SAMPLE_S - 1e-9)

@@ -27,6 +27,13 @@ class Responder(mesa.Agent):
         self.station = station
         self.status = Status.AVAILABLE
         self.incident: int | None = None
+        self._free_mask = None  # the model's array of free flags, one slot per unit (see attach)
+        self._slot = -1
+
+    def attach(self, free_mask, slot: int) -> None:
+        """Mirror this unit's availability into the model's mask, so a snapshot is a copy, not a scan."""
+        self._free_mask, self._slot = free_mask, slot
+        free_mask[slot] = self.free
 
     @property
     def free(self) -> bool:
@@ -35,6 +42,8 @@ class Responder(mesa.Agent):
     def assign(self, incident: int) -> None:
         assert self.free, f"{self.unit_id} is not free"
         self.status, self.incident = Status.DISPATCHED, incident
+        if self._free_mask is not None:
+            self._free_mask[self._slot] = False
 
     def depart(self) -> None:
         self.status = Status.EN_ROUTE
@@ -47,3 +56,5 @@ class Responder(mesa.Agent):
 
     def back(self) -> None:
         self.status, self.incident = Status.AVAILABLE, None
+        if self._free_mask is not None:
+            self._free_mask[self._slot] = True

@@ -84,8 +84,10 @@ def check_equal(name: str, got: np.ndarray, want: np.ndarray) -> None:
     if not (same_inf and np.allclose(got[finite], want[finite], rtol=1e-9, atol=1e-9)):
         bad = np.argwhere(~np.isclose(got, want, rtol=1e-9, atol=1e-9) & ~(np.isinf(got) & np.isinf(want)))
         q, k = bad[0]
-        sys.exit(f"ABORT: {name} differs from the networkx baseline at {len(bad)} (incident, unit) pairs; "
-                 f"first at incident #{q}, unit #{k}: {float(got[q, k])} != {float(want[q, k])}")
+        sys.exit(
+            f"ABORT: {name} differs from the networkx baseline at {len(bad)} (incident, unit) pairs; "
+            f"first at incident #{q}, unit #{k}: {float(got[q, k])} != {float(want[q, k])}"
+        )
 
 
 def bench_site(name: str, queries: int, baseline_queries: int, repeat: int) -> dict:
@@ -131,9 +133,11 @@ def bench_site(name: str, queries: int, baseline_queries: int, repeat: int) -> d
 
 
 def markdown(rows: list[dict]) -> str:
-    head = ("| site | nodes | edges | units | queries | per-query networkx s "
-            "| Echelon table s (incl. build) | ratio | Echelon reverse Dijkstra s | ratio "
-            "| networkx tables s | Echelon table vs networkx tables |")
+    head = (
+        "| site | nodes | edges | units | queries | per-query networkx s "
+        "| Echelon table s (incl. build) | ratio | Echelon reverse Dijkstra s | ratio "
+        "| networkx tables s | Echelon table vs networkx tables |"
+    )
     lines = [head, "|" + "---|" * 12]
     for r in rows:
         star = "*" if r["baseline_scaled"] else ""
@@ -146,7 +150,8 @@ def markdown(rows: list[dict]) -> str:
     notes = [
         f"* baseline timed on {r['baseline_queries_timed']} of {r['queries']} queries for {r['site']} "
         f"and scaled per query"
-        for r in rows if r["baseline_scaled"]
+        for r in rows
+        if r["baseline_scaled"]
     ]
     return "\n".join(lines + (["", *notes] if notes else []))
 
@@ -155,8 +160,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sites", nargs="+", default=["daishan", "helsinki"])
     parser.add_argument("--queries", type=int, default=1000, help="incidents per site (default 1000)")
-    parser.add_argument("--baseline-queries", type=int, default=50,
-                        help="incidents the networkx baseline is timed on, then scaled (default 50)")
+    parser.add_argument(
+        "--baseline-queries",
+        type=int,
+        default=50,
+        help="incidents the networkx baseline is timed on, then scaled (default 50)",
+    )
     parser.add_argument("--repeat", type=int, default=3, help="best of N runs for the Echelon paths")
     parser.add_argument("--out", type=Path, default=OUT)
     args = parser.parse_args(argv)
@@ -169,9 +178,14 @@ def main(argv: list[str] | None = None) -> None:
         rows.append(bench_site(name, args.queries, args.baseline_queries, args.repeat))
     print(markdown(rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    meta = {"seed": SEED, "weight": WEIGHT, "timer": "time.perf_counter", "echelon_repeat": args.repeat,
-            "baseline": "nx.shortest_path_length per (unit, incident) pair",
-            "second_baseline": "nx.single_source_dijkstra_path_length per unit, then lookups"}
+    meta = {
+        "seed": SEED,
+        "weight": WEIGHT,
+        "timer": "time.perf_counter",
+        "echelon_repeat": args.repeat,
+        "baseline": "nx.shortest_path_length per (unit, incident) pair",
+        "second_baseline": "nx.single_source_dijkstra_path_length per unit, then lookups",
+    }
     args.out.write_text(json.dumps({"meta": meta, "sites": rows}, indent=2) + "\n")
     print(f"\nwritten {args.out}", file=sys.stderr)
 

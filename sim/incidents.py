@@ -167,32 +167,24 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
     uniforms = rng.random((len(raw), N_UNIFORMS))
     incidents = []
     node_station = dict(zip(site.router.nodes.tolist(), site.node_station.tolist(), strict=True))
+    # Plain columns: one pandas row lookup per incident would cost more than the model run.
+    e_node, e_id = ent["node"].to_numpy(), ent["id"].astype(str).to_numpy()
+    e_x, e_y = ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy()
+    e_grid, e_station = ent["grid"].astype(str).to_numpy(), ent["station"].astype(str).to_numpy()
+    e_class = [area_class(bool(h), bool(z)) for h, z in zip(ent["hazmat"], ent["zone"], strict=True)]
+    p_node = spots["node"].to_numpy() if len(spots) else []
+    p_xy = [(pt.x, pt.y) for pt in spots["point"]] if len(spots) else []
     for i, ((t, kind_name, e, p), u) in enumerate(zip(raw, uniforms, strict=True)):
         if e >= 0:
-            row = ent.iloc[e]
-            node, x, y = int(row["node"]), float(row.geometry.x), float(row.geometry.y)
-            eid, grid, station = str(row["id"]), str(row["grid"]), str(row["station"])
-            cls = area_class(bool(row["hazmat"]), bool(row["zone"]))
+            node, x, y = int(e_node[e]), float(e_x[e]), float(e_y[e])
+            eid, grid, station, cls = str(e_id[e]), str(e_grid[e]), str(e_station[e]), e_class[e]
         else:
-            spot = spots.iloc[p]
-            node, x, y = int(spot["node"]), float(spot["point"].x), float(spot["point"].y)
+            node, (x, y) = int(p_node[p]), p_xy[p]
             eid, grid, station, cls = "", "", str(node_station.get(node, "")), "other"
         cross = kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share
+        kind = "cross_district_dispute" if cross else kind_name
         incidents.append(
-            Incident(
-                i,
-                "cross_district_dispute" if cross else kind_name,
-                t,
-                node,
-                x,
-                y,
-                eid,
-                grid,
-                station,
-                cls,
-                bool(cross),
-                tuple(float(v) for v in u),
-            )
+            Incident(i, kind, t, node, x, y, eid, grid, station, cls, bool(cross), tuple(u.tolist()))
         )
     return incidents
 

@@ -9,6 +9,7 @@ distribution (sim/distributions.py), so policies compared on the same incidents 
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass, field
 
@@ -70,10 +71,6 @@ class Case:
     t_coordinated: float = math.inf
     closed: bool = False
     tiers_met: set[int] = field(default_factory=set)
-
-
-def _is_free(unit: Responder) -> bool:
-    return unit.free
 
 
 class OwnSecurity:
@@ -173,6 +170,18 @@ class EchelonModel(mesa.Model):
             np.zeros(len(self.units), dtype=bool),
             np.zeros(len(self.units)),
         )
+        self._free = np.ones(len(self.units), dtype=bool)
+        for slot, unit in enumerate(self.units):
+            unit.attach(self._free, slot)
+        st = self._static  # the same columns with one more slot for the incident's own guards
+        self._static_with_guards = Units(
+            np.append(st.id, ""),
+            np.append(st.kind, "own_security"),
+            np.append(st.station, ""),
+            np.append(st.grid, ""),
+            st.free,
+            st.eta_s,
+        )
         self.drones = self._build_drones()
 
     def _build_drones(self) -> list[PatrolDrone]:
@@ -221,7 +230,14 @@ class EchelonModel(mesa.Model):
         self.env.run(until=self.env.now + self.cfg.run.tick_s)
 
     def run(self) -> EventLog:
-        self.env.run(until=self.horizon_s + TAIL_S)
+        # The run allocates hundreds of thousands of short-lived events; with the default thresholds the
+        # cyclic collector keeps re-scanning the whole heap (road graph, tables): collect in larger batches.
+        thresholds = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 100)
+        try:
+            self.env.run(until=self.horizon_s + TAIL_S)
+        finally:
+            gc.set_threshold(*thresholds)
         return self.log
 
     # ---- the pipeline -------------------------------------------------------------------------------------
@@ -318,17 +334,15 @@ class EchelonModel(mesa.Model):
     def _situation(self, case: Case) -> Situation:
         inc = case.inc
         eta = self._mobilise_median + self.tables.out_s[self._unit_rows, case.node_idx] * self.factor
-        free = np.fromiter(map(_is_free, self.units), dtype=bool, count=len(self.units))
+        free = self._free.copy()
         st = self._static
         guards = self.guards.get(inc.enterprise)
         if guards is not None:  # the enterprise's own guards join the snapshot as one more, always free, unit
+            ext = self._static_with_guards
+            ids, stations, grids = ext.id.copy(), ext.station.copy(), ext.grid.copy()
+            ids[-1], stations[-1], grids[-1] = guards.unit_id, guards.station, inc.grid
             units = Units(
-                np.append(st.id, guards.unit_id),
-                np.append(st.kind, "own_security"),
-                np.append(st.station, guards.station),
-                np.append(st.grid, inc.grid),
-                np.append(free, True),
-                np.append(eta, self._guards_eta),
+                ids, ext.kind, stations, grids, np.append(free, True), np.append(eta, self._guards_eta)
             )
         else:
             units = Units(st.id, st.kind, st.station, st.grid, free, eta)

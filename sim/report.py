@@ -193,9 +193,7 @@ def _headline_table(summary: pd.DataFrame) -> Block:
     cell = {
         (r.policy, r.metric): _format_with_ci(r.metric, r.mean, r.ci95_half) for r in summary.itertuples()
     }
-    rows = tuple(
-        (m, describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in metrics
-    )
+    rows = tuple((m, describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in metrics)
     return Block("table", header=("metric", "what it measures", *map(str, policies)), rows=rows)
 
 

@@ -58,8 +58,8 @@ def main(argv: list[str] | None = None) -> None:
     print("|---|---|---|---|---|---|---|")
     for r in rows:
         print(
-            f"| {r['site']} | {r['policy']} | {r['days']:g} | {r['incidents']} | {r['events']} | {r['cpu_s']:.2f} "
-            f"| {r['incidents_per_cpu_s']:,.0f} |"
+            f"| {r['site']} | {r['policy']} | {r['days']:g} | {r['incidents']} | {r['events']} "
+            f"| {r['cpu_s']:.2f} | {r['incidents_per_cpu_s']:,.0f} |"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -180,7 +180,10 @@ def write_results(
         ).to_csv(tmp / "outcome_rates.csv", index=False)
 
         plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
-        tier_order = list(dict.fromkeys(t.name for cfg in cfgs.values() for t in cfg.policy.tiers))
+        by_tiers = sorted(
+            cfgs.values(), key=lambda c: -len(c.policy.tiers)
+        )  # the fullest tier list sets the order
+        tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
         plot_results.plot_compliance(summary, tmp / "compliance.png", tier_order)
         map_policy = next((p for p in tables if p != baseline), next(iter(tables)))
         edges = road_edges(site) if site is not None else None

@@ -5,7 +5,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test bench lint clean-venv
+.PHONY: run site test bench lint clean-venv
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else "echelon needs Python >= 3.12; found " + sys.version.split()[0])'
@@ -18,11 +18,15 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)  ## compare dispatch policies on the default site (Daishan, synthetic) under results/
 	$(BIN)/echelon compare $(ARGS)
 
+site: $(STAMP)  ## draw the default site map only
+	$(BIN)/echelon site $(ARGS)
+
 test: $(STAMP)  ## run the whole test suite, offline
 	$(BIN)/python -m pytest $(ARGS)
 
-bench: $(STAMP)  ## routing benchmark: scipy tables vs per-query networkx
-	$(BIN)/python benchmarks/bench_routing.py $(ARGS)
+bench: $(STAMP)  ## benchmarks: routing vs networkx, model incidents per CPU-second
+	$(BIN)/python benchmarks/bench_routing.py
+	$(BIN)/python benchmarks/bench_model.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim agents tests benchmarks

@@ -189,7 +189,9 @@ def write_results(
         edges = road_edges(site) if site is not None else None
         pooled = tables[map_policy]  # all replications on one map: make incident numbers unique across them
         pooled = pooled.assign(incident=pooled["replication"] * 1_000_000 + pooled["incident"])
-        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", tier=2, count_from=count_from)
+        names = [t.name for t in cfgs[map_policy].policy.tiers]  # the echelon tier if there is one
+        map_tier = names.index("echelon") + 1 if "echelon" in names else len(names)
+        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from)
         config = {label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()}
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         meta = {

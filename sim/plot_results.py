@@ -173,7 +173,7 @@ def _status(table: pd.DataFrame, tier: int, count_from: str) -> pd.Series:
     """Per incident row: 'met', 'missed' (incl. never arrived) or 'none' (the policy set no tier-k target)."""
     met = tier_met(table, tier, count_from)
     by_incident = met.map({True: "met", False: "missed"})
-    return table["incident"].map(by_incident).fillna("none")
+    return table["incident"].map(by_incident).astype(object).fillna("none")
 
 
 def plot_incident_map(

@@ -91,3 +91,69 @@ def test_validation_problems_are_listed_under_the_error_line(tmp_path):
     first, *rest = result.stderr.strip().splitlines()
     assert "has 2 problem(s)" in first
     assert len(rest) == 2 and all(r.startswith("  - enterprise") for r in rest)
+
+
+def test_echelon_compare_writes_the_comparison(tmp_path, cache_dir, capsys):
+    args = [
+        "compare",
+        f"results_dir={tmp_path}",
+        f"cache_dir={cache_dir}",
+        "run.days=3",
+        "run.replications=2",
+    ]
+    assert main(args) == 0
+    (out,) = tmp_path.iterdir()
+    assert "the same incidents for every policy" in capsys.readouterr().out
+    for name in (
+        "summary.html",
+        "summary.md",
+        "events.parquet",
+        "events.csv",
+        "incidents.parquet",
+        "metrics_summary.csv",
+        "paired_differences.csv",
+        "arrival_ecdf.png",
+        "compliance.png",
+        "incident_map.png",
+        "config.yaml",
+    ):
+        assert (out / name).stat().st_size > 0, name
+    events = pd.read_parquet(out / "events.parquet")
+    assert set(events["policy"]) == {"police_only", "echelon_135", "echelon_open"}
+    assert set(events["replication"]) == {0, 1}
+    diffs = pd.read_csv(out / "paired_differences.csv")
+    assert set(diffs["baseline"]) == {"police_only"}
+    assert "counted from the alarm" in (out / "summary.md").read_text()
+
+
+def test_echelon_run_one_policy(tmp_path, cache_dir):
+    args = [
+        "run",
+        "policy=police_only",
+        f"results_dir={tmp_path}",
+        f"cache_dir={cache_dir}",
+        "run.days=2",
+        "run.replications=1",
+    ]
+    assert main(args) == 0
+    (out,) = tmp_path.iterdir()
+    assert out.name.startswith("run-police_only-daishan-")
+    unit_kinds = set(pd.read_csv(out / "events.csv")["unit_kind"].dropna())
+    assert unit_kinds <= {"", "police", "command_room", "county_centre", "drone"}
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "policy=nope"], "unknown policy"),
+        (["run", "incidents.kinds.theft.rate_per_enterprise_year=-1"], "rates must be >= 0"),
+        (["compare", "run.baseline=nope"], "run.baseline 'nope' is not among run.policies"),
+        (["run", "+policy.bogus=1"], "unknown config key 'policy.bogus'"),
+    ],
+)
+def test_bad_model_input_is_one_line(args, message, tmp_path):
+    result = run_cli(*args, f"results_dir={tmp_path / 'results'}", f"cache_dir={tmp_path / 'cache'}")
+    assert result.returncode == 2 and "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], result.stderr
+    assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())

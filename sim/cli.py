@@ -100,31 +100,34 @@ def cmd_compare(overrides: Sequence[str]) -> int:
 COMMANDS = {"site": cmd_site, "run": cmd_run, "compare": cmd_compare}
 
 
+SUBCOMMANDS = {  # name: (one-line help, description)
+    "site": (
+        "build, validate and draw a site (road network + facilities + grids)",
+        "Build, validate and draw a site. E.g. site=helsinki, site=file site.path=area.osm.pbf, "
+        "grid.cell_m=500.",
+    ),
+    "run": (
+        "simulate one configuration (policy=..., site=..., seed=...)",
+        "Simulate one configuration: every replication, event log, metrics, figures, summary. "
+        "E.g. policy=police_only run.days=7.",
+    ),
+    "compare": (
+        "compare the policies in run.policies on the same incidents",
+        "Compare dispatch policies with common random numbers, replications, 95%% confidence "
+        "intervals and paired differences against run.baseline.",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="echelon", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"echelon {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
-    p_site = sub.add_parser(
-        "site",
-        help="build, validate and draw a site (road network + facilities + grids)",
-        description="Build, validate and draw a site. Overrides are Hydra's key=value, "
-        "e.g. site=helsinki, site=file site.path=area.osm.pbf, grid.cell_m=500.",
-    )
-    p_site.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
-    p_run = sub.add_parser(
-        "run",
-        help="simulate one configuration (policy=..., site=..., seed=...)",
-        description="Simulate one configuration: every replication, event log, metrics, "
-        "figures, summary. E.g. echelon run policy=police_only run.days=7",
-    )
-    p_run.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
-    p_cmp = sub.add_parser(
-        "compare",
-        help="compare the policies in run.policies on the same incidents",
-        description="Compare dispatch policies with common random numbers, replications, "
-        "95%% confidence intervals and paired differences against run.baseline.",
-    )
-    p_cmp.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    for name, (help_text, description) in SUBCOMMANDS.items():
+        p = sub.add_parser(
+            name, help=help_text, description=description + " Overrides are Hydra's key=value."
+        )
+        p.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
     return parser
 
 

@@ -189,37 +189,37 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
     return incidents
 
 
+INCIDENT_COLUMNS = [
+    "incident",
+    "kind",
+    "t_s",
+    "node",
+    "x_m",
+    "y_m",
+    "enterprise",
+    "grid",
+    "station",
+    "area_class",
+    "cross_district",
+]
+
+
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
     """The incident table written beside the event log (uniforms left out: they are the model's business)."""
-    cols = [
-        "incident",
-        "kind",
-        "t_s",
-        "node",
-        "x_m",
-        "y_m",
-        "enterprise",
-        "grid",
-        "station",
-        "area_class",
-        "cross_district",
+    rows = [
+        (
+            i.id,
+            i.kind,
+            i.t_s,
+            i.node,
+            i.x_m,
+            i.y_m,
+            i.enterprise,
+            i.grid,
+            i.station,
+            i.area_class,
+            i.cross_district,
+        )
+        for i in incidents
     ]
-    return pd.DataFrame(
-        [
-            (
-                i.id,
-                i.kind,
-                i.t_s,
-                i.node,
-                i.x_m,
-                i.y_m,
-                i.enterprise,
-                i.grid,
-                i.station,
-                i.area_class,
-                i.cross_district,
-            )
-            for i in incidents
-        ],
-        columns=cols,
-    )
+    return pd.DataFrame(rows, columns=INCIDENT_COLUMNS)

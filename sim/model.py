@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import mesa
 import numpy as np
@@ -70,7 +70,6 @@ class Case:
     t_first_police: float = math.inf
     t_coordinated: float = math.inf
     closed: bool = False
-    tiers_met: set[int] = field(default_factory=set)
 
 
 class OwnSecurity:

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from sim.events import EventKind, EventLog
+from sim.incidents import INCIDENT_COLUMNS
 
 ACTOR_TARGETS: dict[int, tuple[str, float]] = {
     1: ("own_security", 60.0),
@@ -123,19 +124,7 @@ def incidents_frame(*stories: Story) -> pd.DataFrame:
             }
             for s in stories
         ],
-        columns=[
-            "incident",
-            "kind",
-            "t_s",
-            "node",
-            "x_m",
-            "y_m",
-            "enterprise",
-            "grid",
-            "station",
-            "area_class",
-            "cross_district",
-        ],
+        columns=INCIDENT_COLUMNS,
     )
 
 

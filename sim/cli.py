@@ -58,8 +58,8 @@ def cmd_run(overrides: Sequence[str]) -> int:
 
     cfg = load_config(overrides)
     site = build_site(cfg)
-    reps = run(cfg, site)
-    label = cfg.choices.get("policy", cfg.policy.name)
+    label = cfg.choices.get("policy", cfg.policy.name)  # the file name: two files may share a policy function
+    reps = run(cfg, site, label)
     out = write_results(reps, {label: cfg}, site, None, f"run-{label}-{cfg.site.name}", list(site.warnings))
     n = sum(len(r.incidents) for r in reps)
     print(
@@ -84,8 +84,8 @@ def cmd_compare(overrides: Sequence[str]) -> int:
 
         raise ConfigError(f"run.baseline '{base.run.baseline}' is not among run.policies {names}")
     cfgs = {name: load_config([*overrides, f"policy={name}"]) for name in names}
-    reps = compare(cfgs)
     site = build_site(base)
+    reps = compare(cfgs, site)
     out = write_results(reps, cfgs, site, base.run.baseline, f"compare-{base.site.name}", list(site.warnings))
     n = sum(len(r.incidents) for r in reps if r.policy == names[0])
     print(

@@ -123,6 +123,7 @@ class PolicyConfig:
     alarm: Literal["one_key", "call_110"]  # one_key: the platform's terminals are used when online
     coordination: Literal["strict", "county"]  # strict: a station serves only its jurisdiction
     tiers: list[TierSpec]
+    drone_patrols: bool = True  # patrol drones report what they see through the drone control centre
     drone_overwatch: bool = True
     drone_overwatch_range_m: float = 8000.0
     count_from: Literal["alarm", "incident"] = "alarm"  # the moment tier targets are counted from
@@ -139,7 +140,9 @@ class IncidentKind:
     deadline: Delay | None = None  # from occurrence: escape, escalation, operator leaving
     handling: Delay = field(default_factory=lambda: Delay("lognormal", median_s=1800.0, p90_s=3600.0))
     visible_from_air: bool = False
-    needs_hazmat: bool = False  # a hazard is contained only by a hazmat-capable team
+    # whose arrival in time makes the good outcome: unit kinds among own_security, echelon, police
+    counted_by: list[str] = field(default_factory=lambda: ["own_security", "echelon", "police"])
+    needs_hazmat: bool = False  # contained only by a hazmat-capable team; echelon tiers prefer one
     police_only: bool = False  # echelons and guards do not answer it (illegal drone flights)
 
 
@@ -184,7 +187,7 @@ class FleetConfig:
 
 @dataclass(frozen=True)
 class DelaysConfig:
-    """The alarm-to-arrival pipeline, each step a delay (../shared/PARAMETERS.md section 2)."""
+    """The alarm-to-arrival pipeline, each step a delay (docs/parameters.md section 2)."""
 
     one_key_to_screen: Delay
     video_check: Delay
@@ -433,6 +436,8 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
             kind.handling.check(f"{key}.handling")
             if kind.deadline is not None:
                 kind.deadline.check(f"{key}.deadline")
+            bad = sorted(set(kind.counted_by) - {"own_security", "echelon", "police"})
+            need(not bad, f"{key}.counted_by", "unit kinds among own_security, echelon, police", bad)
             unknown = sorted(set(kind.enterprise_kinds) - set(cfg.enterprises.kinds))
             need(not unknown, f"{key}.enterprise_kinds", "kinds defined under enterprises.kinds", unknown)
         inc.staff_detection.check("incidents.staff_detection")
@@ -461,6 +466,19 @@ def config_from_dict(data: dict[str, Any], choices: dict[str, str] | None = None
     return cfg
 
 
+def _allowed_keys(key: str) -> list[str]:
+    """The field names beside ``key`` in the schema (for an unknown-key message)."""
+    cls: Any = EchelonConfig
+    for part in key.split(".")[:-1]:
+        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+        tp = hints.get(part)
+        tp = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), tp)  # X | None -> X
+        if not dataclasses.is_dataclass(tp):
+            return ["(a mapping: see conf/)"]
+        cls = tp
+    return sorted(f.name for f in dataclasses.fields(cls) if f.name != "choices")
+
+
 def _one_line(err: Exception) -> str:
     return " ".join(str(err).replace("HYDRA_FULL_ERROR=1", "").split())
 
@@ -481,6 +499,9 @@ def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[st
             data = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
         message = _one_line(err)
+        if message.startswith("Could not override '"):  # Hydra suggests '+key=...', which we would refuse
+            key = message.split("'")[1]
+            message = f"unknown config key '{key}'; allowed here: {', '.join(_allowed_keys(key))}"
         if "Could not find" in message or "Could not load" in message:
             group = next((g for g in GROUPS if f"'{g}/" in message), None)
             if group:

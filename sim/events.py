@@ -24,8 +24,11 @@ class EventKind(StrEnum):
     REPORTED = "reported"  # detail: one_key | call_110 | drone_centre  (the alarm reaches a command room)
     DECIDED = "decided"  # the command room has located the incident and decided; unit: the command room
     TARGET = "target"  # one per tier the policy aims at: tier, detail: tier name, value: target seconds
-    HANDOFF = "handoff"  # county centre takes over across stations; value: handoff delay seconds
+    COORDINATED = "coordinated"  # cross-district: both stations coordinated (county, or by phone); value: s
+    HANDOFF = "handoff"  # the county centre hands an incident to another station's car; value: delay seconds
     QUEUED = "queued"  # no unit free for a tier: waits; tier, detail: tier name
+    UNSERVED = "unserved"  # a tier no unit can ever answer (none exists, or none reaches the place): missed
+    CANCELLED = "cancelled"  # a queued tier dropped: the incident was over before a unit came free
     DISPATCHED = "dispatched"  # unit, unit_kind, tier
     MOBILISED = "mobilised"  # the unit departs
     ARRIVED = "arrived"  # the unit is on scene

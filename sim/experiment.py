@@ -42,7 +42,8 @@ def unit_counts(model: EchelonModel) -> dict[str, int]:
     for unit in model.units:
         counts[unit.unit_kind] = counts.get(unit.unit_kind, 0) + 1
     counts["drone"] = sum(1 for d in model.drones if d.role == "docked")
-    counts["own_security"] = len(model.guards)  # one guard force per enterprise
+    if any(t.members == "own_security" for t in model.policy_cfg.tiers):
+        counts["own_security"] = len(model.guards)  # one guard force per enterprise
     return counts
 
 
@@ -80,7 +81,7 @@ def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:
     return dataclasses.replace(a, **strip) == dataclasses.replace(b, **strip)
 
 
-def compare(cfgs: dict[str, EchelonConfig]) -> list[Replication]:
+def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Replication]:
     """Run each labelled config on one site and the same incident streams (common random numbers)."""
     first = next(iter(cfgs.values()))
     for label, cfg in cfgs.items():
@@ -89,7 +90,7 @@ def compare(cfgs: dict[str, EchelonConfig]) -> list[Replication]:
                 f"policy '{label}': a comparison may change only the policy; site, incidents, fleet, "
                 "delays, seed and run settings must be the same for every policy"
             )
-    site = build_site(first)
+    site = site or build_site(first)
     tables = UnitTables.build(site)
     out = []
     for r in range(first.run.replications):

@@ -23,7 +23,12 @@ DAY_S = 86_400.0
 
 
 class U(IntEnum):
-    """Slots of an incident's pre-drawn uniforms: one per random quantity the pipeline may need."""
+    """Slots of an incident's pre-drawn uniforms: one per random quantity the pipeline may need.
+
+    Unit delays are keyed by (unit kind, order within the incident): the first police car sent to an incident
+    uses MOB_POLICE_1 whichever policy sent it, so policies stay comparable (common random numbers) and two
+    cars sent to one incident do not share their luck.
+    """
 
     STAFF_DETECT = 0
     PASSERBY_DETECT = 1
@@ -32,17 +37,21 @@ class U(IntEnum):
     CALL_LOCATE = 4
     VIDEO = 5
     DEADLINE = 6
-    HANDLING = 7
-    MOB_OWN = 8
-    MOB_ECHELON = 9
-    MOB_POLICE = 10
-    ON_SITE = 11
-    ECHELON_SCENE = 12
-    CONTAIN = 13
-    HANDOFF = 14
-    LIAISON = 15
-    CROSS = 16
-    PARTNER = 17
+    MOB_OWN = 7
+    ON_SITE = 8
+    HANDLING_OWN = 9
+    MOB_ECHELON_1 = 10
+    MOB_ECHELON_2 = 11
+    SCENE_ECHELON_1 = 12
+    SCENE_ECHELON_2 = 13
+    MOB_POLICE_1 = 14
+    MOB_POLICE_2 = 15
+    HANDLING_POLICE_1 = 16
+    HANDLING_POLICE_2 = 17
+    CONTAIN = 18
+    HANDOFF = 19
+    COORDINATION = 20
+    CROSS = 21
 
 
 N_UNIFORMS = len(U)
@@ -61,6 +70,7 @@ class Incident:
     station: str
     area_class: str  # key | centre | other
     cross_district: bool
+    partner_station: str  # cross-district disputes: the other side's station, else ''
     u: tuple[float, ...]  # N_UNIFORMS numbers in (0, 1)
 
 
@@ -184,7 +194,21 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
         cross = kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share
         kind = "cross_district_dispute" if cross else kind_name
         incidents.append(
-            Incident(i, kind, t, node, x, y, eid, grid, station, cls, bool(cross), tuple(u.tolist()))
+            Incident(
+                i,
+                kind,
+                t,
+                node,
+                x,
+                y,
+                eid,
+                grid,
+                station,
+                cls,
+                bool(cross),
+                partners.get(eid, "") if cross else "",
+                tuple(u.tolist()),
+            )
         )
     return incidents
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import gc
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import mesa
 import numpy as np
@@ -23,11 +23,11 @@ from agents.patrol_drone import PatrolDrone
 from agents.police_unit import PoliceUnit
 from agents.responder import Responder
 from agents.response_team import ResponseTeam
-from sim.config import EchelonConfig
+from sim.config import EchelonConfig, IncidentKind
 from sim.events import EventKind as K
 from sim.events import EventLog
 from sim.incidents import Incident, U, places
-from sim.policies import REGISTRY, Assignment, Situation, Units, tier_target_s
+from sim.policies import REGISTRY, UNSERVABLE, Situation, Units, tier_target_s
 from sim.site import Site
 
 TAIL_S = 6 * 3600.0  # after the last day, let incidents in progress finish
@@ -63,13 +63,21 @@ class Case:
 
     inc: Incident
     node_idx: int
-    ground: simpy.Event
-    police: simpy.Event
-    hazmat: simpy.Event
-    t_first_ground: float = math.inf
-    t_first_police: float = math.inf
+    kind: IncidentKind
+    counted: simpy.Event  # first arrival of a unit whose kind counts for the outcome (kind.counted_by)
+    hazmat: simpy.Event  # first arrival of a hazmat-capable team
+    t_counted: float = math.inf
     t_coordinated: float = math.inf
-    closed: bool = False
+    active: int = 0  # units dispatched and not yet cleared
+    resolved: bool = False  # the outcome is decided
+    handled: bool = False  # some unit has finished handling it
+    sent: dict[str, int] = field(default_factory=dict)  # units sent so far, by kind: picks their uniforms
+
+    @property
+    def over(self) -> bool:
+        """Outcome decided, handled by someone, and nobody left on scene or on the way: requests still
+        waiting are then pointless. An incident nobody has attended keeps waiting for its units."""
+        return self.resolved and self.handled and self.active == 0
 
 
 class OwnSecurity:
@@ -156,10 +164,19 @@ class EchelonModel(mesa.Model):
         mob = {"echelon": d.mobilise_echelon.quantile(0.5), "police": d.mobilise_police.quantile(0.5)}
         self._mobilise_median = np.array([mob[u.unit_kind] for u in self.units])
         self._guards_eta = d.mobilise_own_security.quantile(0.5) + d.on_site_travel.quantile(0.5)
-        self._mobilise = {
-            "own_security": (d.mobilise_own_security, U.MOB_OWN),
-            "echelon": (d.mobilise_echelon, U.MOB_ECHELON),
-            "police": (d.mobilise_police, U.MOB_POLICE),
+        # per unit kind: (mobilisation delay, its uniform slots by order of dispatch, on-scene slots)
+        self._slots = {
+            "own_security": (d.mobilise_own_security, (U.MOB_OWN,), (U.HANDLING_OWN,)),
+            "echelon": (
+                d.mobilise_echelon,
+                (U.MOB_ECHELON_1, U.MOB_ECHELON_2),
+                (U.SCENE_ECHELON_1, U.SCENE_ECHELON_2),
+            ),
+            "police": (
+                d.mobilise_police,
+                (U.MOB_POLICE_1, U.MOB_POLICE_2),
+                (U.HANDLING_POLICE_1, U.HANDLING_POLICE_2),
+            ),
         }
         self._static = Units(
             np.array([u.unit_id for u in self.units], dtype=object),
@@ -168,6 +185,7 @@ class EchelonModel(mesa.Model):
             np.array([getattr(u, "grid", "") for u in self.units], dtype=object),
             np.zeros(len(self.units), dtype=bool),
             np.zeros(len(self.units)),
+            np.array([bool(u.hazmat) for u in self.units], dtype=bool),
         )
         self._free = np.ones(len(self.units), dtype=bool)
         for slot, unit in enumerate(self.units):
@@ -180,6 +198,7 @@ class EchelonModel(mesa.Model):
             np.append(st.grid, ""),
             st.free,
             st.eta_s,
+            np.append(st.hazmat, False),
         )
         self.drones = self._build_drones()
 
@@ -244,7 +263,7 @@ class EchelonModel(mesa.Model):
         env, log = self.env, self.log
         yield env.timeout(inc.t_s)
         kind = self.kinds[inc.kind.removeprefix("cross_district_")]
-        case = Case(inc, int(self.site.router.index([inc.node])[0]), env.event(), env.event(), env.event())
+        case = Case(inc, int(self.site.router.index([inc.node])[0]), kind, env.event(), env.event())
         log.emit(env.now, K.OCCURRED, inc.id, detail=inc.kind)
         env.process(self._outcome(case))
 
@@ -285,7 +304,7 @@ class EchelonModel(mesa.Model):
         if inc.enterprise:
             night = icfg.night_staff_detection_factor if shift_at(inc.t_s) == "night" else 1.0
             options.append(("staff", inc.t_s + night * icfg.staff_detection.quantile(inc.u[U.STAFF_DETECT])))
-        if kind.visible_from_air:
+        if kind.visible_from_air and self.policy_cfg.drone_patrols:
             radius = self.cfg.fleet.drones.detect_radius_m
             sightings = [
                 t
@@ -301,7 +320,8 @@ class EchelonModel(mesa.Model):
         """The alarm's channel, its delay to the command room, and the delay to locate and decide."""
         d, u = self.delays, inc.u
         if mode == "drone":
-            return "drone_centre", d.drone_centre_order.quantile(0.5), 0.0
+            # the station confirms on the drone's live video before it dispatches
+            return "drone_centre", d.drone_centre_order.quantile(0.5), d.video_check.quantile(u[U.VIDEO])
         ent = self.enterprises.get(inc.enterprise)
         if (
             mode == "staff"
@@ -317,17 +337,27 @@ class EchelonModel(mesa.Model):
         )
 
     def _coordinate(self, case: Case) -> None:
-        """A cross-district dispute needs both stations: the county centre hands over, or stations liaise."""
+        """A cross-district dispute needs both stations: the county centre merges the two alarms and
+        coordinates them, or (strict) the two stations liaise by phone, which takes longer."""
         inc, d = case.inc, self.delays
-        if self.policy_cfg.coordination == "county":
-            delay = d.county_handoff.quantile(inc.u[U.HANDOFF])
+        county = self.policy_cfg.coordination == "county"
+        delay = (d.county_handoff if county else d.strict_liaison).quantile(inc.u[U.COORDINATION])
+        if county:
             self.county.hand_over()
-            self.log.emit(
-                self.env.now, K.HANDOFF, inc.id, unit="county", unit_kind="county_centre", value=delay
-            )
-        else:
-            delay = d.strict_liaison.quantile(inc.u[U.LIAISON])
         case.t_coordinated = self.env.now + delay
+        self.env.process(self._coordinated(case, delay, "county" if county else "liaison"))
+
+    def _coordinated(self, case: Case, delay: float, how: str):
+        yield self.env.timeout(delay)
+        self.log.emit(
+            self.env.now,
+            K.COORDINATED,
+            case.inc.id,
+            unit="county" if how == "county" else "",
+            unit_kind="county_centre" if how == "county" else "",
+            detail=f"{how}:{case.inc.station}+{case.inc.partner_station}",
+            value=delay,
+        )
 
     # ---- dispatch -----------------------------------------------------------------------------------------
     def _situation(self, case: Case) -> Situation:
@@ -340,12 +370,10 @@ class EchelonModel(mesa.Model):
             ext = self._static_with_guards
             ids, stations, grids = ext.id.copy(), ext.station.copy(), ext.grid.copy()
             ids[-1], stations[-1], grids[-1] = guards.unit_id, guards.station, inc.grid
-            units = Units(
-                ids, ext.kind, stations, grids, np.append(free, True), np.append(eta, self._guards_eta)
-            )
+            units = Units(ids, ext.kind, stations, grids, np.append(free, True),
+                          np.append(eta, self._guards_eta), ext.hazmat)
         else:
-            units = Units(st.id, st.kind, st.station, st.grid, free, eta)
-        kind = self.kinds[inc.kind.removeprefix("cross_district_")]
+            units = Units(st.id, st.kind, st.station, st.grid, free, eta, st.hazmat)
         return Situation(
             inc.id,
             inc.kind,
@@ -353,46 +381,42 @@ class EchelonModel(mesa.Model):
             inc.grid,
             inc.area_class,
             inc.cross_district,
-            kind.police_only,
+            case.kind.police_only,
+            case.kind.needs_hazmat,
+            bool(inc.enterprise),
             units,
         )
 
     def _request(self, case: Case, tiers: list[int]) -> None:
-        """Ask the policy for units for these tiers; dispatch them, or queue the tier."""
+        """Ask the policy for units for these tiers; dispatch them, queue them, or record them as unserved."""
         if not tiers:
             return
         decision = self.policy(self._situation(case), self.policy_cfg, tiers)
         for k in tiers:
             if k not in decision:
-                continue  # this tier does not apply to this incident
+                continue  # this tier does not apply to this kind of incident
             spec = self.policy_cfg.tiers[k - 1]
-            self.log.emit(
-                self.env.now,
-                K.TARGET,
-                case.inc.id,
-                tier=k,
-                detail=spec.name,
-                value=tier_target_s(spec, case.inc.area_class),
-            )
+            target = tier_target_s(spec, case.inc.area_class)
+            self.log.emit(self.env.now, K.TARGET, case.inc.id, tier=k, detail=spec.name, value=target)
             self._dispatch_or_queue(case, k, decision[k])
 
-    def _dispatch_or_queue(self, case: Case, tier: int, pick: Assignment | None) -> None:
-        if pick is None:
-            self.log.emit(
-                self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=self.policy_cfg.tiers[tier - 1].name
-            )
+    def _dispatch_or_queue(self, case: Case, tier: int, pick) -> None:
+        name = self.policy_cfg.tiers[tier - 1].name
+        if pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
+            self.log.emit(self.env.now, K.UNSERVED, case.inc.id, tier=tier, detail=name)
+        elif pick is None:
+            self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
             self.queue.append((case, tier))
-            return
-        unit = self.by_id[pick.unit]
-        unit.assign(case.inc.id)
-        self.env.process(self._respond(case, tier, unit, pick.handoff))
+        else:
+            unit = self.by_id[pick.unit]
+            unit.assign(case.inc.id)
+            case.active += 1
+            self.env.process(self._respond(case, tier, unit, pick.handoff))
 
     def _serve_queue(self) -> None:
-        """A unit came free: the oldest waiting request it can answer gets it."""
+        """A unit came free: the oldest waiting request it can answer gets it (FIFO)."""
         waiting, self.queue = self.queue, []
         for case, tier in waiting:
-            if case.closed:
-                continue
             decision = self.policy(self._situation(case), self.policy_cfg, [tier])
             pick = decision.get(tier)
             if pick is None:
@@ -400,54 +424,65 @@ class EchelonModel(mesa.Model):
             else:
                 self._dispatch_or_queue(case, tier, pick)
 
+    def _close_if_over(self, case: Case) -> None:
+        """Once the outcome is decided and nobody is on scene, drop the incident's waiting requests."""
+        if not case.over or not self.queue:
+            return
+        keep = []
+        for waiting, tier in self.queue:
+            if waiting is case:
+                self.log.emit(
+                    self.env.now,
+                    K.CANCELLED,
+                    case.inc.id,
+                    tier=tier,
+                    detail=self.policy_cfg.tiers[tier - 1].name,
+                )
+            else:
+                keep.append((waiting, tier))
+        self.queue = keep
+
     def _respond(self, case: Case, tier: int, unit, handoff: bool):
         env, log, d, inc = self.env, self.log, self.delays, case.inc
         kind_name = unit.unit_kind
+        order = case.sent.get(kind_name, 0)
+        case.sent[kind_name] = order + 1
+        mobilise, mob_slots, scene_slots = self._slots[kind_name]
         log.emit(env.now, K.DISPATCHED, inc.id, unit.unit_id, kind_name, tier)
         if handoff:
             delay = d.county_handoff.quantile(inc.u[U.HANDOFF])
             self.county.hand_over()
             log.emit(env.now, K.HANDOFF, inc.id, "county", "county_centre", tier, value=delay)
             yield env.timeout(delay)
-        delay, slot = self._mobilise[kind_name]
-        yield env.timeout(delay.quantile(inc.u[slot]))
+        yield env.timeout(mobilise.quantile(inc.u[mob_slots[min(order, len(mob_slots) - 1)]]))
         unit.depart()
         log.emit(env.now, K.MOBILISED, inc.id, unit.unit_id, kind_name, tier)
         if kind_name == "own_security":
             travel = d.on_site_travel.quantile(inc.u[U.ON_SITE])
         else:
-            travel = (
-                float(self.tables.out_s[self.tables.base_row[unit.base_node], case.node_idx]) * self.factor
-            )
+            row = self.tables.base_row[unit.base_node]
+            travel = float(self.tables.out_s[row, case.node_idx]) * self.factor
         yield env.timeout(travel)
         unit.arrive()
         log.emit(env.now, K.ARRIVED, inc.id, unit.unit_id, kind_name, tier)
         self._arrived(case, unit)
-        kind = self.kinds[inc.kind.removeprefix("cross_district_")]
-        on_scene = (
-            d.echelon_on_scene.quantile(inc.u[U.ECHELON_SCENE])
-            if kind_name == "echelon"
-            else kind.handling.quantile(inc.u[U.HANDLING])
-        )
-        yield env.timeout(on_scene)
+        scene = d.echelon_on_scene if kind_name == "echelon" else case.kind.handling
+        yield env.timeout(scene.quantile(inc.u[scene_slots[min(order, len(scene_slots) - 1)]]))
         log.emit(env.now, K.CLEARED, inc.id, unit.unit_id, kind_name, tier)
-        case.closed = True
-        if kind_name == "own_security":
-            return
+        case.active -= 1
+        case.handled = True
         unit.release()
-        yield env.timeout(float(self.tables.back_s[self.tables.base_row[unit.base_node], case.node_idx]))
+        if kind_name != "own_security":  # guards are already home; cars and teams drive back
+            yield env.timeout(float(self.tables.back_s[self.tables.base_row[unit.base_node], case.node_idx]))
         unit.back()
         log.emit(env.now, K.RETURNED, inc.id, unit.unit_id, kind_name, tier)
+        self._close_if_over(case)
         self._serve_queue()
 
     def _arrived(self, case: Case, unit) -> None:
-        now = self.env.now
-        if not case.ground.triggered:
-            case.t_first_ground = now
-            case.ground.succeed()
-        if unit.unit_kind == "police" and not case.police.triggered:
-            case.t_first_police = now
-            case.police.succeed()
+        if unit.unit_kind in case.kind.counted_by and not case.counted.triggered:
+            case.t_counted = self.env.now
+            case.counted.succeed()
         if unit.hazmat and not case.hazmat.triggered:
             case.hazmat.succeed()
 
@@ -483,8 +518,7 @@ class EchelonModel(mesa.Model):
     # ---- outcomes -----------------------------------------------------------------------------------------
     def _outcome(self, case: Case):
         """Whether the response came in time: escape, escalation, a growing hazard, a departing operator."""
-        env, inc = self.env, case.inc
-        kind = self.kinds[inc.kind.removeprefix("cross_district_")]
+        env, inc, kind = self.env, case.inc, case.kind
         icfg = self.cfg.incidents
         if kind.outcome == "hazard":
             grow_s = (icfg.leak_max_radius_m - icfg.leak_initial_radius_m) / icfg.leak_growth_m_per_min * 60.0
@@ -497,19 +531,11 @@ class EchelonModel(mesa.Model):
                 icfg.leak_max_radius_m,
                 icfg.leak_initial_radius_m + icfg.leak_growth_m_per_min * (env.now - inc.t_s) / 60.0,
             )
-            self.log.emit(
-                env.now,
-                K.OUTCOME,
-                inc.id,
-                detail="contained" if contained else "uncontained",
-                value=math.pi * radius**2,
-            )
+            self._resolve(case, "contained" if contained else "uncontained", math.pi * radius**2)
             return
         deadline = inc.t_s + kind.deadline.quantile(inc.u[U.DEADLINE])
-        event = case.police if kind.outcome == "operator" else case.ground
-        yield env.any_of([event, env.timeout(deadline - env.now)])
-        first = case.t_first_police if kind.outcome == "operator" else case.t_first_ground
-        in_time = first <= deadline
+        yield env.any_of([case.counted, env.timeout(deadline - env.now)])
+        in_time = case.t_counted <= deadline
         if inc.cross_district:
             if in_time and case.t_coordinated > env.now:  # on scene; the stations are not yet coordinated
                 yield env.timeout(max(0.0, min(case.t_coordinated, deadline) - env.now))
@@ -520,4 +546,9 @@ class EchelonModel(mesa.Model):
             "escalate": ("calmed", "escalated") if "dispute" in inc.kind else ("controlled", "flashover"),
         }
         good, bad = words[kind.outcome]
-        self.log.emit(env.now, K.OUTCOME, inc.id, detail=good if in_time else bad)
+        self._resolve(case, good if in_time else bad)
+
+    def _resolve(self, case: Case, outcome: str, value: float = math.nan) -> None:
+        self.log.emit(self.env.now, K.OUTCOME, case.inc.id, detail=outcome, value=value)
+        case.resolved = True
+        self._close_if_over(case)

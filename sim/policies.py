@@ -2,11 +2,12 @@
 
 A policy sees an immutable ``Situation`` (the incident and every unit with its state and estimated time of
 arrival) and the tiers it is asked to fill; it returns, per tier, the unit to send or ``None`` when units of
-that tier exist but none is free (the request then waits in the queue). A tier left out of the answer does not
-apply to this incident (no such unit exists, or the incident kind excludes it). No policy touches the model,
-the clock or a random stream, so a policy can be tested on hand-made snapshots.
+that tier exist but none is free (the request then waits in the queue), or ``UNSERVABLE`` when no unit of
+the tier exists or can reach the place (the tier is then missed, not silently dropped). A tier left out of
+the answer does not apply to this kind of incident (an illegal drone flight has no own-security tier).
+No policy touches the model, the clock or a random stream, so a policy can be tested on hand-made snapshots.
 
-The three readings of 1-3-5 (DOMAIN.md) are tier lists in ``conf/policy``, not code forks.
+The three readings of 1-3-5 (docs/domain.md) are tier lists in ``conf/policy``, not code forks.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ class Units:
     grid: np.ndarray  # str
     free: np.ndarray  # bool
     eta_s: np.ndarray  # float: expected mobilisation + travel to the incident (inf: cannot reach)
+    hazmat: np.ndarray  # bool: carries hazmat kit
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,8 @@ class Situation:
     area_class: str
     cross_district: bool
     police_only: bool  # only police answer this kind (illegal drone flights)
+    needs_hazmat: bool  # a leak: echelon tiers prefer a hazmat-capable team
+    has_enterprise: bool  # the incident is at an enterprise (it has guards of its own)
     units: Units
 
 
@@ -50,7 +54,8 @@ class Assignment:
     index: int = -1  # the unit's position in the snapshot's columns
 
 
-Decision = dict[int, Assignment | None]  # tier number (1-based) -> assignment, or None: wait in the queue
+UNSERVABLE = "unservable"
+Decision = dict[int, Assignment | str | None]  # tier -> assignment; None: wait in the queue; UNSERVABLE
 Policy = Callable[[Situation, PolicyConfig, list[int]], Decision]
 
 
@@ -63,12 +68,19 @@ def tier_target_s(tier: TierSpec, area_class: str) -> float:
     return float(tier.target_s)
 
 
+def _applies(s: Situation, members: str) -> bool:
+    """Does a tier of these members apply to this kind of incident at all?"""
+    if members == "own_security":
+        return s.has_enterprise and not s.police_only
+    if members in ("grid_echelon", "nearest_echelon"):
+        return not s.police_only
+    return True
+
+
 def _eligible(s: Situation, members: str, coordination: str) -> np.ndarray:
     """Mask of units that may answer a tier, free or not. Under strict coordination police come only from
-    the incident's own station (a cross-district dispute then waits for the stations to liaise by phone)."""
+    the incident's own station."""
     u = s.units
-    if members in ("own_security", "grid_echelon", "nearest_echelon") and s.police_only:
-        return np.zeros(len(u.id), dtype=bool)
     if members == "own_security":
         return u.kind == "own_security"
     if members == "grid_echelon":
@@ -81,12 +93,15 @@ def _eligible(s: Situation, members: str, coordination: str) -> np.ndarray:
     raise ValueError(f"unknown tier members {members!r}")  # config validation prevents this
 
 
-def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> Assignment | bool | None:
-    """The nearest free eligible unit; None if all are busy; False if none exists at all."""
+def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> Assignment | str | bool | None:
+    """The nearest free eligible unit; None if all are busy; UNSERVABLE if none exists or reaches the
+    place; False if the tier does not apply to this kind of incident."""
+    if not _applies(s, members):
+        return False
     u = s.units
     eligible = _eligible(s, members, coordination) & np.isfinite(u.eta_s)
     if not eligible.any():
-        return False
+        return UNSERVABLE
     free = eligible & u.free
     if taken:
         free[taken] = False
@@ -94,15 +109,16 @@ def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> As
         own = free & (u.station == s.station)
         if own.any():  # own station first; the county centre hands over only when it has no one free
             free = own
+    if s.needs_hazmat and members.endswith("echelon"):
+        kit = free & u.hazmat
+        if kit.any():  # a leak: a team that can contain it, if one is free
+            free = kit
     if not free.any():
         return None
     idx = np.flatnonzero(free)
     best = idx[np.lexsort((u.id[idx], u.eta_s[idx]))[0]]  # nearest; ties broken by id: deterministic
-    return Assignment(
-        str(u.id[best]),
-        handoff=bool(u.station[best] != s.station and u.kind[best] == "police"),
-        index=int(best),
-    )
+    handoff = bool(u.station[best] != s.station and u.kind[best] == "police")
+    return Assignment(str(u.id[best]), handoff=handoff, index=int(best))
 
 
 def dispatch_by_tiers(
@@ -118,7 +134,7 @@ def dispatch_by_tiers(
         if pick is False:
             continue
         decision[k] = pick
-        if pick is not None:
+        if isinstance(pick, Assignment):
             taken.append(pick.index)
     return decision
 

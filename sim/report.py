@@ -171,11 +171,15 @@ def _meta_list(meta: Mapping) -> tuple[str, ...]:
             return "not given"
         return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
+    several = len(meta.get("policies") or ()) > 1
     items = [
-        f"Policies: {get('policies')} (baseline: {get('baseline')})",
+        f"Policies: {get('policies')} (baseline: {get('baseline')})"
+        if several
+        else f"Policy: {get('policies')}",
         f"Site: {get('site')}",
         f"Simulated days per replication: {get('days')}",
-        f"Replications: {get('replications')} (each runs every policy on the same incidents)",
+        f"Replications: {get('replications')}"
+        + (" (each runs every policy on the same incidents)" if several else ""),
         f"Seed: {get('seed')}",
     ]
     items += [
@@ -244,16 +248,17 @@ def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta
         ),
         _headline_table(summary) if len(summary) else Block("p", text="No metrics."),
     ]
-    blocks.append(Block("h2", text=f"Differences against the baseline ({meta.get('baseline', 'not given')})"))
-    significant = diffs[diffs["significant"]] if len(diffs) else diffs
-    sentences = tuple(difference_sentence(r) for r in significant.to_dict("records"))
-    blocks.append(
-        Block("ul", items=sentences)
-        if sentences
-        else Block("p", text="No difference against the baseline is significant at the 95% level.")
-    )
-    if len(diffs):
-        blocks.append(_diff_table(diffs))
+    if meta.get("baseline"):  # a comparison; a single policy has nothing to differ from
+        blocks.append(Block("h2", text=f"Differences against the baseline ({meta['baseline']})"))
+        significant = diffs[diffs["significant"]] if len(diffs) else diffs
+        sentences = tuple(difference_sentence(r) for r in significant.to_dict("records"))
+        blocks.append(
+            Block("ul", items=sentences)
+            if sentences
+            else Block("p", text="No difference against the baseline is significant at the 95% level.")
+        )
+        if len(diffs):
+            blocks.append(_diff_table(diffs))
     blocks += [
         Block("h2", text="Figures"),
         *_figure_blocks(folder, str(meta.get("figures_count_from", "alarm"))),

@@ -121,6 +121,7 @@ def incidents_frame(*stories: Story) -> pd.DataFrame:
                 "station": s.station,
                 "area_class": s.area_class,
                 "cross_district": s.cross_district,
+                "partner_station": "",
             }
             for s in stories
         ],

@@ -157,3 +157,21 @@ def test_bad_model_input_is_one_line(args, message, tmp_path):
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], result.stderr
     assert not (tmp_path / "results").exists() or not any((tmp_path / "results").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "policy", sorted(p.stem for p in (Path(__file__).parents[1] / "conf" / "policy").glob("*.yaml"))
+)
+def test_echelon_run_every_shipped_policy(policy, tmp_path, cache_dir):
+    args = [
+        "run",
+        f"policy={policy}",
+        f"results_dir={tmp_path}",
+        f"cache_dir={cache_dir}",
+        "run.days=1",
+        "run.replications=1",
+    ]
+    assert main(args) == 0
+    (out,) = tmp_path.iterdir()
+    assert out.name.startswith(f"run-{policy}-") and (out / "summary.md").exists()

@@ -43,7 +43,7 @@ def test_override_reaches_nested_key():
         (["site=atlantis"], r"unknown site .*allowed: daishan, file, helsinki, place"),
         (["+bogus=1"], r"unknown config key 'bogus' \(conf/config.yaml"),
         (["+site.bogus=1"], r"unknown config key 'site.bogus' \(conf/site/daishan.yaml"),
-        (["bogus=1"], r"Could not override 'bogus'"),
+        (["bogus=1"], r"unknown config key 'bogus'; allowed here: cache_dir"),
         (
             ["network.speeds_kph.primary=-5"],
             r"'network.speeds_kph.primary' \(conf/network/china_speeds.yaml.*positive",

@@ -176,3 +176,49 @@ def test_every_shipped_model_config_runs(group, daishan_site, cache_dir):
         rep = simulate(daishan_site, cfg, 0)
         assert (rep.events["kind"] == "occurred").sum() == len(rep.incidents) > 0, option
         assert (rep.events["kind"] == "outcome").sum() > 0, option
+
+
+def test_police_only_has_no_platform_channels(daishan_site, cache_dir):
+    cfg = load_config([f"cache_dir={cache_dir}", "policy=police_only", "run.days=10", "run.replications=1"])
+    ev = simulate(daishan_site, cfg, 0).events
+    channels = set(ev.loc[ev["kind"] == "reported", "detail"])
+    assert channels == {"call_110"}  # no one-key terminals, no drone control centre before the platform
+    assert set(ev.loc[ev["kind"] == "dispatched", "unit_kind"]) == {"police"}
+
+
+def test_guards_are_busy_only_while_handling(daishan_site, short):
+    ev = simulate(daishan_site, load_config(short), 0).events
+    guards = ev[ev["unit_kind"] == "own_security"]
+    cleared = guards[guards["kind"] == "cleared"].set_index("unit")["t_s"]
+    back = guards[guards["kind"] == "returned"].set_index("unit")["t_s"]
+    assert len(cleared) > 0 and back.reindex(cleared.index).equals(cleared)
+
+
+def test_a_tier_with_no_unit_is_logged_as_unserved_and_missed(daishan_site, cache_dir):
+    cfg = load_config(
+        [f"cache_dir={cache_dir}", "fleet.echelons_per_grid=0", "run.days=10", "run.replications=1"]
+    )
+    rep = simulate(daishan_site, cfg, 0)
+    ev = rep.events
+    unserved = ev[ev["kind"] == "unserved"]
+    assert len(unserved) > 0 and set(unserved["detail"]) == {"echelon"}
+    table = metrics.incident_table(ev, rep.incidents)
+    assert not metrics.tier_met(table, 2).any()  # counted as missed, not dropped
+
+
+def test_queued_requests_are_served_or_cancelled_after_the_incident_is_over(daishan_site, cache_dir):
+    cfg = load_config(
+        [
+            f"cache_dir={cache_dir}",
+            "incidents.rate_multiplier=60",
+            "fleet.police_cars_per_station=1",
+            "run.days=2",
+            "run.replications=1",
+        ]
+    )
+    ev = simulate(daishan_site, cfg, 0).events
+    queued = ev[ev["kind"] == "queued"]
+    cancelled = ev[ev["kind"] == "cancelled"]
+    assert len(queued) > 0
+    outcome_t = ev[ev["kind"] == "outcome"].set_index("incident")["t_s"]
+    assert (cancelled["t_s"].to_numpy() >= outcome_t.reindex(cancelled["incident"]).to_numpy()).all()

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.config import PolicyConfig, TierSpec
-from sim.policies import REGISTRY, Situation, Units, tier_target_s
+from sim.policies import REGISTRY, UNSERVABLE, Situation, Units, tier_target_s
 
 ACTOR_TIERS = [
     TierSpec("own_security", "own_security", 60.0),
@@ -19,15 +19,16 @@ def policy(name="echelon_135", coordination="county", tiers=ACTOR_TIERS) -> Poli
     return PolicyConfig(name=name, alarm="one_key", coordination=coordination, tiers=list(tiers))
 
 
-def situation(rows, *, station="S1", grid="G1", police_only=False) -> Situation:
-    """rows: (id, kind, station, grid, free, eta_s)."""
+def situation(rows, *, station="S1", grid="G1", police_only=False, needs_hazmat=False) -> Situation:
+    """rows: (id, kind, station, grid, free, eta_s); echelons named E-H... carry hazmat kit."""
     cols = list(zip(*rows, strict=True))
     units = Units(
         *(np.array(c, dtype=object) for c in cols[:4]),
         np.array(cols[4], dtype=bool),
         np.array(cols[5], dtype=float),
+        np.array([u.startswith("E-H") for u in cols[0]], dtype=bool),
     )
-    return Situation(1, "theft", station, grid, "centre", False, police_only, units)
+    return Situation(1, "theft", station, grid, "centre", False, police_only, needs_hazmat, True, units)
 
 
 UNITS = [
@@ -60,7 +61,7 @@ def test_busy_units_queue_and_missing_units_skip_the_tier():
     d = REGISTRY["echelon_135"](situation(rows), policy(), [2])
     assert d == {2: None}  # echelons exist but all busy: wait in the queue
     no_grid = situation(UNITS, grid="G9")
-    assert 2 not in REGISTRY["echelon_135"](no_grid, policy(), [2])  # no echelon for G9: tier does not apply
+    assert REGISTRY["echelon_135"](no_grid, policy(), [2]) == {2: UNSERVABLE}  # no echelon for G9: missed
 
 
 def test_county_hands_over_to_another_station_when_its_own_police_are_busy():
@@ -83,9 +84,17 @@ def test_a_unit_serves_one_tier_only_and_ties_break_by_id():
     assert (d[1].unit, d[2].unit) == ("P1", "P2")
 
 
-def test_unreachable_units_are_never_sent():
+def test_unreachable_units_are_never_sent_and_the_tier_is_unserved():
     rows = [("P1", "police", "S1", "", True, float("inf"))]
-    assert REGISTRY["echelon_135"](situation(rows), policy(), [3]) == {}
+    assert REGISTRY["echelon_135"](situation(rows), policy(), [3]) == {3: UNSERVABLE}
+
+
+def test_a_leak_prefers_a_hazmat_team():
+    rows = [("E-G2-1", "echelon", "S1", "G2", True, 60.0), ("E-H1-1", "echelon", "S1", "H1", True, 200.0)]
+    open_policy = policy("echelon_open")
+    assert REGISTRY["echelon_open"](situation(rows), open_policy, [2])[2].unit == "E-G2-1"
+    leak = situation(rows, needs_hazmat=True)
+    assert REGISTRY["echelon_open"](leak, open_policy, [2])[2].unit == "E-H1-1"
 
 
 @pytest.mark.parametrize(("area", "target"), [("key", 60.0), ("centre", 180.0), ("other", 300.0)])

@@ -116,7 +116,9 @@ def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> As
     if not free.any():
         return None
     idx = np.flatnonzero(free)
-    best = idx[np.lexsort((u.id[idx], u.eta_s[idx]))[0]]  # nearest; ties broken by id: deterministic
+    eta = u.eta_s[idx]
+    nearest = idx[eta == eta.min()]
+    best = nearest[0] if len(nearest) == 1 else min(nearest, key=lambda i: u.id[i])  # ties broken by id
     handoff = bool(u.station[best] != s.station and u.kind[best] == "police")
     return Assignment(str(u.id[best]), handoff=handoff, index=int(best))
 

@@ -192,7 +192,8 @@ def write_results(
         pooled = pooled.assign(incident=pooled["replication"] * 1_000_000 + pooled["incident"])
         names = [t.name for t in cfgs[map_policy].policy.tiers]  # the echelon tier if there is one
         map_tier = names.index("echelon") + 1 if "echelon" in names else len(names)
-        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from)
+        note = f"policy {map_policy}, all {first.run.replications} replication(s) on one map"
+        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from, note)
         config = {label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()}
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         meta = {

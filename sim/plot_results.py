@@ -177,7 +177,7 @@ def _status(table: pd.DataFrame, tier: int, count_from: str) -> pd.Series:
 
 
 def plot_incident_map(
-    table: pd.DataFrame, edges, path: Path, tier: int = 2, count_from: str = "alarm"
+    table: pd.DataFrame, edges, path: Path, tier: int = 2, count_from: str = "alarm", note: str = ""
 ) -> Path:
     """Incidents where they happened, coloured by whether tier ``tier`` met its target counted from
     ``count_from`` (missed includes never arrived; grey = no target for that tier); marker = incident kind.
@@ -244,7 +244,7 @@ def plot_incident_map(
     ax.set_ylabel("y (m)")
     ax.set_title(
         f"Incidents by whether the {_tier_label(tier, name)} responder arrived within its target,\n"
-        f"time counted from {moment(count_from)}",
+        f"time counted from {moment(count_from)}" + (f"\n{note}" if note else ""),
         fontsize=10,
     )
     return _save(fig, path)

@@ -34,6 +34,8 @@ KNOWN_META = (
     "warnings",
     "figures_count_from",
 )
+# The second outcome of a two-outcome kind: its difference is minus the first one's, so it is not repeated.
+COMPLEMENT_RATES = r"^(interception|calming|operator_caught|controlled|uncontained)_rate_"
 PERCENTILE_WORD = {"median": "median", "p90": "90th-percentile", "p95": "95th-percentile"}
 MOMENT_WORD = {"alarm": "the alarm", "incident": "the incident", "dispatch": "the dispatch"}
 TIMING_NOTES = (
@@ -251,6 +253,9 @@ def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta
     if meta.get("baseline"):  # a comparison; a single policy has nothing to differ from
         blocks.append(Block("h2", text=f"Differences against the baseline ({meta['baseline']})"))
         significant = diffs[diffs["significant"]] if len(diffs) else diffs
+        if len(significant):  # one sentence per pair: 'escape rate' says what 'interception rate' would
+            complement = significant["metric"].str.match(COMPLEMENT_RATES)
+            significant = significant[~complement]
         sentences = tuple(difference_sentence(r) for r in significant.to_dict("records"))
         blocks.append(
             Block("ul", items=sentences)

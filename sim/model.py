@@ -120,8 +120,7 @@ class EchelonModel(mesa.Model):
         self.horizon_s = cfg.run.days * 86_400.0
         self._build_agents()
         self.incidents = incidents
-        for inc in incidents:
-            self.env.process(self._incident(inc))
+        self.env.process(self._incident_source(incidents))
 
     # ---- agents -------------------------------------------------------------------------------------------
     def _build_agents(self) -> None:
@@ -259,9 +258,14 @@ class EchelonModel(mesa.Model):
         return self.log
 
     # ---- the pipeline -------------------------------------------------------------------------------------
+    def _incident_source(self, incidents: list[Incident]):
+        """Start each incident's process at its time: one waiting process, not thousands, in the queue."""
+        for inc in incidents:
+            yield self.env.timeout(inc.t_s - self.env.now)
+            self.env.process(self._incident(inc))
+
     def _incident(self, inc: Incident):
         env, log = self.env, self.log
-        yield env.timeout(inc.t_s)
         kind = self.kinds[inc.kind.removeprefix("cross_district_")]
         case = Case(inc, int(self.site.router.index([inc.node])[0]), kind, env.event(), env.event())
         log.emit(env.now, K.OCCURRED, inc.id, detail=inc.kind)

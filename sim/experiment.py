@@ -207,7 +207,6 @@ def write_results(
             "seed": first.seed,
             "warnings": list(warnings or []),
             "figures_count_from": count_from,
-            "incident_map_policy": map_policy,
         }
         report.write_summary(tmp, summary, diffs, meta)
         tmp.rename(final)

@@ -67,13 +67,3 @@ class Delay:
             return 0.0
         sigma = math.log(self.p90_s / self.median_s) / Z90
         return float(self.median_s) * math.exp(sigma * float(ndtri(u)))
-
-    def mean(self) -> float:
-        if self.dist == "fixed":
-            return float(self.value_s)
-        if self.dist == "exponential":
-            return float(self.mean_s)
-        if self.dist == "uniform":
-            return (float(self.low_s) + float(self.high_s)) / 2
-        sigma = math.log(self.p90_s / self.median_s) / Z90 if self.median_s else 0.0
-        return float(self.median_s) * math.exp(sigma**2 / 2)

@@ -9,10 +9,7 @@ writes everything a planner opens. All callable without the command line.
 from __future__ import annotations
 
 import dataclasses
-import shutil
-import tempfile
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 import pandas as pd
@@ -24,6 +21,7 @@ from sim.errors import ConfigError
 from sim.events import write_log
 from sim.incidents import generate_incidents, incidents_frame
 from sim.model import EchelonModel, UnitTables
+from sim.result_folder import result_folder
 from sim.site import Site, build_site
 
 
@@ -100,40 +98,34 @@ def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Re
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------
-def per_replication(reps: list[Replication]) -> pd.DataFrame:
+def incident_tables(reps: list[Replication]) -> list[pd.DataFrame]:
+    """One incident table per replication (the costly step of the metrics: done once, used twice)."""
+    return [metrics.incident_table(r.events, r.incidents).assign(replication=r.replication) for r in reps]
+
+
+def per_replication(reps: list[Replication], tables: list[pd.DataFrame]) -> pd.DataFrame:
     """One row of headline metrics per (policy, replication)."""
-    rows = []
-    for rep in reps:
-        table = metrics.incident_table(rep.events, rep.incidents)
-        rows.append(
+    return pd.DataFrame(
+        [
             {
                 "policy": rep.policy,
                 "replication": rep.replication,
                 **metrics.headline(table, rep.events, rep.horizon_s, rep.units),
             }
-        )
-    return pd.DataFrame(rows)
+            for rep, table in zip(reps, tables, strict=True)
+        ]
+    )
 
 
-def pooled_tables(reps: list[Replication]) -> dict[str, pd.DataFrame]:
+def pooled_tables(reps: list[Replication], tables: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
     """Per policy: the incident tables of all its replications, stacked."""
-    tables: dict[str, list[pd.DataFrame]] = {}
-    for rep in reps:
-        table = metrics.incident_table(rep.events, rep.incidents).assign(replication=rep.replication)
-        tables.setdefault(rep.policy, []).append(table)
-    return {p: pd.concat(t, ignore_index=True) for p, t in tables.items()}
+    by_policy: dict[str, list[pd.DataFrame]] = {}
+    for rep, table in zip(reps, tables, strict=True):
+        by_policy.setdefault(rep.policy, []).append(table)
+    return {p: pd.concat(t, ignore_index=True) for p, t in by_policy.items()}
 
 
 # ---- files ------------------------------------------------------------------------------------------------
-def _new_folder(results_dir: Path, stem: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path, n = results_dir / f"{stem}-{stamp}", 1
-    while path.exists():
-        n += 1
-        path = results_dir / f"{stem}-{stamp}-{n}"
-    return path
-
-
 def write_results(
     reps: list[Replication],
     cfgs: dict[str, EchelonConfig],
@@ -147,11 +139,7 @@ def write_results(
     from sim.isochrones import road_edges
 
     first = next(iter(cfgs.values()))
-    results_dir = Path(first.results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
-    final = _new_folder(results_dir, stem)
-    tmp = Path(tempfile.mkdtemp(dir=results_dir, prefix=f".{final.name}.", suffix=".part"))
-    try:
+    with result_folder(Path(first.results_dir), stem) as (tmp, final):
         events = pd.concat(
             [r.events.assign(policy=r.policy, replication=r.replication) for r in reps], ignore_index=True
         )
@@ -164,13 +152,14 @@ def write_results(
                 incidents.append(r.incidents.assign(replication=r.replication))
         write_log(pd.concat(incidents, ignore_index=True), tmp, "incidents")
 
-        rows = per_replication(reps)
+        per_rep_tables = incident_tables(reps)
+        rows = per_replication(reps, per_rep_tables)
         rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
         summary = metrics.summarise_replications(rows)
         summary.to_csv(tmp / "metrics_summary.csv", index=False)
         diffs = metrics.paired_differences(rows, baseline) if baseline and len(cfgs) > 1 else pd.DataFrame()
         diffs.to_csv(tmp / "paired_differences.csv", index=False)
-        tables = pooled_tables(reps)
+        tables = pooled_tables(reps, per_rep_tables)
         count_from = first.policy.count_from
         pd.concat(
             [metrics.tier_metrics(t, count_from).assign(policy=p) for p, t in tables.items()],
@@ -209,8 +198,4 @@ def write_results(
             "figures_count_from": count_from,
         }
         report.write_summary(tmp, summary, diffs, meta)
-        tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

@@ -49,11 +49,7 @@ class UnitTables:
     def build(cls, site: Site) -> UnitTables:
         bases = sorted({*site.stations["node"].tolist(), *site.posts["node"].tolist()})
         out = site.router.times_from(bases)
-        back = (
-            np.vstack([site.router.times_to(b) for b in bases])
-            if bases
-            else np.empty((0, site.router.n_nodes))
-        )
+        back = site.router.times_to_many(bases)
         return cls({b: i for i, b in enumerate(bases)}, out, back)
 
 
@@ -374,8 +370,15 @@ class EchelonModel(mesa.Model):
             ext = self._static_with_guards
             ids, stations, grids = ext.id.copy(), ext.station.copy(), ext.grid.copy()
             ids[-1], stations[-1], grids[-1] = guards.unit_id, guards.station, inc.grid
-            units = Units(ids, ext.kind, stations, grids, np.append(free, True),
-                          np.append(eta, self._guards_eta), ext.hazmat)
+            units = Units(
+                ids,
+                ext.kind,
+                stations,
+                grids,
+                np.append(free, True),
+                np.append(eta, self._guards_eta),
+                ext.hazmat,
+            )
         else:
             units = Units(st.id, st.kind, st.station, st.grid, free, eta, st.hazmat)
         return Situation(

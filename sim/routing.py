@@ -98,6 +98,13 @@ class Router:
             raise SiteError(f"node {target} is not in the road graph") from None
         return dijkstra(self.backward, directed=True, indices=idx, limit=limit_s)
 
+    def times_to_many(self, targets: Iterable[Hashable], limit_s: float = np.inf) -> np.ndarray:
+        """Travel time from every node to each target: shape (len(targets), n_nodes), one reverse call."""
+        idx = self.index(targets)
+        if len(idx) == 0:
+            return np.empty((0, self.n_nodes))
+        return np.atleast_2d(dijkstra(self.backward, directed=True, indices=idx, limit=limit_s))
+
     def nearest_source(
         self, sources: Iterable[Hashable], limit_s: float = np.inf
     ) -> tuple[np.ndarray, np.ndarray]:

@@ -54,9 +54,6 @@ class Site:
     def crs(self):
         return self.graph.graph["crs"]
 
-    def node_points(self, nodes) -> list[Point]:
-        return [Point(self.graph.nodes[n]["x"], self.graph.nodes[n]["y"]) for n in nodes]
-
 
 def snap(graph: nx.MultiDiGraph, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
     """Nearest road node of each point and the straight-line distance to it, metres (projected graph)."""

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import shutil
-import tempfile
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,6 +18,7 @@ from sim.config import EchelonConfig
 from sim.isochrones import isochrone_polygons, jurisdiction_polygons, post_reach_s, road_edges
 from sim.network import graph_fingerprint
 from sim.plot_site import draw_site
+from sim.result_folder import result_folder
 from sim.site import Site
 
 
@@ -74,28 +72,15 @@ def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
     }
 
 
-def _run_dir(results_dir: Path, name: str) -> Path:
-    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    path = results_dir / f"site-{name}-{stamp}"
-    n = 1
-    while path.exists():
-        n += 1
-        path = results_dir / f"site-{name}-{stamp}-{n}"
-    return path
-
-
 def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None = None) -> Path:
     """Write the site's files into a new folder under ``results_dir``; returns the folder."""
     results_dir = Path(results_dir or cfg.results_dir)
-    results_dir.mkdir(parents=True, exist_ok=True)
     factor = cfg.network.emergency_time_factor
     edges = road_edges(site)
     reach = post_reach_s(site, factor)
     isochrones = isochrone_polygons(site, edges, reach, cfg.isochrones_s)
     jurisdictions = jurisdiction_polygons(site, edges)
-    final = _run_dir(results_dir, site.name)
-    tmp = Path(tempfile.mkdtemp(dir=results_dir, prefix=f".{final.name}.", suffix=".part"))
-    try:
+    with result_folder(results_dir, f"site-{site.name}") as (tmp, final):
         draw_site(site, edges, isochrones, jurisdictions, factor, tmp / "site.png")
         layers = {
             "roads": edges.assign(reach_from_post_s=np.maximum(reach[edges["u_idx"]], reach[edges["v_idx"]]))[
@@ -153,8 +138,4 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         config = dataclasses.asdict(cfg)
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        tmp.rename(final)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return final

@@ -153,6 +153,14 @@ def test_travel_table_columns_are_times_to_the_node():
     assert table.to_node("p").tolist() == [0.0, 10.0, np.inf]
 
 
+def test_times_to_many_stacks_times_to():
+    graph = graph_of([("a", "b", 2.0), ("b", "c", 3.0), ("c", "a", 1.0), ("a", "c", 9.0)])
+    router = Router.from_graph(graph)
+    many = router.times_to_many(["c", "a"])
+    assert np.array_equal(many, np.vstack([router.times_to("c"), router.times_to("a")]))
+    assert router.times_to_many([]).shape == (0, 3)
+
+
 def test_string_and_tuple_node_ids_are_kept_whole():
     graph = graph_of([(1, "x", 2.0), ("x", (0, 0), 3.0)])
     router = Router.from_graph(graph)

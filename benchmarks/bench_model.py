@@ -18,8 +18,8 @@ from pathlib import Path
 
 from sim.config import load_config
 from sim.experiment import simulate
-from sim.model import UnitTables
-from sim.site import build_site
+from sim.model.model import UnitTables
+from sim.site.build import build_site
 
 OUT = Path("results/bench_model.json")
 

@@ -1,4 +1,4 @@
-"""Routing benchmark: unit-to-incident travel times with sim.routing against per-query networkx.
+"""Routing benchmark: unit-to-incident travel times with sim.site.routing against per-query networkx.
 
 Workload, per site: Q incidents at random road nodes (fixed seed); for each, the travel time from every
 echelon post and every police station ("units") to the incident.
@@ -30,8 +30,8 @@ import networkx as nx
 import numpy as np
 
 from sim.config import load_config
-from sim.routing import Router, TravelTable
-from sim.site import build_site
+from sim.site.build import build_site
+from sim.site.routing import Router, TravelTable
 
 WEIGHT = "travel_time"
 SEED = 20251101

@@ -18,8 +18,8 @@ from sim.errors import EchelonError
 def cmd_site(overrides: Sequence[str]) -> int:
     """Build, validate and draw a site; print where the files went."""
     from sim.config import load_config
-    from sim.site import build_site
-    from sim.site_outputs import write_site_outputs
+    from sim.site.build import build_site
+    from sim.site.outputs import write_site_outputs
 
     cfg = load_config(overrides)
     site = build_site(cfg)
@@ -54,7 +54,7 @@ def cmd_run(overrides: Sequence[str]) -> int:
     """One configuration (one policy), all its replications."""
     from sim.config import load_config
     from sim.experiment import run, write_results
-    from sim.site import build_site
+    from sim.site.build import build_site
 
     cfg = load_config(overrides)
     site = build_site(cfg)
@@ -75,7 +75,7 @@ def cmd_compare(overrides: Sequence[str]) -> int:
     """The policies in run.policies on the same incidents, with paired differences against run.baseline."""
     from sim.config import load_config
     from sim.experiment import compare, write_results
-    from sim.site import build_site
+    from sim.site.build import build_site
 
     base = load_config(overrides)
     names = list(base.run.policies)

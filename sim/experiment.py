@@ -15,14 +15,15 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
-from sim import metrics
+from sim.analysis import metrics
 from sim.config import EchelonConfig
 from sim.errors import ConfigError
-from sim.events import write_log
-from sim.incidents import generate_incidents, incidents_frame
-from sim.model import EchelonModel, UnitTables
+from sim.model.events import write_log
+from sim.model.incidents import generate_incidents, incidents_frame
+from sim.model.model import EchelonModel, UnitTables
 from sim.result_folder import result_folder
-from sim.site import Site, build_site
+from sim.site.build import build_site
+from sim.site.site import Site
 
 
 @dataclass(frozen=True)
@@ -135,8 +136,8 @@ def write_results(
     warnings: list[str] | None = None,
 ) -> Path:
     """Everything of a run or comparison into a new folder under results/, moved into place when complete."""
-    from sim import plot_results, report
-    from sim.isochrones import road_edges
+    from sim.analysis import plot_results, report
+    from sim.site.isochrones import road_edges
 
     first = next(iter(cfgs.values()))
     with result_folder(Path(first.results_dir), stem) as (tmp, final):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim.config import load_config
-from sim.site import build_site
+from sim.site.build import build_site
 
 
 @pytest.fixture(scope="session")

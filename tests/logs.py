@@ -11,8 +11,8 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from sim.events import EventKind, EventLog
-from sim.incidents import INCIDENT_COLUMNS
+from sim.model.events import EventKind, EventLog
+from sim.model.incidents import INCIDENT_COLUMNS
 
 ACTOR_TARGETS: dict[int, tuple[str, float]] = {
     1: ("own_security", 60.0),

@@ -12,10 +12,10 @@ from logs import ACTOR_TARGETS, Response, Story, frames
 from scipy import stats
 from shapely.geometry import LineString
 
-from sim import metrics
-from sim.events import read_log, write_log
-from sim.plot_results import plot_arrival_ecdf, plot_compliance, plot_incident_map
-from sim.report import difference_sentence, write_summary
+from sim.analysis import metrics
+from sim.analysis.plot_results import plot_arrival_ecdf, plot_compliance, plot_incident_map
+from sim.analysis.report import difference_sentence, write_summary
+from sim.model.events import read_log, write_log
 
 ECHELON_ONLY = {2: ("echelon", 180.0)}
 

@@ -12,13 +12,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim import metrics
+from sim.analysis import metrics
 from sim.config import CONF_DIR, load_config
-from sim.events import EventLog, read_log, write_log
 from sim.experiment import compare, run, simulate
-from sim.incidents import generate_incidents
-from sim.model import EchelonModel, UnitTables
-from sim.site import build_site
+from sim.model.events import EventLog, read_log, write_log
+from sim.model.incidents import generate_incidents
+from sim.model.model import EchelonModel, UnitTables
+from sim.site.build import build_site
 
 DATA = Path(__file__).parent / "data"
 

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from sim.config import PolicyConfig, TierSpec
-from sim.policies import REGISTRY, UNSERVABLE, Situation, Units, tier_target_s
+from sim.model.policies import REGISTRY, UNSERVABLE, Situation, Units, tier_target_s
 
 ACTOR_TIERS = [
     TierSpec("own_security", "own_security", 60.0),

@@ -1,4 +1,4 @@
-"""sim.routing against hand-made graphs, against networkx on random multigraphs, and on the shipped sites.
+"""sim.site.routing against hand-made graphs, networkx on random multigraphs, and the shipped sites.
 
 The reference everywhere is networkx's Dijkstra (``single_source_dijkstra_path_length``), which takes the
 minimum over parallel edges and treats a missing answer as "unreachable" (``inf`` in the router).
@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim.errors import SiteError
-from sim.routing import Router, TravelTable
+from sim.site.routing import Router, TravelTable
 
 W = "travel_time"
 

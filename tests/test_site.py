@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 from sim.config import load_config
-from sim.enterprises import SHIFTS
-from sim.site import build_site, facility_table
+from sim.site.build import build_site
+from sim.site.enterprises import SHIFTS
+from sim.site.site import facility_table
 
 
 def test_daishan_has_the_places_of_the_report(daishan_site):

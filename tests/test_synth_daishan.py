@@ -7,7 +7,7 @@ import collections
 import osmnx as ox
 import pytest
 
-from sim.synth_daishan import BRIDGES, ISLANDS, STATIONS, ZONES, build_osm_xml, write_osm
+from sim.site.synth_daishan import BRIDGES, ISLANDS, STATIONS, ZONES, build_osm_xml, write_osm
 
 
 def test_same_seed_same_bytes_other_seed_other_bytes():

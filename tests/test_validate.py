@@ -9,7 +9,7 @@ import pytest
 
 from sim.config import load_config
 from sim.errors import SiteError
-from sim.site import build_site
+from sim.site.build import build_site
 
 DATA = Path(__file__).parent / "data"
 

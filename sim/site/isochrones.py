@@ -10,7 +10,7 @@ import geopandas as gpd
 import numpy as np
 import osmnx as ox
 
-from sim.site import Site
+from sim.site.site import Site
 
 
 def road_edges(site: Site) -> gpd.GeoDataFrame:

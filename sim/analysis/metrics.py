@@ -25,7 +25,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.events import COLUMNS, EventKind
+from sim.model.events import COLUMNS, EventKind
 
 COUNT_FROM = ("alarm", "incident", "dispatch")
 THRESHOLDS_S = (60.0, 180.0, 300.0)

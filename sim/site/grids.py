@@ -17,7 +17,7 @@ from shapely.geometry import box
 
 from sim.config import GridConfig
 from sim.errors import ConfigError, SiteError
-from sim.routing import Router
+from sim.site.routing import Router
 
 
 def square_grids(zones: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:

@@ -16,7 +16,7 @@ import pandas as pd
 from shapely.geometry import Point
 
 from sim.config import EchelonConfig
-from sim.site import Site, snap
+from sim.site.site import Site, snap
 from sim.streams import stream
 
 DAY_S = 86_400.0

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import PolicyConfig, TierSpec
+from sim.errors import ConfigError
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,3 +163,14 @@ REGISTRY: dict[str, Policy] = {
     "echelon_135": echelon_135,
     "echelon_open": echelon_open,
 }
+
+
+def policy_for(policy: PolicyConfig, where: str = "conf/policy or a command-line override") -> Policy:
+    """The registered function a policy config names; a ConfigError naming the allowed ones otherwise."""
+    try:
+        return REGISTRY[policy.name]
+    except KeyError:
+        raise ConfigError(
+            f"config key 'policy.name' ({where}): registered policies are {', '.join(sorted(REGISTRY))}, "
+            f"got {policy.name!r}"
+        ) from None

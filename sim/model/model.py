@@ -24,11 +24,11 @@ from agents.police_unit import PoliceUnit
 from agents.responder import Responder
 from agents.response_team import ResponseTeam
 from sim.config import EchelonConfig, IncidentKind
-from sim.events import EventKind as K
-from sim.events import EventLog
-from sim.incidents import Incident, U, places
-from sim.policies import REGISTRY, UNSERVABLE, Situation, Units, tier_target_s
-from sim.site import Site
+from sim.model.events import EventKind as K
+from sim.model.events import EventLog
+from sim.model.incidents import Incident, U, places
+from sim.model.policies import UNSERVABLE, Situation, Units, policy_for, tier_target_s
+from sim.site.site import Site
 
 TAIL_S = 6 * 3600.0  # after the last day, let incidents in progress finish
 DRONE_PATROL_RADIUS_M = 6000.0
@@ -107,7 +107,7 @@ class EchelonModel(mesa.Model):
         assert cfg.policy and cfg.incidents and cfg.delays, "run(cfg) needs policy, incidents and delays"
         self.site, self.cfg = site, cfg
         self.policy_cfg, self.kinds, self.delays = cfg.policy, cfg.incidents.kinds, cfg.delays
-        self.policy = REGISTRY[cfg.policy.name]
+        self.policy = policy_for(cfg.policy)
         self.factor = cfg.network.emergency_time_factor
         self.tables = tables or UnitTables.build(site)
         self.env = simpy.Environment()

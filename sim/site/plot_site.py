@@ -17,7 +17,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
-from sim.site import Site
+from sim.site.site import Site
 
 ROAD_WIDTH = {"motorway": 2.2, "trunk": 2.0, "primary": 1.4, "secondary": 1.0, "tertiary": 0.7}
 ISO_COLOURS = ("#1a9850", "#fdae61", "#f46d43", "#d73027")

@@ -1,7 +1,7 @@
 """Figures of a comparison of policies: arrival-time ECDFs per tier, compliance with 95% CIs, incident map.
 
-Pure functions of the metric tables (``sim.metrics``); each figure's title says what is measured and from
-which moment time is counted, because "arrived within 3 minutes" means little without it.
+Pure functions of the metric tables (``sim.analysis.metrics``); each figure's title says what is measured
+and from which moment time is counted, because "arrived within 3 minutes" means little without it.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
-from sim.metrics import THRESHOLDS_S, moment, tier_met, tier_name, tier_times, tiers_in
+from sim.analysis.metrics import THRESHOLDS_S, moment, tier_met, tier_name, tier_times, tiers_in
 
 POLICY_COLOURS = plt.get_cmap("tab10").colors
 THRESHOLD_STYLE = {"color": "#555555", "linestyle": ":", "linewidth": 1.0}

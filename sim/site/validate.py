@@ -7,15 +7,11 @@ serve it can reach.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import networkx as nx
 import numpy as np
 
 from sim.config import EchelonConfig
-
-if TYPE_CHECKING:
-    from sim.site import Site
+from sim.site.site import Site, facility_table
 
 
 def _edge_problems(site: Site) -> list[str]:
@@ -42,8 +38,6 @@ def _edge_problems(site: Site) -> list[str]:
 
 def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a built site."""
-    from sim.site import facility_table
-
     problems = _edge_problems(site)
     warnings: list[str] = []
     if len(site.stations) == 0:

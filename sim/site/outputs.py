@@ -15,11 +15,11 @@ import numpy as np
 import yaml
 
 from sim.config import EchelonConfig
-from sim.isochrones import isochrone_polygons, jurisdiction_polygons, post_reach_s, road_edges
-from sim.network import graph_fingerprint
-from sim.plot_site import draw_site
 from sim.result_folder import result_folder
-from sim.site import Site
+from sim.site.isochrones import isochrone_polygons, jurisdiction_polygons, post_reach_s, road_edges
+from sim.site.network import graph_fingerprint
+from sim.site.plot_site import draw_site
+from sim.site.site import Site
 
 
 def coverage_by_own_post(site: Site, thresholds_s: list[float], time_factor: float) -> dict[str, float]:

@@ -8,59 +8,23 @@ road ``node`` it is snapped to and the distance ``snap_m`` to it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
-import pandas as pd
 from shapely.geometry import Point
 
 from sim.config import EchelonConfig
-from sim.enterprises import generate_enterprises
 from sim.errors import SiteError
-from sim.facilities import enterprises_from, read_facilities
-from sim.grids import assign_to_polygons, build_grids, place_posts
-from sim.network import WGS84, load_raw, prepare_graph
-from sim.routing import Router
+from sim.site.enterprises import generate_enterprises
+from sim.site.facilities import enterprises_from, read_facilities
+from sim.site.grids import assign_to_polygons, build_grids, place_posts
+from sim.site.network import WGS84, load_raw, prepare_graph
+from sim.site.routing import Router
+from sim.site.site import Site, snap
+from sim.site.validate import site_problems
 from sim.streams import stream
-
-
-@dataclass(frozen=True)
-class Site:
-    name: str
-    label: str
-    synthetic: bool
-    source: str
-    graph: nx.MultiDiGraph
-    router: Router
-    islands: gpd.GeoDataFrame
-    zones: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame  # id, name, node, snap_m
-    enterprises: (
-        gpd.GeoDataFrame
-    )  # id, name, kind, zone, workforce, guards_*, ..., node, snap_m, station, grid
-    grids: gpd.GeoDataFrame  # id, zone, n_enterprises, post, station
-    posts: gpd.GeoDataFrame  # id, grid, node, station, snap_m
-    nests: gpd.GeoDataFrame  # id, name, node, snap_m
-    node_station: (
-        np.ndarray
-    )  # per router index: the id of the station whose jurisdiction holds it ('' if none)
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def crs(self):
-        return self.graph.graph["crs"]
-
-
-def snap(graph: nx.MultiDiGraph, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
-    """Nearest road node of each point and the straight-line distance to it, metres (projected graph)."""
-    if len(points) == 0:
-        return np.array([], dtype=np.int64), np.array([], dtype=float)
-    nodes, dist = ox.distance.nearest_nodes(graph, points.x.to_numpy(), points.y.to_numpy(), return_dist=True)
-    return np.asarray(nodes), np.asarray(dist, dtype=float)
 
 
 def _with_nodes(frame: gpd.GeoDataFrame, graph: nx.MultiDiGraph) -> gpd.GeoDataFrame:
@@ -161,8 +125,6 @@ def _posts(grids, enterprises, facilities, router: Router, graph, crs, source: s
 
 def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     """Load, process, populate and validate the configured site."""
-    from sim.validate import site_problems
-
     cache_dir = Path(cfg.cache_dir)
     raw, features, source = load_raw(cfg.site, cache_dir, cfg.seed)
     graph = prepare_graph(raw, cfg.network)
@@ -227,14 +189,3 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     return Site(
         **{**site.__dict__, "warnings": tuple(problems + warnings) if not validate else tuple(warnings)}
     )
-
-
-def facility_table(site: Site) -> pd.DataFrame:
-    """Every facility in one flat table (role, id, name, node, snap_m), for validation and export."""
-    parts = [
-        site.stations.assign(role="station")[["role", "id", "name", "node", "snap_m"]],
-        site.enterprises.assign(role="enterprise")[["role", "id", "name", "node", "snap_m"]],
-        site.posts.assign(role="post", name=site.posts["id"])[["role", "id", "name", "node", "snap_m"]],
-        site.nests.assign(role="nest")[["role", "id", "name", "node", "snap_m"]],
-    ]
-    return pd.concat([p for p in parts if len(p)], ignore_index=True)

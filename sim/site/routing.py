@@ -30,7 +30,7 @@ def edge_matrix(graph: nx.MultiDiGraph, nodes: np.ndarray, weight: str) -> spars
     rows, cols, weights = [], [], []
     for u, v, w in graph.edges(data=weight):
         if w is None:
-            raise SiteError(f"edge {u}->{v} has no '{weight}'; run the network through sim.network first")
+            raise SiteError(f"edge {u}->{v} has no '{weight}'; prepare it with sim.site.network first")
         rows.append(index[u])
         cols.append(index[v])
         weights.append(float(w))

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from sim.config import EnterprisesConfig
-from sim.enterprises import ENTERPRISE_COLUMNS, enterprise_attributes
 from sim.errors import ConfigError, SiteError
+from sim.site.enterprises import ENTERPRISE_COLUMNS, enterprise_attributes
 
 ROLES = ("enterprise", "station", "post", "nest")
 WGS84 = "EPSG:4326"

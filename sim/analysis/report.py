@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.metrics import metric_unit
+from sim.analysis.metrics import metric_unit
 
 FIGURES = (
     ("arrival_ecdf.png", "Time to first arrival per tier, counted from {moment}, one curve per policy."),
@@ -340,7 +340,7 @@ def write_summary(
 ) -> tuple[Path, Path]:
     """Write ``summary.md`` and ``summary.html`` into ``folder``; figures are linked by relative path.
 
-    ``summary``: from ``sim.metrics.summarise_replications``; ``diffs``: from ``paired_differences``;
+    ``summary``: from ``sim.analysis.metrics.summarise_replications``; ``diffs``: from ``paired_differences``;
     ``meta``: title, policies, baseline, site, days, replications, seed,
     warnings [str], figures_count_from ("alarm" by default: the moment the arrival ECDF counts from);
     other scalar entries are listed as run settings."""

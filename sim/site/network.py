@@ -198,7 +198,7 @@ def _check_file(path: Path, key: str) -> Path:
 
 def synthetic_daishan_path(cache_dir: Path, seed: int) -> Path:
     """The generated OSM file for this seed, written once into the cache."""
-    from sim import synth_daishan
+    from sim.site import synth_daishan
 
     path = cache_dir / f"daishan-v{synth_daishan.GENERATOR_VERSION}-seed{seed}.osm"
     if not path.exists():

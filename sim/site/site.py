@@ -1,0 +1,64 @@
+"""The Site: a road network with enterprises, police stations, grids, echelon posts and drone nests on it.
+
+A plain, frozen record that ``sim.site.build.build_site`` fills and everything downstream (model, metrics,
+plots) reads. Geometries are in the graph's projected CRS (metres); every facility carries the road ``node``
+it is snapped to and the distance ``snap_m`` to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import geopandas as gpd
+import networkx as nx
+import numpy as np
+import osmnx as ox
+import pandas as pd
+
+from sim.site.routing import Router
+
+
+@dataclass(frozen=True)
+class Site:
+    name: str
+    label: str
+    synthetic: bool
+    source: str
+    graph: nx.MultiDiGraph
+    router: Router
+    islands: gpd.GeoDataFrame
+    zones: gpd.GeoDataFrame
+    stations: gpd.GeoDataFrame  # id, name, node, snap_m
+    enterprises: (
+        gpd.GeoDataFrame
+    )  # id, name, kind, zone, workforce, guards_*, ..., node, snap_m, station, grid
+    grids: gpd.GeoDataFrame  # id, zone, n_enterprises, post, station
+    posts: gpd.GeoDataFrame  # id, grid, node, station, snap_m
+    nests: gpd.GeoDataFrame  # id, name, node, snap_m
+    node_station: (
+        np.ndarray
+    )  # per router index: the id of the station whose jurisdiction holds it ('' if none)
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def crs(self):
+        return self.graph.graph["crs"]
+
+
+def snap(graph: nx.MultiDiGraph, points: gpd.GeoSeries) -> tuple[np.ndarray, np.ndarray]:
+    """Nearest road node of each point and the straight-line distance to it, metres (projected graph)."""
+    if len(points) == 0:
+        return np.array([], dtype=np.int64), np.array([], dtype=float)
+    nodes, dist = ox.distance.nearest_nodes(graph, points.x.to_numpy(), points.y.to_numpy(), return_dist=True)
+    return np.asarray(nodes), np.asarray(dist, dtype=float)
+
+
+def facility_table(site: Site) -> pd.DataFrame:
+    """Every facility in one flat table (role, id, name, node, snap_m), for validation and export."""
+    parts = [
+        site.stations.assign(role="station")[["role", "id", "name", "node", "snap_m"]],
+        site.enterprises.assign(role="enterprise")[["role", "id", "name", "node", "snap_m"]],
+        site.posts.assign(role="post", name=site.posts["id"])[["role", "id", "name", "node", "snap_m"]],
+        site.nests.assign(role="nest")[["role", "id", "name", "node", "snap_m"]],
+    ]
+    return pd.concat([p for p in parts if len(p)], ignore_index=True)

@@ -2,15 +2,25 @@
 overwatch launch. "Discover from the air, handle on the ground."
 
 A patrolling drone's position is a pure function of time (loops of its route at patrol speed for one
-endurance, then recharge at the nest), so whether it sees an incident is a question, not a simulation.
+endurance, then recharge at the nest), so whether it sees an incident is a question, not a simulation: the
+patrol costs no events, yet ``positions`` answers where it is at any moment (for a live map). What it does
+after a sighting (report through the drone control centre) and a docked drone's overwatch flight are its
+own SimPy processes.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Generator
+from typing import TYPE_CHECKING
 
 import mesa
 import numpy as np
+
+from sim.model.events import EventKind as K
+
+if TYPE_CHECKING:
+    from sim.model.case import Case
 
 SAMPLE_S = 10.0  # resolution of sighting checks along the patrol
 
@@ -29,6 +39,7 @@ class PatrolDrone(mesa.Agent):
         endurance_s: float,
         recharge_s: float,
         offset_s: float = 0.0,
+        launch_s: float = 45.0,
     ):
         super().__init__(model)
         self.unit_id = unit_id
@@ -37,6 +48,7 @@ class PatrolDrone(mesa.Agent):
         self.speed_mps = speed_mps
         self.endurance_s = endurance_s
         self.recharge_s = recharge_s
+        self.launch_s = launch_s
         loop = np.vstack([nest_xy, route_xy, nest_xy]) if len(route_xy) else np.array([nest_xy, nest_xy])
         seg = np.hypot(*np.diff(loop, axis=0).T)
         self._loop = loop
@@ -97,5 +109,36 @@ class PatrolDrone(mesa.Agent):
         first_phase = (start + hit[0]) * SAMPLE_S
         return float(t0_s + first_phase - ((t0_s + self.offset_s) % (n * SAMPLE_S)))
 
+    def reset(self) -> None:
+        """Docked and charged: the start of a replication."""
+        self.free_at_s = 0.0
+
     def can_overwatch(self, now_s: float) -> bool:
         return self.role == "docked" and now_s >= self.free_at_s
+
+    def report(self, case: Case, t_seen_s: float) -> Generator:
+        """The patrol sees the incident and streams it to the drone control centre, which orders the
+        station's command room to act."""
+        env = self.model.env
+        yield env.timeout(t_seen_s - env.now)
+        self.model.log.emit(env.now, K.DETECTED, case.inc.id, self.unit_id, "drone", detail="drone")
+        yield from self.model.command_room_for(case).take_alarm(case, "drone_centre")
+
+    def overwatch(self, case: Case, distance_m: float) -> None:
+        """Launch from the dock, hold over the scene as long as the battery allows (at most the incident's
+        typical handling time), fly home and recharge."""
+        flight_s = distance_m / self.speed_mps
+        hold_s = max(0.0, self.endurance_s - 2 * flight_s - self.launch_s)
+        hold_s = min(hold_s, case.kind.handling.median_s_value)
+        self.free_at_s = self.model.env.now + self.launch_s + 2 * flight_s + hold_s + self.recharge_s
+        self.model.env.process(self._fly(case, self.launch_s + flight_s, hold_s, flight_s))
+
+    def _fly(self, case: Case, out_s: float, hold_s: float, back_s: float) -> Generator:
+        env, log, inc = self.model.env, self.model.log, case.inc
+        log.emit(env.now, K.DISPATCHED, inc.id, self.unit_id, "drone")
+        yield env.timeout(out_s)
+        log.emit(env.now, K.ARRIVED, inc.id, self.unit_id, "drone")
+        yield env.timeout(hold_s)
+        log.emit(env.now, K.CLEARED, inc.id, self.unit_id, "drone")
+        yield env.timeout(back_s)
+        log.emit(env.now, K.RETURNED, inc.id, self.unit_id, "drone")

@@ -7,4 +7,3 @@ from agents.responder import Responder
 
 class PoliceUnit(Responder):
     unit_kind = "police"
-    hazmat = False

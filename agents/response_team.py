@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import mesa
+from typing import Any
 
-from agents.responder import Responder
+from agents.responder import Responder, Timing
 
 
 class ResponseTeam(Responder):
@@ -12,17 +12,18 @@ class ResponseTeam(Responder):
 
     def __init__(
         self,
-        model: mesa.Model,
+        model: Any,
         unit_id: str,
         post_node: int,
         station: str,
+        timing: Timing,
         grid: str,
         backbones: int,
         volunteers: int,
         hazmat: bool,
     ) -> None:
-        super().__init__(model, unit_id, post_node, station)
+        super().__init__(model, unit_id, post_node, station, timing)
         self.grid = grid
         self.backbones = backbones
         self.volunteers = volunteers  # slower to mobilise than paid guards: in the mobilisation delay
-        self.hazmat = hazmat
+        self.hazmat = hazmat  # teams of chemical-zone grids carry hazmat kit and training

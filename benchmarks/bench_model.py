@@ -18,7 +18,7 @@ from pathlib import Path
 
 from sim.config import load_config
 from sim.experiment import simulate
-from sim.model.model import UnitTables
+from sim.model.world import World
 from sim.site.build import build_site
 
 OUT = Path("results/bench_model.json")
@@ -35,11 +35,11 @@ def main(argv: list[str] | None = None) -> None:
     for policy in args.policy:
         cfg = load_config([f"policy={policy}", f"run.days={args.days}", "run.replications=1"])
         site = build_site(cfg)
-        tables = UnitTables.build(site)
+        world = World.build(site)
         best = None
         for _ in range(args.repeat):
             start = time.process_time()
-            rep = simulate(site, cfg, 0, tables)
+            rep = simulate(site, cfg, 0, world)
             cpu_s = time.process_time() - start
             best = cpu_s if best is None else min(best, cpu_s)
         n = len(rep.incidents)

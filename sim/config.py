@@ -129,21 +129,26 @@ class PolicyConfig:
     count_from: Literal["alarm", "incident"] = "alarm"  # the moment tier targets are counted from
 
 
+UNIT_KINDS = ("own_security", "echelon", "police", "fire_engine", "hazmat_unit")
+BRIGADE_KINDS = ("fire_engine", "hazmat_unit")
+
+
 @dataclass(frozen=True)
 class IncidentKind:
     """How one kind of incident arises, is seen, and ends."""
 
     rate_per_enterprise_year: float = 0.0  # for incidents at enterprises
-    rate_per_place_day: float = 0.0  # for incidents at places (ports, bridges): illegal drone flights
+    rate_per_place_day: float = 0.0  # per watched place (ports, cross-sea bridges, chemical zones)
     enterprise_kinds: list[str] = field(default_factory=list)  # empty: every kind
-    outcome: Literal["escape", "escalate", "hazard", "operator"] = "escape"
-    deadline: Delay | None = None  # from occurrence: escape, escalation, operator leaving
+    outcome: Literal["escape", "escalate", "fire", "hazard", "operator"] = "escape"
+    deadline: Delay | None = None  # from occurrence: escape, escalation, flashover, operator leaving
     handling: Delay = field(default_factory=lambda: Delay("lognormal", median_s=1800.0, p90_s=3600.0))
     visible_from_air: bool = False
-    # whose arrival in time makes the good outcome: unit kinds among own_security, echelon, police
+    # whose arrival before the deadline makes the good outcome: unit kinds among UNIT_KINDS
     counted_by: list[str] = field(default_factory=lambda: ["own_security", "echelon", "police"])
-    needs_hazmat: bool = False  # contained only by a hazmat-capable team; echelon tiers prefer one
+    needs_hazmat: bool = False  # contained only by a hazmat-capable unit on scene; echelon tiers prefer one
     police_only: bool = False  # echelons and guards do not answer it (illegal drone flights)
+    brigade: list[str] = field(default_factory=list)  # fire service units sent by the 119 centre, any policy
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,9 @@ class FleetConfig:
     echelon_backbones: int = 4
     echelon_volunteers: int = 2
     hazmat_echelon_zone_kinds: list[str] = field(default_factory=lambda: ["chemical"])
+    fire_engines_per_station: int = 2  # at every fire station
+    hazmat_units_per_fire_station: int = 1
+    redirect_while_returning: bool = True  # a unit driving home can take the next call from where it is
     drones: DroneSpec = field(default_factory=DroneSpec)
 
 
@@ -202,6 +210,9 @@ class DelaysConfig:
     on_site_travel: Delay
     echelon_on_scene: Delay
     containment: Delay
+    fire_call_process: Delay  # the 119 centre answers, locates and dispatches the brigade
+    turnout_fire: Delay
+    turnout_hazmat: Delay
 
 
 @dataclass(frozen=True)
@@ -428,8 +439,16 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
             kind.handling.check(f"{key}.handling")
             if kind.deadline is not None:
                 kind.deadline.check(f"{key}.deadline")
-            bad = sorted(set(kind.counted_by) - {"own_security", "echelon", "police"})
-            need(not bad, f"{key}.counted_by", "unit kinds among own_security, echelon, police", bad)
+            bad = sorted(set(kind.counted_by) - set(UNIT_KINDS))
+            need(not bad, f"{key}.counted_by", "unit kinds among " + ", ".join(UNIT_KINDS), bad)
+            bad = sorted(set(kind.brigade) - set(BRIGADE_KINDS))
+            need(not bad, f"{key}.brigade", "fire service units among " + ", ".join(BRIGADE_KINDS), bad)
+            need(
+                kind.outcome == "hazard" or kind.deadline is not None,
+                f"{key}.deadline",
+                f"outcome '{kind.outcome}' needs a deadline distribution",
+                kind.deadline,
+            )
             unknown = sorted(set(kind.enterprise_kinds) - set(cfg.enterprises.kinds))
             need(not unknown, f"{key}.enterprise_kinds", "kinds defined under enterprises.kinds", unknown)
         inc.staff_detection.check("incidents.staff_detection")
@@ -438,7 +457,14 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
         for f in dataclasses.fields(cfg.delays):
             getattr(cfg.delays, f.name).check(f"delays.{f.name}")
     fl = cfg.fleet
-    for name in ("police_cars_per_station", "echelons_per_grid", "echelon_backbones", "echelon_volunteers"):
+    for name in (
+        "police_cars_per_station",
+        "echelons_per_grid",
+        "echelon_backbones",
+        "echelon_volunteers",
+        "fire_engines_per_station",
+        "hazmat_units_per_fire_station",
+    ):
         need(getattr(fl, name) >= 0, f"fleet.{name}", "must be >= 0", getattr(fl, name))
     for name in ("patrol_speed_mps", "cruise_speed_mps", "endurance_s", "detect_radius_m"):
         need(

@@ -10,6 +10,7 @@ Specs (config mappings): ``{dist: lognormal, median_s, p90_s}`` (the shape PARAM
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Literal
@@ -57,13 +58,22 @@ class Delay:
 
     def quantile(self, u: float) -> float:
         """The delay at probability ``u`` in (0, 1), seconds."""
+        if self.dist == "lognormal":
+            if not self.median_s:
+                return 0.0
+            return self.median_s * math.exp(self._sigma * float(ndtri(u)))
         if self.dist == "fixed":
             return float(self.value_s)
         if self.dist == "exponential":
             return -float(self.mean_s) * math.log1p(-u)
-        if self.dist == "uniform":
-            return float(self.low_s) + u * (float(self.high_s) - float(self.low_s))
-        if self.median_s == 0:
-            return 0.0
-        sigma = math.log(self.p90_s / self.median_s) / Z90
-        return float(self.median_s) * math.exp(sigma * float(ndtri(u)))
+        return float(self.low_s) + u * (float(self.high_s) - float(self.low_s))
+
+    @functools.cached_property
+    def _sigma(self) -> float:
+        """The lognormal's shape, from its median and 90th percentile (computed once, used per draw)."""
+        return math.log(self.p90_s / self.median_s) / Z90 if self.median_s else 0.0
+
+    @functools.cached_property
+    def median_s_value(self) -> float:
+        """The median delay, seconds (used where a plan needs a typical value, not a draw)."""
+        return self.quantile(0.5)

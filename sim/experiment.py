@@ -9,7 +9,7 @@ writes everything a planner opens. All callable without the command line.
 from __future__ import annotations
 
 import dataclasses
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -20,7 +20,9 @@ from sim.config import EchelonConfig
 from sim.errors import ConfigError
 from sim.model.events import write_log
 from sim.model.incidents import generate_incidents, incidents_frame
-from sim.model.model import EchelonModel, UnitTables
+from sim.model.model import EchelonModel
+from sim.model.policies import policy_for
+from sim.model.world import World
 from sim.result_folder import result_folder
 from sim.site.build import build_site
 from sim.site.site import Site
@@ -34,15 +36,16 @@ class Replication:
     incidents: pd.DataFrame
     horizon_s: float
     units: dict[str, int]  # unit kind -> count, so idle units count in utilisation
+    model: EchelonModel | None = field(default=None, repr=False, compare=False)  # to restart, not to read
 
 
 def unit_counts(model: EchelonModel) -> dict[str, int]:
     counts: dict[str, int] = {}
     for unit in model.units:
         counts[unit.unit_kind] = counts.get(unit.unit_kind, 0) + 1
-    counts["drone"] = sum(1 for d in model.drones if d.role == "docked")
+    counts["drone"] = len(model.docked_drones)
     if any(t.members == "own_security" for t in model.policy_cfg.tiers):
-        counts["own_security"] = len(model.guards)  # one guard force per enterprise
+        counts["own_security"] = len(model.enterprises)  # one guard force per enterprise
     return counts
 
 
@@ -50,12 +53,20 @@ def simulate(
     site: Site,
     cfg: EchelonConfig,
     replication: int,
-    tables: UnitTables | None = None,
+    world: World | None = None,
     label: str | None = None,
+    model: EchelonModel | None = None,
 ) -> Replication:
-    """One replication: the incident stream of (seed, replication), then the model on it."""
-    incidents = generate_incidents(site, cfg, replication)
-    model = EchelonModel(site, cfg, incidents, replication, tables)
+    """One replication: the incident stream of (seed, replication), then the model on it.
+
+    Pass the site's ``world`` (sim.model.world) when simulating many replications, and the ``model`` of an
+    earlier replication of the same config to restart its agents instead of building them again."""
+    world = world or (model.world if model is not None else World.build(site))
+    incidents = generate_incidents(site, cfg, replication, world)
+    if model is None:
+        model = EchelonModel(site, cfg, incidents, replication, world)
+    else:
+        model.restart(incidents, replication)
     log = model.run()
     return Replication(
         label or cfg.policy.name,
@@ -64,14 +75,19 @@ def simulate(
         incidents_frame(incidents),
         model.horizon_s,
         unit_counts(model),
+        model,
     )
 
 
 def run(cfg: EchelonConfig, site: Site | None = None, label: str | None = None) -> list[Replication]:
-    """Every replication of one configuration."""
+    """Every replication of one configuration (one model, restarted for each replication)."""
+    policy_for(cfg.policy)  # an unknown policy fails before the site is built
     site = site or build_site(cfg)
-    tables = UnitTables.build(site)
-    return [simulate(site, cfg, r, tables, label) for r in range(cfg.run.replications)]
+    world = World.build(site)
+    out: list[Replication] = []
+    for r in range(cfg.run.replications):
+        out.append(simulate(site, cfg, r, world, label, out[-1].model if out else None))
+    return out
 
 
 def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:
@@ -89,12 +105,17 @@ def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Re
                 f"policy '{label}': a comparison may change only the policy; site, incidents, fleet, "
                 "delays, seed and run settings must be the same for every policy"
             )
+    for cfg in cfgs.values():
+        policy_for(cfg.policy)
     site = site or build_site(first)
-    tables = UnitTables.build(site)
+    world = World.build(site)
     out = []
+    models: dict[str, EchelonModel] = {}
     for r in range(first.run.replications):
         for label, cfg in cfgs.items():
-            out.append(simulate(site, cfg, r, tables, label))
+            rep = simulate(site, cfg, r, world, label, models.get(label))
+            models[label] = rep.model
+            out.append(rep)
     return out
 
 

@@ -17,7 +17,8 @@ from sim.config import CONF_DIR, load_config
 from sim.experiment import compare, run, simulate
 from sim.model.events import EventLog, read_log, write_log
 from sim.model.incidents import generate_incidents
-from sim.model.model import EchelonModel, UnitTables
+from sim.model.model import EchelonModel
+from sim.model.world import World
 from sim.site.build import build_site
 
 DATA = Path(__file__).parent / "data"
@@ -62,7 +63,7 @@ def test_the_log_round_trips_through_parquet_and_csv(daishan_site, short, tmp_pa
 
 
 def test_more_echelons_never_lower_tier2_compliance(daishan_site, cache_dir):
-    base = [f"cache_dir={cache_dir}", "run.days=3", "incidents.rate_multiplier=40"]
+    base = [f"cache_dir={cache_dir}", "run.days=3", "incidents.rate_multiplier=150"]
     rows = []
     for n in (1, 2):
         cfg = load_config([*base, f"fleet.echelons_per_grid={n}"])
@@ -160,7 +161,7 @@ def test_seeded_golden_run(daishan_site, cache_dir):
 def test_mesa_step_advances_the_clock_by_one_tick(daishan_site, short):
     cfg = load_config(short)
     model = EchelonModel(
-        daishan_site, cfg, generate_incidents(daishan_site, cfg, 0), 0, UnitTables.build(daishan_site)
+        daishan_site, cfg, generate_incidents(daishan_site, cfg, 0), 0, World.build(daishan_site)
     )
     for _ in range(3):
         model.step()

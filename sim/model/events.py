@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import NamedTuple
 
+import numpy as np
 import pandas as pd
 
 
@@ -52,16 +53,20 @@ class Event(NamedTuple):
 
 
 COLUMNS = list(Event._fields)
+_DTYPES = ["float64", "str", "int64", "str", "str", "int64", "str", "float64"]
 
 
 class EventLog:
-    """Append-only list of events, in the order they happened (SimPy's time, then insertion order)."""
+    """Append-only list of events, in the order they happened (SimPy's time, then insertion order).
+
+    Records are kept as plain tuples while the model runs (cheap by the hundred thousand) and become
+    ``Event`` records or a typed table when read. The log may be read while it grows (a live view)."""
 
     def __init__(self) -> None:
-        self._events: list[Event] = []
+        self._rows: list[tuple] = []
 
     def append(self, event: Event) -> None:
-        self._events.append(event)
+        self._rows.append(tuple(event))
 
     def emit(
         self,
@@ -74,28 +79,24 @@ class EventLog:
         detail: str = "",
         value: float = math.nan,
     ) -> None:
-        self._events.append(Event(float(t_s), kind, incident, unit, unit_kind, tier, detail, value))
+        self._rows.append((t_s, kind, incident, unit, unit_kind, tier, detail, value))
 
     def __len__(self) -> int:
-        return len(self._events)
+        return len(self._rows)
 
     def __iter__(self):
-        return iter(self._events)
+        return (Event(*row) for row in self._rows)
 
     def to_frame(self) -> pd.DataFrame:
-        frame = pd.DataFrame.from_records(self._events, columns=COLUMNS)
-        return frame.astype(
-            {
-                "t_s": float,
-                "kind": str,
-                "incident": "int64",
-                "unit": str,
-                "unit_kind": str,
-                "tier": "int64",
-                "detail": str,
-                "value": float,
-            }
-        )
+        """The log as a typed table (columns COLUMNS): float and int columns, pandas strings."""
+        columns = list(zip(*self._rows, strict=True)) if self._rows else [()] * len(COLUMNS)
+        data = {}
+        for name, values, dtype in zip(COLUMNS, columns, _DTYPES, strict=True):
+            if dtype == "str":
+                data[name] = pd.array([str(v) for v in values] if name == "kind" else values, dtype="str")
+            else:
+                data[name] = np.fromiter(values, dtype=dtype, count=len(values))
+        return pd.DataFrame(data)
 
     @classmethod
     def from_frame(cls, frame: pd.DataFrame) -> EventLog:

@@ -2,8 +2,8 @@
 
 Generated once per replication from the named stream ``incidents/rep<k>``, before any policy runs, so every
 policy faces the same incidents with the same luck (common random numbers). Rates come per enterprise (by
-enterprise kind) or per place (ports and bridges, for illegal drone flights), shaped by the hour-of-day
-profile (a non-homogeneous Poisson process, drawn by thinning).
+enterprise kind) or per watched place (ports, cross-sea bridges, chemical zones: illegal drone flights),
+shaped by the hour-of-day profile (a non-homogeneous Poisson process, drawn by thinning).
 """
 
 from __future__ import annotations
@@ -13,10 +13,10 @@ from enum import IntEnum
 
 import numpy as np
 import pandas as pd
-from shapely.geometry import Point
 
 from sim.config import EchelonConfig
-from sim.site.site import Site, snap
+from sim.model.world import World
+from sim.site.site import Site
 from sim.streams import stream
 
 DAY_S = 86_400.0
@@ -27,7 +27,8 @@ class U(IntEnum):
 
     Unit delays are keyed by (unit kind, order within the incident): the first police car sent to an incident
     uses MOB_POLICE_1 whichever policy sent it, so policies stay comparable (common random numbers) and two
-    cars sent to one incident do not share their luck.
+    cars sent to one incident do not share their luck. Containment is keyed by the order in which
+    hazmat-capable units start it.
     """
 
     STAFF_DETECT = 0
@@ -48,10 +49,20 @@ class U(IntEnum):
     MOB_POLICE_2 = 15
     HANDLING_POLICE_1 = 16
     HANDLING_POLICE_2 = 17
-    CONTAIN = 18
+    CONTAIN_1 = 18
     HANDOFF = 19
     COORDINATION = 20
     CROSS = 21
+    CONTAIN_2 = 22
+    FIRE_CALL = 23
+    MOB_FIRE_1 = 24
+    MOB_FIRE_2 = 25
+    SCENE_FIRE_1 = 26
+    SCENE_FIRE_2 = 27
+    MOB_HAZMAT_1 = 28
+    MOB_HAZMAT_2 = 29
+    SCENE_HAZMAT_1 = 30
+    SCENE_HAZMAT_2 = 31
 
 
 N_UNIFORMS = len(U)
@@ -74,42 +85,6 @@ class Incident:
     u: tuple[float, ...]  # N_UNIFORMS numbers in (0, 1)
 
 
-def places(site: Site) -> pd.DataFrame:
-    """Ports and bridges: where drones patrol and illegal flights are watched for."""
-    rows = [
-        (f"port:{z.name}", z.geometry.representative_point())
-        for z in site.zones[site.zones["kind"] == "port"].itertuples()
-    ]
-    seen = set()
-    for u, v, data in site.graph.edges(data=True):
-        bridge = data.get("bridge")
-        bridge = bridge[0] if isinstance(bridge, list) else bridge
-        name = data.get("name")
-        name = name[0] if isinstance(name, list) else name
-        key = name or f"bridge {min(u, v)}-{max(u, v)}"
-        if bridge == "yes" and key not in seen:
-            seen.add(key)
-            mid = data.get("geometry")
-            point = (
-                mid.interpolate(0.5, normalized=True)
-                if mid is not None
-                else Point(
-                    (site.graph.nodes[u]["x"] + site.graph.nodes[v]["x"]) / 2,
-                    (site.graph.nodes[u]["y"] + site.graph.nodes[v]["y"]) / 2,
-                )
-            )
-            rows.append((f"bridge:{key}", point))
-    frame = pd.DataFrame(rows, columns=["place", "point"])
-    if len(frame):
-        import geopandas as gpd
-
-        nodes, _ = snap(site.graph, gpd.GeoSeries(frame["point"], crs=site.crs))
-        frame["node"] = nodes
-    else:
-        frame["node"] = pd.Series(dtype="int64")
-    return frame
-
-
 def _arrival_times(
     rng: np.random.Generator, rate_per_day: float, days: float, profile: np.ndarray
 ) -> np.ndarray:
@@ -124,44 +99,30 @@ def _arrival_times(
     return t[keep]
 
 
-def _partners(site: Site, max_m: float = 2000.0) -> dict[str, str]:
-    """For each enterprise, the station of the nearest enterprise across a jurisdiction boundary, if close."""
-    ent = site.enterprises
-    xy = np.column_stack([ent.geometry.x, ent.geometry.y])
-    stations = ent["station"].to_numpy()
-    out = {}
-    for i, eid in enumerate(ent["id"]):
-        other = stations != stations[i]
-        if not other.any():
-            continue
-        d = np.hypot(*(xy[other] - xy[i]).T)
-        j = int(np.argmin(d))
-        if d[j] <= max_m:
-            out[eid] = str(stations[other][j])
-    return out
+def generate_incidents(
+    site: Site, cfg: EchelonConfig, replication: int, world: World | None = None
+) -> list[Incident]:
+    """All incidents of one replication, sorted by time, ids 0, 1, 2, ...
 
-
-def area_class(hazmat: bool, in_zone: bool) -> str:
-    return "key" if hazmat else ("centre" if in_zone else "other")
-
-
-def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list[Incident]:
-    """All incidents of one replication, sorted by time, ids 0, 1, 2, ..."""
+    ``world`` (the site's fixed facts, sim.model.world) is built here when not given; pass it when
+    generating many replications on one site."""
     assert cfg.incidents is not None
     inc_cfg = cfg.incidents
     rng = stream(cfg.seed, f"incidents/rep{replication}")
     profile = np.asarray(inc_cfg.hour_profile, dtype=float)
     days = cfg.run.days
-    ent = site.enterprises.reset_index(drop=True)
-    partners = _partners(site)
-    spots = places(site)
+    world = world or World.build(site)
+    records = world.enterprises
+    partners = world.partners
+    spots = world.places
+    ent_kind = np.array([e.kind for e in records], dtype=object)
     raw: list[tuple[float, str, int, int]] = []  # (t, kind, enterprise row or -1, place row or -1)
     for kind_name, kind in inc_cfg.kinds.items():  # config order: stable
-        if kind.rate_per_enterprise_year > 0 and len(ent):
+        if kind.rate_per_enterprise_year > 0 and len(records):
             rows = (
-                np.flatnonzero(ent["kind"].isin(kind.enterprise_kinds).to_numpy())
+                np.flatnonzero(np.isin(ent_kind, kind.enterprise_kinds))
                 if kind.enterprise_kinds
-                else np.arange(len(ent))
+                else np.arange(len(records))
             )
             rate = kind.rate_per_enterprise_year / 365.0 * len(rows) * inc_cfg.rate_multiplier
             times = _arrival_times(rng, rate, days, profile)
@@ -176,21 +137,17 @@ def generate_incidents(site: Site, cfg: EchelonConfig, replication: int) -> list
     raw.sort(key=lambda r: (r[0], r[1]))
     uniforms = rng.random((len(raw), N_UNIFORMS))
     incidents = []
-    node_station = dict(zip(site.router.nodes.tolist(), site.node_station.tolist(), strict=True))
-    # Plain columns: one pandas row lookup per incident would cost more than the model run.
-    e_node, e_id = ent["node"].to_numpy(), ent["id"].astype(str).to_numpy()
-    e_x, e_y = ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy()
-    e_grid, e_station = ent["grid"].astype(str).to_numpy(), ent["station"].astype(str).to_numpy()
-    e_class = [area_class(bool(h), bool(z)) for h, z in zip(ent["hazmat"], ent["zone"], strict=True)]
+    node_station = site.node_station
     p_node = spots["node"].to_numpy() if len(spots) else []
     p_xy = [(pt.x, pt.y) for pt in spots["point"]] if len(spots) else []
     for i, ((t, kind_name, e, p), u) in enumerate(zip(raw, uniforms, strict=True)):
         if e >= 0:
-            node, x, y = int(e_node[e]), float(e_x[e]), float(e_y[e])
-            eid, grid, station, cls = str(e_id[e]), str(e_grid[e]), str(e_station[e]), e_class[e]
+            r = records[e]
+            node, x, y, eid, grid, station, cls = r.node, r.x_m, r.y_m, r.eid, r.grid, r.station, r.area_class
         else:
             node, (x, y) = int(p_node[p]), p_xy[p]
-            eid, grid, station, cls = "", "", str(node_station.get(node, "")), "other"
+            eid, grid, cls = "", "", "other"
+            station = str(node_station[world.node_index[node]])
         cross = kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share
         kind = "cross_district_dispute" if cross else kind_name
         incidents.append(

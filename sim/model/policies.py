@@ -12,8 +12,8 @@ The three readings of 1-3-5 (docs/domain.md) are tier lists in ``conf/policy``, 
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -32,6 +32,14 @@ class Units:
     free: np.ndarray  # bool
     eta_s: np.ndarray  # float: expected mobilisation + travel to the incident (inf: cannot reach)
     hazmat: np.ndarray  # bool: carries hazmat kit
+    # Optional precomputed masks of the fixed columns, keyed "kind:police", "grid:G01", "station:S1": the
+    # same answers as comparing the columns, without comparing them for every request.
+    masks: Mapping[str, np.ndarray] = field(default_factory=dict)
+
+    def where(self, column: str, value: str) -> np.ndarray:
+        """Mask of the units whose ``column`` (kind, grid or station) equals ``value``."""
+        mask = self.masks.get(f"{column}:{value}")
+        return mask if mask is not None else getattr(self, column) == value
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,14 +91,14 @@ def _eligible(s: Situation, members: str, coordination: str) -> np.ndarray:
     the incident's own station."""
     u = s.units
     if members == "own_security":
-        return u.kind == "own_security"
+        return u.where("kind", "own_security")
     if members == "grid_echelon":
-        return (u.kind == "echelon") & (u.grid == s.grid)
+        return u.where("kind", "echelon") & u.where("grid", s.grid)
     if members == "nearest_echelon":
-        return u.kind == "echelon"
+        return u.where("kind", "echelon")
     if members in ("police_station", "police_any"):
-        police = u.kind == "police"
-        return police & (u.station == s.station) if coordination == "strict" else police
+        police = u.where("kind", "police")
+        return police & u.where("station", s.station) if coordination == "strict" else police
     raise ValueError(f"unknown tier members {members!r}")  # config validation prevents this
 
 
@@ -107,7 +115,7 @@ def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> As
     if taken:
         free[taken] = False
     if members == "police_station" and coordination == "county":
-        own = free & (u.station == s.station)
+        own = free & u.where("station", s.station)
         if own.any():  # own station first; the county centre hands over only when it has no one free
             free = own
     if s.needs_hazmat and members.endswith("echelon"):

@@ -1,0 +1,202 @@
+"""The dispatch board: the platform's master console, shared by the command rooms and the 119 centre.
+
+It knows every unit's state and estimated time of arrival, asks the policy (a pure function of a
+snapshot, sim/model/policies.py) which unit answers each tier, and sends it, queues the request (FIFO)
+when every eligible unit is busy, or records the tier as unserved when no unit can ever answer it. When a
+unit comes free the oldest waiting request it can answer gets it. The fire brigade is sent the same way,
+without tiers: the nearest free unit of the kind the incident needs.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from agents.responder import Responder, Status
+from sim.config import PolicyConfig
+from sim.model.case import Case
+from sim.model.events import EventKind as K
+from sim.model.policies import UNSERVABLE, Assignment, Policy, Situation, Units, tier_target_s
+from sim.model.world import World
+
+GUARDS = "own_security"
+BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
+
+
+class DispatchBoard:
+    def __init__(
+        self,
+        model,
+        units: list[Responder],
+        world: World,
+        factor: float,
+        policy: Policy,
+        policy_cfg: PolicyConfig,
+        redirect_while_returning: bool,
+    ) -> None:
+        self.model, self.units, self.world, self.factor = model, units, world, factor
+        self.env, self.log = model.env, model.log
+        self.policy, self.policy_cfg = policy, policy_cfg
+        self.redirect = redirect_while_returning
+        self.queue: list[tuple[Case, int, str]] = []  # (case, tier, brigade unit kind or '')
+        bases = world.bases
+        for slot, unit in enumerate(units):
+            unit.slot = slot
+        n = len(units)
+        self.free = np.ones(n + 1, dtype=bool)  # one more column: the incident enterprise's guards
+        self._rows = np.array([bases.row[u.base_node] for u in units], dtype=np.int64)
+        self._mobilise_median = np.array([u.timing.mobilise.median_s_value for u in units])
+        self._returning: dict[int, Responder] = {}
+        self._kind = np.array([u.unit_kind for u in units] + [GUARDS], dtype=object)
+        self._id = np.array([u.unit_id for u in units] + [""], dtype=object)
+        self._station = np.array([u.station for u in units] + [""], dtype=object)
+        self._grid = np.array([getattr(u, "grid", "") for u in units] + [""], dtype=object)
+        self._hazmat = np.array([bool(u.hazmat) for u in units] + [False], dtype=bool)
+        self._guards_eta_s = model.guards_eta_s
+        self._masks = {
+            f"{name}:{value}": column == value
+            for name, column in (("kind", self._kind), ("grid", self._grid), ("station", self._station))
+            for value in set(column.tolist())
+        }
+        self._eta = np.full(n + 1, np.inf)
+
+    # ---- travel -----------------------------------------------------------------------------------------
+    def from_base_s(self, base_node: int, node_idx: int) -> float:
+        """Emergency travel time from a unit base to a road node."""
+        return float(self.world.bases.out_s[self.world.bases.row[base_node], node_idx]) * self.factor
+
+    def home_s(self, base_node: int, node_idx: int) -> float:
+        """Normal travel time from a road node back to a base (no lights on the way home)."""
+        return float(self.world.bases.back_s[self.world.bases.row[base_node], node_idx])
+
+    def from_node_s(self, origin_idx: int, node_idx: int) -> float:
+        return float(self.world.times_from_node_s(origin_idx)[node_idx]) * self.factor
+
+    def _eta_s(self, case: Case) -> np.ndarray:
+        """Expected mobilisation + travel of every unit to the incident; units on their way home are
+        already mobilised and leave from where they are."""
+        eta = self._mobilise_median + self.world.bases.out_s[self._rows, case.node_idx] * self.factor
+        now = self.env.now
+        for slot, unit in self._returning.items():
+            eta[slot] = unit.travel_s(case.node_idx, now)
+        return eta
+
+    # ---- the policy's view ------------------------------------------------------------------------------
+    def situation(self, case: Case) -> Situation:
+        inc = case.inc
+        eta = self._eta.copy()
+        eta[:-1] = self._eta_s(case)
+        ids = self._id
+        enterprise = self.model.enterprises.get(inc.enterprise) if inc.enterprise else None
+        if enterprise is not None and enterprise.guards_on_duty(self.env.now) > 0:
+            eta[-1] = self._guards_eta_s  # the guards column: this enterprise's guards on duty
+            ids = ids.copy()
+            ids[-1] = enterprise.guards_id
+        units = Units(
+            ids, self._kind, self._station, self._grid, self.free.copy(), eta, self._hazmat, self._masks
+        )
+        return Situation(
+            inc.id,
+            inc.kind,
+            inc.station,
+            inc.grid,
+            inc.area_class,
+            inc.cross_district,
+            case.kind.police_only,
+            case.kind.needs_hazmat,
+            bool(inc.enterprise),
+            units,
+        )
+
+    # ---- requests ---------------------------------------------------------------------------------------
+    def request(self, case: Case, tiers: list[int]) -> None:
+        """Fill these tiers of the policy: dispatch, queue, or record as unserved."""
+        if not tiers:
+            return
+        decision = self.policy(self.situation(case), self.policy_cfg, tiers)
+        for k in tiers:
+            if k not in decision:
+                continue  # this tier does not apply to this kind of incident
+            spec = self.policy_cfg.tiers[k - 1]
+            target = tier_target_s(spec, case.inc.area_class)
+            self.log.emit(self.env.now, K.TARGET, case.inc.id, tier=k, detail=spec.name, value=target)
+            self._answer(case, k, "", decision[k])
+
+    def request_brigade(self, case: Case, unit_kinds: list[str]) -> None:
+        """The 119 centre: one unit of each kind, the nearest free one."""
+        for unit_kind in unit_kinds:
+            self._answer(case, BRIGADE_TIER, unit_kind, self._nearest(case, unit_kind))
+
+    def _nearest(self, case: Case, unit_kind: str) -> Assignment | str | None:
+        eta = self._eta_s(case)
+        eligible = (self._kind[:-1] == unit_kind) & np.isfinite(eta)
+        if not eligible.any():
+            return UNSERVABLE
+        free = eligible & self.free[:-1]
+        if not free.any():
+            return None
+        idx = np.flatnonzero(free)
+        nearest = idx[eta[idx] == eta[idx].min()]
+        best = int(min(nearest, key=lambda i: self._id[i]))  # ties broken by unit id
+        return Assignment(str(self._id[best]), index=best)
+
+    def _answer(self, case: Case, tier: int, brigade: str, pick) -> None:
+        name = brigade or self.policy_cfg.tiers[tier - 1].name
+        if pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
+            self.log.emit(self.env.now, K.UNSERVED, case.inc.id, tier=tier, detail=name)
+        elif pick is None:
+            self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
+            self.queue.append((case, tier, brigade))
+        else:
+            case.active += 1
+            if pick.index == len(self.units):  # the enterprise's own guards
+                self.model.enterprises[case.inc.enterprise].send_guards(case, tier)
+                return
+            unit = self.units[pick.index]
+            self.free[unit.slot] = False
+            self._returning.pop(unit.slot, None)
+            unit.dispatch(case, tier, pick.handoff)
+
+    # ---- units coming free ------------------------------------------------------------------------------
+    def cleared(self, unit: Responder, case: Case) -> None:
+        """A unit has left a scene. With redirection it is free at once, from wherever it is driving."""
+        self.closed_if_over(case)
+        if self.redirect and unit.status is Status.RETURNING:
+            self.free[unit.slot] = True
+            self._returning[unit.slot] = unit
+            self._serve_queue()
+
+    def back(self, unit: Responder) -> None:
+        """A unit is home."""
+        self._returning.pop(unit.slot, None)
+        if not self.free[unit.slot]:
+            self.free[unit.slot] = True
+            self._serve_queue()
+
+    def _serve_queue(self) -> None:
+        """The oldest waiting requests get the free units (FIFO)."""
+        if not self.queue:
+            return
+        waiting, self.queue = self.queue, []
+        for case, tier, brigade in waiting:
+            if brigade:
+                pick = self._nearest(case, brigade)
+            else:
+                pick = self.policy(self.situation(case), self.policy_cfg, [tier]).get(tier)
+            if pick is None:
+                self.queue.append((case, tier, brigade))
+            else:
+                self._answer(case, tier, brigade, pick)
+
+    def closed_if_over(self, case: Case) -> None:
+        """Once the outcome is decided and nobody is on scene or on the way, drop its waiting requests."""
+        if not case.over or not self.queue:
+            return
+        keep = []
+        for entry in self.queue:
+            waiting, tier, brigade = entry
+            if waiting is case:
+                name = brigade or self.policy_cfg.tiers[tier - 1].name
+                self.log.emit(self.env.now, K.CANCELLED, case.inc.id, tier=tier, detail=name)
+            else:
+                keep.append(entry)
+        self.queue = keep

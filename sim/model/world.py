@@ -1,0 +1,225 @@
+"""What a site fixes for every replication and policy, computed once: travel tables, watched places, the
+enterprises as plain records, cross-district partners, drone routes.
+
+Why: a 30-day replication simulates about fifty incidents; building these per replication (pandas rows,
+a walk over every road edge, nearest-node searches) used to cost more than the simulation itself. A World
+holds only facts of the site, never model state, so one World serves any number of models.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import geopandas as gpd
+import numpy as np
+import pandas as pd
+from shapely.geometry import LineString, Point
+from shapely.ops import unary_union
+
+from sim.site.site import Site, snap
+
+DRONE_PATROL_RADIUS_M = 6000.0  # a patrol drone's loop takes in the watched places within this of its nest
+MIN_WATCHED_BRIDGE_M = 300.0  # bridges shorter than this are ordinary road bridges, not cross-sea links
+
+
+@dataclass(frozen=True, slots=True)
+class EnterpriseRecord:
+    """One enterprise's fixed facts, as the model's Enterprise agent needs them."""
+
+    eid: str
+    name: str
+    kind: str
+    node: int
+    x_m: float
+    y_m: float
+    grid: str
+    station: str
+    workforce: int
+    guards_day: int
+    guards_evening: int
+    guards_night: int
+    terminal_online_p: float
+    hazmat: bool
+    area_class: str
+
+
+@dataclass(frozen=True)
+class UnitBases:
+    """Travel times out from every unit base (station, post, fire station) to every node, and back.
+
+    Units wait at fixed bases, so two tables answer every question of a unit at home.
+    """
+
+    row: dict[int, int]  # base node -> row
+    out_s: np.ndarray  # (bases, nodes): base -> node, free-flow seconds
+    back_s: np.ndarray  # (bases, nodes): node -> base
+
+
+def area_class(hazmat: bool, in_zone: bool) -> str:
+    """The area-class reading of 1-3-5: key sites (hazmat enterprises), industrial zones, elsewhere."""
+    return "key" if hazmat else ("centre" if in_zone else "other")
+
+
+def _bridge_lengths(site: Site) -> dict[str, tuple[float, Point]]:
+    """Each named (or numbered) bridge: its length in metres and its midpoint."""
+    pieces: dict[str, list] = {}
+    graph = site.graph
+    for u, v, data in graph.edges(data=True):
+        bridge = data.get("bridge")
+        bridge = bridge[0] if isinstance(bridge, list) else bridge
+        if bridge != "yes":
+            continue
+        name = data.get("name")
+        name = name[0] if isinstance(name, list) else name
+        key = name or f"bridge {min(u, v)}-{max(u, v)}"
+        line = data.get("geometry") or LineString(
+            [(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])]
+        )
+        pieces.setdefault(key, []).append(line)
+    out = {}
+    for key, lines in pieces.items():
+        merged = unary_union(lines)  # both directions of a two-way bridge lie on one line: count it once
+        out[key] = (float(merged.length), merged.interpolate(0.5, normalized=True))
+    return out
+
+
+def watched_places(site: Site) -> pd.DataFrame:
+    """Places the drone control centre watches for illegal flights, chosen by significance: ports,
+    cross-sea bridges (at least MIN_WATCHED_BRIDGE_M long) and hazardous-chemical zones (no-fly areas).
+
+    Columns: place, why, point (projected), node. Ordinary road bridges and plain industrial zones are left
+    out: they would multiply illegal-flight incidents on a city map without being watched in reality.
+    """
+    rows = [
+        (f"port:{z.name}", "port", z.geometry.representative_point())
+        for z in site.zones[site.zones["kind"] == "port"].itertuples()
+    ]
+    rows += [
+        (f"no-fly zone:{z.name}", "chemical zone", z.geometry.representative_point())
+        for z in site.zones[site.zones["kind"] == "chemical"].itertuples()
+    ]
+    for key, (length_m, mid) in sorted(_bridge_lengths(site).items()):
+        if length_m >= MIN_WATCHED_BRIDGE_M:
+            rows.append((f"bridge:{key}", f"bridge {length_m:,.0f} m", mid))
+    frame = pd.DataFrame(rows, columns=["place", "why", "point"])
+    if len(frame):
+        nodes, _ = snap(site.graph, gpd.GeoSeries(frame["point"], crs=site.crs))
+        frame["node"] = nodes
+    else:
+        frame["node"] = pd.Series(dtype="int64")
+    return frame
+
+
+def _partners(site: Site, max_m: float = 2000.0) -> dict[str, str]:
+    """For each enterprise, the station of the nearest enterprise across a jurisdiction boundary, if close:
+    a dispute there may straddle two station areas."""
+    ent = site.enterprises
+    if not len(ent):
+        return {}
+    xy = np.column_stack([ent.geometry.x, ent.geometry.y])
+    stations = ent["station"].astype(str).to_numpy()
+    out = {}
+    for st in np.unique(stations):
+        mine, other = stations == st, stations != st
+        if not other.any():
+            continue
+        d = np.hypot(xy[mine, None, 0] - xy[None, other, 0], xy[mine, None, 1] - xy[None, other, 1])
+        nearest = d.argmin(axis=1)
+        close = d[np.arange(len(nearest)), nearest] <= max_m
+        ids = ent["id"].astype(str).to_numpy()[mine]
+        for eid, j, ok in zip(ids, nearest, close, strict=True):
+            if ok:
+                out[str(eid)] = str(stations[other][j])
+    return out
+
+
+def _enterprise_records(site: Site) -> list[EnterpriseRecord]:
+    ent = site.enterprises
+    if not len(ent):
+        return []
+    cols = {c: ent[c].to_numpy() for c in ent.columns if c != "geometry"}
+    xs, ys = ent.geometry.x.to_numpy(), ent.geometry.y.to_numpy()
+    return [
+        EnterpriseRecord(
+            str(cols["id"][i]),
+            str(cols["name"][i]),
+            str(cols["kind"][i]),
+            int(cols["node"][i]),
+            float(xs[i]),
+            float(ys[i]),
+            str(cols["grid"][i]),
+            str(cols["station"][i]),
+            int(cols["workforce"][i]),
+            int(cols["guards_day"][i]),
+            int(cols["guards_evening"][i]),
+            int(cols["guards_night"][i]),
+            float(cols["terminal_online_p"][i]),
+            bool(cols["hazmat"][i]),
+            area_class(bool(cols["hazmat"][i]), bool(cols["zone"][i])),
+        )
+        for i in range(len(ent))
+    ]
+
+
+def _drone_route(nest_xy: tuple[float, float], targets: list[tuple[float, float]]) -> np.ndarray:
+    """The watched places and zones near a nest, visited in order of bearing: one loop per patrol."""
+    near = [t for t in targets if math.hypot(t[0] - nest_xy[0], t[1] - nest_xy[1]) <= DRONE_PATROL_RADIUS_M]
+    near.sort(key=lambda t: math.atan2(t[1] - nest_xy[1], t[0] - nest_xy[0]))
+    return np.array(near, dtype=float).reshape(-1, 2)
+
+
+def fire_stations(site: Site) -> pd.DataFrame:
+    """The site's fire stations (id, name, node), or an empty table for a site built without them."""
+    frame = getattr(site, "fire_stations", None)
+    if frame is None or not len(frame):
+        return pd.DataFrame({"id": pd.Series(dtype=str), "name": pd.Series(dtype=str), "node": []})
+    return frame
+
+
+@dataclass
+class World:
+    """A site's fixed facts for the model (built once per site; see the module docstring)."""
+
+    site: Site
+    bases: UnitBases
+    enterprises: list[EnterpriseRecord]
+    places: pd.DataFrame
+    partners: dict[str, str]
+    nest_routes: list[tuple[str, tuple[float, float], np.ndarray]]  # nest id, nest (x, y), patrol route
+    node_index: dict[int, int]
+    _from_node: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+
+    @classmethod
+    def build(cls, site: Site) -> World:
+        fire = fire_stations(site)
+        homes = [site.stations["node"], site.posts["node"], fire["node"]]
+        bases = sorted({int(n) for column in homes for n in column})
+        out = site.router.times_from(bases) if bases else np.empty((0, site.router.n_nodes))
+        back = site.router.times_to_many(bases) if bases else np.empty((0, site.router.n_nodes))
+        places = watched_places(site)
+        targets = [(p.x, p.y) for p in places["point"]]
+        targets += [(p.x, p.y) for p in site.zones.geometry.representative_point()]
+        routes = []
+        for nest in site.nests.itertuples():
+            xy = (float(nest.geometry.x), float(nest.geometry.y))
+            routes.append((str(nest.id), xy, _drone_route(xy, targets)))
+        return cls(
+            site,
+            UnitBases({int(b): i for i, b in enumerate(bases)}, out, back),
+            _enterprise_records(site),
+            places,
+            _partners(site),
+            routes,
+            {int(n): i for i, n in enumerate(site.router.nodes.tolist())},
+        )
+
+    def times_from_node_s(self, node_idx: int) -> np.ndarray:
+        """Free-flow seconds from one road node (by router index) to every node; remembered, because
+        units leave from the same scenes again and again."""
+        row = self._from_node.get(node_idx)
+        if row is None:
+            node = self.site.router.nodes[node_idx]
+            row = self.site.router.times_from([node])[0]
+            self._from_node[node_idx] = row
+        return row

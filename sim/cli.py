@@ -29,7 +29,8 @@ def cmd_site(overrides: Sequence[str]) -> int:
     print(
         f"site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: {summary['network']['nodes']} road "
         f"nodes, {counts['enterprises']} enterprises, {counts['stations']} stations, "
-        f"{counts['grids']} grids, {counts['drone_nests']} drone nests"
+        f"{counts['fire_stations']} fire stations, {counts['grids']} grids, "
+        f"{counts['drone_nests']} drone nests"
     )
     shares = summary["enterprises_within_s_of_own_grid_post"]
     if all(share == share for share in shares.values()):  # NaN when there are no enterprises in grids

@@ -41,11 +41,14 @@ class SiteConfig:
     online: bool = False
     synthetic: bool = False
     label: str = ""
-    facilities: str | None = None  # GeoJSON or CSV of enterprises, stations, posts and nests
+    facilities: str | None = None  # GeoJSON or CSV of enterprises, stations, fire stations, posts and nests
     stations: list[StationSpec] = field(default_factory=list)  # added to OSM amenity=police
     zone_tags: dict[str, list[str]] = field(default_factory=lambda: {"landuse": ["industrial"]})
     police_from_osm: bool = True
     generate_stations: int = 0  # when no station is found or given: place this many by a greedy p-median
+    fire_stations: list[StationSpec] = field(default_factory=list)  # added to OSM amenity=fire_station
+    fire_from_osm: bool = True
+    generate_fire_stations: int = 1  # when no fire station is found or given: placeholders, as for stations
 
 
 @dataclass(frozen=True)
@@ -364,15 +367,13 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         "a probability in [0, 1]",
         cfg.enterprises.terminal_online_mean,
     )
-    for i, st in enumerate(cfg.site.stations):
-        need(-180 <= st.lon <= 180, f"site.stations[{i}].lon", "longitude in [-180, 180]", st.lon)
-        need(-90 <= st.lat <= 90, f"site.stations[{i}].lat", "latitude in [-90, 90]", st.lat)
-    need(
-        0 <= cfg.site.generate_stations <= 50,
-        "site.generate_stations",
-        "a whole number from 0 to 50",
-        cfg.site.generate_stations,
-    )
+    for key in ("stations", "fire_stations"):
+        for i, st in enumerate(getattr(cfg.site, key)):
+            need(-180 <= st.lon <= 180, f"site.{key}[{i}].lon", "longitude in [-180, 180]", st.lon)
+            need(-90 <= st.lat <= 90, f"site.{key}[{i}].lat", "latitude in [-90, 90]", st.lat)
+    for key in ("generate_stations", "generate_fire_stations"):
+        count = getattr(cfg.site, key)
+        need(0 <= count <= 50, f"site.{key}", "a whole number from 0 to 50", count)
     if cfg.site.source == "file":
         need(
             bool(cfg.site.path),

@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
+import pyogrio
 import pytest
 
 from sim.config import load_config
 from sim.site.build import build_site
 from sim.site.enterprises import SHIFTS
+from sim.site.outputs import write_site_outputs
 from sim.site.site import facility_table
+from sim.site.synth_daishan import FIRE_STATIONS
+
+DATA = Path(__file__).parent / "data"
+# A police station on island B too, so that the two-island fixture is a valid site.
+ISLAND_B_POLICE = "site.stations=[{name: Island B police, lon: 122.022, lat: 30.0}]"
 
 
 def test_daishan_has_the_places_of_the_report(daishan_site):
@@ -21,6 +31,15 @@ def test_daishan_has_the_places_of_the_report(daishan_site):
     assert {"Yushan Bridge", "Xiushan Bridge"} <= bridges
     assert "Gaoting Fishing Port" in set(site.zones["name"])
     assert len(site.stations) == 5
+
+
+def test_daishan_fire_stations_come_from_the_osm_file(daishan_site):
+    fire = daishan_site.fire_stations
+    assert list(fire["id"]) == ["F1", "F2", "F3"]
+    assert list(fire["name"]) == [s.name for s in FIRE_STATIONS]
+    assert "Yushan Petrochemical Special Duty Fire Station" in set(fire["name"])
+    assert not fire["generated"].any()
+    assert np.isfinite(daishan_site.router.times_from(fire["node"])).any(axis=0).all()  # every node reached
 
 
 def test_daishan_enterprises_match_the_reported_orders_of_magnitude(daishan_site):
@@ -68,7 +87,7 @@ def test_posts_lie_inside_their_grid_and_reach_its_enterprises(daishan_site):
 def test_facilities_are_snapped_close_to_roads(daishan_site, daishan_cfg):
     table = facility_table(daishan_site)
     assert (table["snap_m"] <= daishan_cfg.network.max_snap_m).all()
-    assert set(table["role"]) == {"station", "enterprise", "post", "nest"}
+    assert set(table["role"]) == {"station", "enterprise", "post", "nest", "fire_station"}
 
 
 def test_drone_nests_at_stations_and_the_port(daishan_site):
@@ -106,6 +125,62 @@ def test_helsinki_is_the_real_extract_with_configured_stations(helsinki_site):
     assert len(site.stations) == 2 and all("placed by config" in n for n in site.stations["name"])
     assert len(site.enterprises) > 20
     assert (site.enterprises["station"] != "").all()
+    # mapped in the extract: the Central Fire Station (Keskuspaloasema), none placed by config
+    assert list(site.fire_stations["name"]) == ["Erottajan paloasema"]
+    assert site.fire_stations["snap_m"].iloc[0] < 200
+
+
+def _two_islands(cache_dir, *extra: str):
+    return load_config(
+        [
+            "site=file",
+            f"site.path={DATA / 'two_islands.osm'}",
+            f"cache_dir={cache_dir}",
+            ISLAND_B_POLICE,
+            *extra,
+        ]
+    )
+
+
+def test_fire_stations_from_config_and_facilities_file(cache_dir, tmp_path):
+    facilities = tmp_path / "fire.csv"
+    facilities.write_text("role,name,lon,lat\nfire_station,Island B fire post,122.024,30.0\n")
+    site = build_site(
+        _two_islands(
+            cache_dir,
+            "site.fire_stations=[{name: Island A fire station, lon: 122.002, lat: 30.002}]",
+            f"site.facilities={facilities}",
+        )
+    )
+    fire = site.fire_stations
+    assert list(fire["id"]) == ["F1", "F2"]
+    assert list(fire["name"]) == ["Island A fire station", "Island B fire post"]  # config first, then file
+    assert not fire["generated"].any() and (fire["snap_m"] < 100).all()
+    assert not any("fire station" in w for w in site.warnings)  # one on each island: every enterprise reached
+    assert (facility_table(site)["role"] == "fire_station").sum() == 2
+
+
+def test_no_fire_station_anywhere_places_a_generated_placeholder(cache_dir):
+    site = build_site(_two_islands(cache_dir, "site.fire_from_osm=false"))
+    fire = site.fire_stations
+    assert list(fire["id"]) == ["F1"]
+    assert list(fire["name"]) == ["generated fire station 1 (placeholder)"]
+    assert fire["generated"].all() and fire["snap_m"].eq(0).all()
+    assert fire["node"].iloc[0] in site.graph
+    two = build_site(_two_islands(cache_dir, "site.generate_fire_stations=2"))
+    assert len(two.fire_stations) == 2 and two.fire_stations["node"].is_unique
+    none = build_site(_two_islands(cache_dir, "site.generate_fire_stations=0"))
+    assert len(none.fire_stations) == 0
+    assert any(w.startswith("no fire station") for w in none.warnings)
+
+
+def test_site_files_carry_the_fire_stations(cache_dir, tmp_path):
+    cfg = _two_islands(cache_dir, f"results_dir={tmp_path}")
+    out = write_site_outputs(build_site(cfg), cfg)
+    assert "fire_stations" in set(pyogrio.list_layers(out / "site.gpkg")[:, 0])
+    layer = pyogrio.read_dataframe(out / "site.gpkg", layer="fire_stations")
+    assert list(layer["id"]) == ["F1"] and bool(layer["generated"].iloc[0])
+    assert json.loads((out / "summary.json").read_text())["counts"]["fire_stations"] == 1
 
 
 @pytest.mark.slow
@@ -119,3 +194,4 @@ def test_user_pbf_by_path_gets_generated_stations(tmp_path, cache_dir):
     site = build_site(load_config(["site=file", f"site.path={path}", f"cache_dir={cache_dir}"]))
     assert len(site.stations) == 2
     assert all("generated" in n for n in site.stations["name"])
+    assert len(site.fire_stations) == 1 and site.fire_stations["generated"].all()

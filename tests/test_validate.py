@@ -8,7 +8,7 @@ import osmnx as ox
 import pytest
 
 from sim.config import load_config
-from sim.errors import SiteError
+from sim.errors import ConfigError, SiteError
 from sim.site.build import build_site
 
 DATA = Path(__file__).parent / "data"
@@ -30,6 +30,16 @@ def test_island_without_bridge_is_reported_per_enterprise(cache_dir):
     )
 
 
+def test_enterprises_no_fire_station_reaches_are_a_warning_not_a_problem(cache_dir):
+    # Island B gets a police station, so the site is valid; its only fire station is generated on island A.
+    site = build_site(_cfg(cache_dir, "site.stations=[{name: Island B police, lon: 122.022, lat: 30.0}]"))
+    assert site.fire_stations["generated"].all()
+    (warning,) = [w for w in site.warnings if "fire station" in w]
+    zone_b = site.enterprises[site.enterprises["zone"] == "Zone B"]
+    assert warning.startswith(f"{len(zone_b)} enterprise(s) cannot be reached by road from any fire station")
+    assert all(f"{e.id} ({e.name})" in warning for e in zone_b.itertuples())
+
+
 def test_footways_are_not_roads(cache_dir):
     site = build_site(_cfg(cache_dir), validate=False)
     assert all(d["highway"] != "footway" for *_, d in site.graph.edges(data=True))
@@ -39,18 +49,32 @@ def test_all_problems_come_together(cache_dir, tmp_path):
     facilities = tmp_path / "far.csv"
     facilities.write_text(
         "role,name,lon,lat\nstation,Offshore post,122.3,30.3\nenterprise,Far away Ltd,122.5,30.5\n"
+        "fire_station,Fireboat berth,122.4,30.4\n"
     )
     with pytest.raises(SiteError) as info:
         build_site(_cfg(cache_dir, f"site.facilities={facilities}"))
     text = "\n".join(info.value.problems)
     assert "station S2 (Offshore post) is" in text and "m from the nearest road node" in text
     assert "enterprise E0001 (Far away Ltd)" in text
+    assert "fire_station F1 (Fireboat berth) is" in text
 
 
 def test_no_station_and_none_generated_is_a_problem(cache_dir):
     with pytest.raises(SiteError) as info:
         build_site(_cfg(cache_dir, "site.police_from_osm=false", "site.generate_stations=0"))
     assert any("no police station" in p for p in info.value.problems)
+
+
+@pytest.mark.parametrize(
+    ("override", "key"),
+    [
+        ("site.generate_fire_stations=51", r"site.generate_fire_stations.*from 0 to 50"),
+        ("site.fire_stations=[{name: x, lon: 500, lat: 0}]", r"site.fire_stations\[0\].lon.*longitude"),
+    ],
+)
+def test_fire_station_settings_out_of_range_are_refused(override, key, cache_dir):
+    with pytest.raises(ConfigError, match=key):
+        _cfg(cache_dir, override)
 
 
 def test_graph_with_no_drivable_roads_is_refused(tmp_path, cache_dir):

@@ -1,4 +1,4 @@
-"""A site: the road network with enterprises, police stations, grids, echelon posts and drone nests on it.
+"""A site: the road network with enterprises, police and fire stations, grids, echelon posts and drone nests.
 
 ``build_site(cfg)`` is the one entry point: config in, a validated ``Site`` out (or a SiteError listing
 every problem). Everything downstream (model, metrics, plots) reads the site and never reaches back into
@@ -15,7 +15,7 @@ import networkx as nx
 import numpy as np
 from shapely.geometry import Point
 
-from sim.config import EchelonConfig
+from sim.config import EchelonConfig, StationSpec
 from sim.errors import SiteError
 from sim.site.enterprises import generate_enterprises
 from sim.site.facilities import enterprises_from, read_facilities
@@ -33,32 +33,32 @@ def _with_nodes(frame: gpd.GeoDataFrame, graph: nx.MultiDiGraph) -> gpd.GeoDataF
     return frame
 
 
-def _stations(cfg: EchelonConfig, police: gpd.GeoDataFrame, facilities, crs) -> gpd.GeoDataFrame:
-    names, points = [], []
-    if cfg.site.police_from_osm:
-        names += [n or f"police {i + 1}" for i, n in enumerate(police["name"])]
-        points += list(police.geometry)
-    for spec in cfg.site.stations:
+# role (as in a facilities file) -> (id prefix, what a reader calls it)
+STATION_ROLES = {"station": ("S", "police station"), "fire_station": ("F", "fire station")}
+STATION_COLUMNS = ["id", "name", "node", "snap_m", "generated", "geometry"]
+
+
+def _given_stations(
+    osm: gpd.GeoDataFrame, specs: list[StationSpec], facilities, role: str, crs
+) -> gpd.GeoDataFrame:
+    """Stations of one role from the OSM data (read only if the config says so), the config and the
+    facilities file, in that order."""
+    names = [n or f"{STATION_ROLES[role][1]} {i + 1}" for i, n in enumerate(osm["name"])]
+    points = list(osm.geometry)
+    for spec in specs:
         names.append(spec.name)
         points.append(Point(spec.lon, spec.lat))
     if facilities is not None:
-        rows = facilities[facilities["role"] == "station"]
+        rows = facilities[facilities["role"] == role]
         names += list(rows["name"].astype(str))
         points += list(rows.geometry)
-    frame = gpd.GeoDataFrame(
-        {"id": [f"S{i + 1}" for i in range(len(names))], "name": names}, geometry=points, crs=WGS84
-    )
-    return frame.to_crs(crs)
+    return gpd.GeoDataFrame({"name": names, "generated": False}, geometry=points, crs=WGS84).to_crs(crs)
 
 
-def _generated_stations(graph, router: Router, k: int, seed: int, crs) -> gpd.GeoDataFrame:
-    """``k`` stations on the main road piece, by a greedy p-median over a sample of candidate nodes.
-
-    For a user's network with no police station in it: a plausible placeholder, named as generated.
-    """
+def _p_median_nodes(graph, router: Router, k: int, rng: np.random.Generator) -> np.ndarray:
+    """``k`` road nodes on the main road piece, by a greedy p-median over a sample of candidate nodes."""
     main = max(nx.strongly_connected_components(graph), key=len)
     nodes = np.array(sorted(main))
-    rng = stream(seed, "site.generated_stations")
     candidates = rng.choice(nodes, size=min(len(nodes), 200), replace=False)
     times = router.times_from(candidates)[:, router.index(nodes)]
     chosen: list[int] = []
@@ -69,17 +69,34 @@ def _generated_stations(graph, router: Router, k: int, seed: int, crs) -> gpd.Ge
         pick = int(np.argmin(totals))
         chosen.append(pick)
         best = np.minimum(best, times[pick])
-    picked = candidates[chosen]
-    return gpd.GeoDataFrame(
-        {
-            "id": [f"S{i + 1}" for i in range(len(picked))],
-            "name": [f"generated station {i + 1} (placeholder)" for i in range(len(picked))],
-            "node": picked,
-            "snap_m": 0.0,
-        },
-        geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in picked],
-        crs=crs,
-    )
+    return candidates[chosen]
+
+
+def _stations(
+    given: gpd.GeoDataFrame, role: str, generate: int, graph, router: Router, seed: int
+) -> gpd.GeoDataFrame:
+    """The given stations snapped to the roads; if there are none, ``generate`` placeholders.
+
+    Placeholders are for a user's network that names no station: a greedy p-median puts them where they
+    reach the main road piece fastest, and their name and ``generated`` column say they are not real.
+    """
+    prefix, label = STATION_ROLES[role]
+    if len(given) == 0 and generate:
+        picked = _p_median_nodes(graph, router, generate, stream(seed, f"site.generated_{role}s"))
+        frame = gpd.GeoDataFrame(
+            {
+                "name": [f"generated {label} {i + 1} (placeholder)" for i in range(len(picked))],
+                "generated": True,
+                "node": picked,
+                "snap_m": 0.0,
+            },
+            geometry=[Point(graph.nodes[n]["x"], graph.nodes[n]["y"]) for n in picked],
+            crs=given.crs,
+        )
+    else:
+        frame = _with_nodes(given, graph)
+    frame["id"] = [f"{prefix}{i + 1}" for i in range(len(frame))]
+    return frame[STATION_COLUMNS]
 
 
 def _nests(cfg: EchelonConfig, stations, zones, facilities, crs) -> gpd.GeoDataFrame:
@@ -139,9 +156,10 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     islands = features.islands.to_crs(crs)
     facilities = read_facilities(cfg.site.facilities) if cfg.site.facilities else None
 
-    stations = _with_nodes(_stations(cfg, features.police, facilities, crs), graph)
-    if len(stations) == 0 and cfg.site.generate_stations:
-        stations = _generated_stations(graph, router, cfg.site.generate_stations, cfg.seed, crs)
+    police = _given_stations(features.police, cfg.site.stations, facilities, "station", crs)
+    stations = _stations(police, "station", cfg.site.generate_stations, graph, router, cfg.seed)
+    fire = _given_stations(features.fire, cfg.site.fire_stations, facilities, "fire_station", crs)
+    fire_stations = _stations(fire, "fire_station", cfg.site.generate_fire_stations, graph, router, cfg.seed)
     if facilities is not None and (facilities["role"] == "enterprise").any():
         enterprises = enterprises_from(
             facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises"), str(cfg.site.facilities)
@@ -180,6 +198,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
         grids=grids,
         posts=posts,
         nests=nests,
+        fire_stations=fire_stations,
         node_station=node_station,
     )
     problems, warnings = site_problems(site, cfg)

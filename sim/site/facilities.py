@@ -1,8 +1,8 @@
-"""A user's own enterprises, stations, posts and drone nests, from a GeoJSON or CSV file.
+"""A user's own enterprises, police and fire stations, posts and drone nests, from a GeoJSON or CSV file.
 
-One row per facility with a ``role`` (enterprise, station, post, nest) and a ``name``; position from the
-GeoJSON geometry or the CSV's ``lon``/``lat`` columns (WGS84). Enterprise attributes a row leaves out
-(workforce, guards, terminal, risk) are drawn as for generated enterprises, from the seed.
+One row per facility with a ``role`` (enterprise, station, fire_station, post, nest) and a ``name``;
+position from the GeoJSON geometry or the CSV's ``lon``/``lat`` columns (WGS84). Enterprise attributes a row
+leaves out (workforce, guards, terminal, risk) are drawn as for generated enterprises, from the seed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from sim.config import EnterprisesConfig
 from sim.errors import ConfigError, SiteError
 from sim.site.enterprises import ENTERPRISE_COLUMNS, enterprise_attributes
 
-ROLES = ("enterprise", "station", "post", "nest")
+ROLES = ("enterprise", "station", "fire_station", "post", "nest")
 WGS84 = "EPSG:4326"
 
 

@@ -2,7 +2,8 @@
 
 Every source ends in the same two things: a drivable, simplified, projected ``MultiDiGraph`` with
 ``speed_kph`` and ``travel_time`` (seconds) on every edge, bridges and road classes kept; and the map
-features a site is built from (industrial zones, police stations, islands) as GeoDataFrames in WGS84.
+features a site is built from (industrial zones, police and fire stations, islands) as GeoDataFrames in
+WGS84.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ class MapFeatures:
 
     zones: gpd.GeoDataFrame  # name, kind, geometry (polygons where enterprises are generated)
     police: gpd.GeoDataFrame  # name, geometry (points)
+    fire: gpd.GeoDataFrame  # name, geometry (points; a station mapped as a polygon -> a point inside it)
     islands: gpd.GeoDataFrame  # name, geometry
 
     @classmethod
@@ -40,7 +42,7 @@ class MapFeatures:
         def frame(cols: list[str]) -> gpd.GeoDataFrame:
             return gpd.GeoDataFrame({c: pd.Series(dtype=str) for c in cols}, geometry=[], crs=WGS84)
 
-        return cls(frame(["name", "kind"]), frame(["name"]), frame(["name"]))
+        return cls(frame(["name", "kind"]), frame(["name"]), frame(["name"]), frame(["name"]))
 
 
 def _first(value):
@@ -116,20 +118,34 @@ def _graph_from_pbf(path: Path) -> tuple[nx.MultiDiGraph, MapFeatures, object]:
     return graph, MapFeatures.empty(), osm
 
 
+def _amenities(site: SiteConfig) -> dict[str, bool]:
+    """The OSM amenity=* values a site's stations come from, and whether the config reads each."""
+    return {"police": site.police_from_osm, "fire_station": site.fire_from_osm}
+
+
+def _amenity(features, value: str, wanted: bool) -> gpd.GeoDataFrame | None:
+    """The features tagged amenity=``value``, if the config reads them and the data has any."""
+    if not wanted or features is None or "amenity" not in features.columns:
+        return None
+    return features[features["amenity"] == value].reset_index()
+
+
 def _features_from_pbf(osm, site: SiteConfig) -> MapFeatures:
+    wanted = [value for value, on in _amenities(site).items() if on]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        police = osm.get_pois(custom_filter={"amenity": ["police"]}) if site.police_from_osm else None
+        pois = osm.get_pois(custom_filter={"amenity": wanted}) if wanted else None
         zones = osm.get_data_by_custom_criteria(custom_filter=dict(site.zone_tags), keep_nodes=False)
         islands = osm.get_data_by_custom_criteria(
             custom_filter={"place": ["island", "islet"]}, keep_nodes=False
         )
-    return _normalise_features(zones, police, islands, site)
+    police, fire = (_amenity(pois, value, on) for value, on in _amenities(site).items())
+    return _normalise_features(zones, police, fire, islands, site)
 
 
 def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
     tags: dict[str, bool | str | list[str]] = {k: list(v) for k, v in site.zone_tags.items()}
-    tags["amenity"] = ["police"]
+    tags["amenity"] = list(_amenities(site))
     tags["place"] = ["island", "islet"]
     try:
         features = ox.features_from_xml(path, tags=tags)
@@ -144,18 +160,26 @@ def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
     zone_parts = [having(k, list(v)) for k, v in site.zone_tags.items()]
     zone_parts = [z for z in zone_parts if z is not None and len(z)]
     zones = pd.concat(zone_parts, ignore_index=True) if zone_parts else None
-    police = having("amenity", ["police"]) if site.police_from_osm else None
-    return _normalise_features(zones, police, having("place", ["island", "islet"]), site)
+    police, fire = (_amenity(features, value, on) for value, on in _amenities(site).items())
+    return _normalise_features(zones, police, fire, having("place", ["island", "islet"]), site)
 
 
-def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures:
+def _named(frame) -> pd.Series:
+    if "name" in frame.columns:
+        return frame["name"].fillna("").astype(str)
+    return pd.Series([""] * len(frame), index=frame.index)
+
+
+def _points(frame, empty: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Named points of OSM places mapped as nodes or as areas (an area -> a point inside it)."""
+    if frame is None or len(frame) == 0:
+        return empty
+    points = frame.geometry.representative_point()
+    return gpd.GeoDataFrame({"name": _named(frame)}, geometry=points.values, crs=WGS84)
+
+
+def _normalise_features(zones, police, fire, islands, site: SiteConfig) -> MapFeatures:
     empty = MapFeatures.empty()
-
-    def named(frame) -> pd.Series:
-        if "name" in frame.columns:
-            return frame["name"].fillna("").astype(str)
-        return pd.Series([""] * len(frame), index=frame.index)
-
     if zones is not None and len(zones):
         zones = zones[zones.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
         kind = pd.Series([""] * len(zones), index=zones.index)
@@ -166,26 +190,20 @@ def _normalise_features(zones, police, islands, site: SiteConfig) -> MapFeatures
             kind = zones["industrial"].where(zones["industrial"].notna(), kind).astype(str)
         # OSM polygons are often invalid (self-touching rings); buffer(0) mends them for unions and clipping
         zones = gpd.GeoDataFrame(
-            {"name": named(zones), "kind": kind}, geometry=zones.geometry.buffer(0).values, crs=WGS84
+            {"name": _named(zones), "kind": kind}, geometry=zones.geometry.buffer(0).values, crs=WGS84
         )
         zones = zones[~zones.geometry.is_empty]
     else:
         zones = empty.zones
-    if police is not None and len(police):
-        points = police.geometry.representative_point()
-        police = gpd.GeoDataFrame({"name": named(police)}, geometry=points.values, crs=WGS84)
-    else:
-        police = empty.police
+    police, fire = _points(police, empty.police), _points(fire, empty.fire)
     if islands is not None and len(islands):
         islands = islands[islands.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
         islands = gpd.GeoDataFrame(
-            {"name": named(islands)}, geometry=islands.geometry.buffer(0).values, crs=WGS84
+            {"name": _named(islands)}, geometry=islands.geometry.buffer(0).values, crs=WGS84
         )
     else:
         islands = empty.islands
-    return MapFeatures(
-        zones.reset_index(drop=True), police.reset_index(drop=True), islands.reset_index(drop=True)
-    )
+    return MapFeatures(*(f.reset_index(drop=True) for f in (zones, police, fire, islands)))
 
 
 def _check_file(path: Path, key: str) -> Path:
@@ -259,14 +277,14 @@ def _load_place(site: SiteConfig, cache_dir: Path) -> tuple[nx.MultiDiGraph, Map
     ox.settings.cache_folder = str(cache_dir / "osmnx")
     try:
         graph = ox.graph_from_place(site.place, network_type="drive_service", simplify=False, retain_all=True)
-        tags: dict = {k: list(v) for k, v in site.zone_tags.items()} | {"amenity": ["police"]}
+        tags: dict = {k: list(v) for k, v in site.zone_tags.items()} | {"amenity": list(_amenities(site))}
         features = ox.features_from_place(site.place, tags=tags)
     except Exception as err:
         detail = " ".join(str(err).split())[:200]
         raise SiteError(f"site.place '{site.place}': download through osmnx failed ({detail})") from None
     zones = features[features.get("landuse", pd.Series(index=features.index)).notna()].reset_index()
-    police = features[features.get("amenity", pd.Series(index=features.index)) == "police"].reset_index()
-    return graph, _normalise_features(zones, police, None, site)
+    police, fire = (_amenity(features, value, on) for value, on in _amenities(site).items())
+    return graph, _normalise_features(zones, police, fire, None, site)
 
 
 def graph_fingerprint(graph: nx.MultiDiGraph) -> str:

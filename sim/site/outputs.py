@@ -57,6 +57,7 @@ def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
         "counts": {
             "enterprises": len(ent),
             "stations": len(site.stations),
+            "fire_stations": len(site.fire_stations),
             "grids": len(site.grids),
             "posts": len(site.posts),
             "drone_nests": len(site.nests),
@@ -115,6 +116,7 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
             "grids": site.grids,
             "enterprises": site.enterprises,
             "stations": site.stations,
+            "fire_stations": site.fire_stations,
             "posts": site.posts,
             "drone_nests": site.nests,
             "isochrones": isochrones,

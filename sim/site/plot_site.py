@@ -1,5 +1,5 @@
-"""The site map: roads and bridges, islands, enterprises by kind, stations and their jurisdictions, grids,
-echelon posts, drone nests, and the areas each post reaches within the 1-3-5 minute targets.
+"""The site map: roads and bridges, islands, enterprises by kind, stations and their jurisdictions, fire
+stations, grids, echelon posts, drone nests, and the areas each post reaches within the 1-3-5 minute targets.
 
 A pure function of the site and its derived layers; draws nothing the figure does not explain.
 """
@@ -22,6 +22,7 @@ from sim.site.site import Site
 ROAD_WIDTH = {"motorway": 2.2, "trunk": 2.0, "primary": 1.4, "secondary": 1.0, "tertiary": 0.7}
 ISO_COLOURS = ("#1a9850", "#fdae61", "#f46d43", "#d73027")
 STATION_COLOURS = plt.get_cmap("tab10").colors
+FIRE_COLOUR = "#e31a1c"
 
 
 def _first(value):
@@ -73,6 +74,36 @@ def _stations(ax, site: Site) -> None:
         )
 
 
+def _fire_stations(ax, site: Site) -> Line2D:
+    """Fire stations as red crosses with their id and name; returns their legend entry."""
+    fire = site.fire_stations
+    for f in fire.itertuples():
+        ax.scatter(
+            [f.geometry.x], [f.geometry.y], marker="P", s=110, color=FIRE_COLOUR, edgecolor="black", zorder=11
+        )
+        ax.annotate(
+            f"{f.id} {f.name}",
+            (f.geometry.x, f.geometry.y),
+            xytext=(7, -11),
+            textcoords="offset points",
+            fontsize=6.5,
+            color="#99000d",
+            zorder=12,
+            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        )
+    generated = ", generated placeholder" if fire["generated"].any() else ""
+    return Line2D(
+        [],
+        [],
+        marker="P",
+        color="w",
+        markerfacecolor=FIRE_COLOUR,
+        markeredgecolor="k",
+        markersize=9,
+        label=f"fire station ({len(fire)}{generated})",
+    )
+
+
 def _legend(ax, handles: list, title: str) -> None:
     ax.legend(
         handles=handles,
@@ -122,6 +153,7 @@ def draw_site(
             zorder=8,
         )
     _stations(ax_a, site)
+    fire_handle = _fire_stations(ax_a, site)
     if len(site.nests):
         ax_a.scatter(
             site.nests.geometry.x,
@@ -135,6 +167,7 @@ def draw_site(
         )
     handles = [
         Patch(color="grey", alpha=0.3, label=f"station jurisdiction ({len(site.stations)} stations)"),
+        fire_handle,
         Line2D([], [], color="#2b2b2b", linestyle="--", label=f"emergency grid ({len(site.grids)})"),
         Patch(facecolor="none", edgecolor="#6b6b6b", hatch="..", label="industrial zone"),
         Line2D([], [], color="#7b3294", linewidth=3, label="bridge"),
@@ -163,7 +196,8 @@ def draw_site(
     ]
     _legend(ax_a, handles, f"{len(site.enterprises)} enterprises by kind (marker size ~ workforce)")
     ax_a.set_title(
-        "(a) Stations and their jurisdictions (first reached by road), grids, enterprises, drone nests",
+        "(a) Police stations and their jurisdictions (first reached by road), fire stations, grids, "
+        "enterprises, drone nests",
         fontsize=10,
         loc="left",
     )

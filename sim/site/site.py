@@ -1,4 +1,4 @@
-"""The Site: a road network with enterprises, police stations, grids, echelon posts and drone nests on it.
+"""The Site: a road network with enterprises, police and fire stations, grids, echelon posts and drone nests.
 
 A plain, frozen record that ``sim.site.build.build_site`` fills and everything downstream (model, metrics,
 plots) reads. Geometries are in the graph's projected CRS (metres); every facility carries the road ``node``
@@ -28,13 +28,14 @@ class Site:
     router: Router
     islands: gpd.GeoDataFrame
     zones: gpd.GeoDataFrame
-    stations: gpd.GeoDataFrame  # id, name, node, snap_m
+    stations: gpd.GeoDataFrame  # id (S1, ...), name, node, snap_m, generated (a placeholder, not a real one)
     enterprises: (
         gpd.GeoDataFrame
     )  # id, name, kind, zone, workforce, guards_*, ..., node, snap_m, station, grid
     grids: gpd.GeoDataFrame  # id, zone, n_enterprises, post, station
     posts: gpd.GeoDataFrame  # id, grid, node, station, snap_m
     nests: gpd.GeoDataFrame  # id, name, node, snap_m
+    fire_stations: gpd.GeoDataFrame  # id (F1, ...), name, node, snap_m, generated: fire and hazmat bases
     node_station: (
         np.ndarray
     )  # per router index: the id of the station whose jurisdiction holds it ('' if none)
@@ -60,5 +61,6 @@ def facility_table(site: Site) -> pd.DataFrame:
         site.enterprises.assign(role="enterprise")[["role", "id", "name", "node", "snap_m"]],
         site.posts.assign(role="post", name=site.posts["id"])[["role", "id", "name", "node", "snap_m"]],
         site.nests.assign(role="nest")[["role", "id", "name", "node", "snap_m"]],
+        site.fire_stations.assign(role="fire_station")[["role", "id", "name", "node", "snap_m"]],
     ]
     return pd.concat([p for p in parts if len(p)], ignore_index=True)

@@ -1,7 +1,8 @@
 """The default site: a *synthetic* archipelago stylised on Daishan county, written as an OSM XML file.
 
 Why synthetic: the report's places (Daixi industrial zone split between two stations, Xiushan island, the
-Yushan petrochemical base joined by bridges, a fishing port) have no offline OSM extract, and real Chinese
+Yushan petrochemical base joined by bridges, a fishing port, the county's fire stations) have no offline OSM
+extract, and real Chinese
 OSM road tagging is sparse. So we draw a stylised archipelago with realistic road classes and write it as
 OSM XML; it is then loaded through osmnx's OSM loader exactly like a real file (sim/network.py), so the
 synthetic and real paths share every line after this module.
@@ -24,7 +25,7 @@ import numpy as np
 from shapely.geometry import LineString, Point, Polygon
 from shapely.prepared import prep
 
-GENERATOR_VERSION = "1"
+GENERATOR_VERSION = "2"  # 2: amenity=fire_station nodes (roads and every other node unchanged)
 ORIGIN_LONLAT = (122.15, 30.25)
 M_PER_DEG_LAT = 110_900.0
 M_PER_DEG_LON = 111_320.0 * math.cos(math.radians(ORIGIN_LONLAT[1]))
@@ -121,6 +122,14 @@ STATIONS = (
     Station("Dongsha Police Station", (3.4, 2.4)),
     Station("Yushan Police Centre", (-12.0, 2.6)),
     Station("Xiushan Police Station", (-0.4, -8.2)),
+)
+
+# After the real county: its fire rescue brigade in Gaoting, a station serving the Daixi industrial zone, and
+# the special-duty fire station of the Yushan petrochemical base (positions stylised, like everything here).
+FIRE_STATIONS = (
+    Station("Daishan County Fire Rescue Brigade", (1.8, -1.6)),
+    Station("Daixi Fire Station", (-2.4, -1.3)),
+    Station("Yushan Petrochemical Special Duty Fire Station", (-10.8, 1.8)),
 )
 
 
@@ -277,10 +286,11 @@ def build_osm_xml(seed: int) -> str:
             list(poly.exterior.coords)[:-1],
             {"landuse": "industrial", "industrial": zone.kind, "name": zone.name},
         )
-    for station in STATIONS:
-        writer.node(
-            station.at_km[0] * 1000, station.at_km[1] * 1000, {"amenity": "police", "name": station.name}
-        )
+    # Fixed points, written last and drawing nothing from rng: the roads and their node ids stay as they were.
+    for amenity, stations in (("police", STATIONS), ("fire_station", FIRE_STATIONS)):
+        for station in stations:
+            x_m, y_m = (v * 1000 for v in station.at_km)
+            writer.node(x_m, y_m, {"amenity": amenity, "name": station.name})
     return writer.xml()
 
 

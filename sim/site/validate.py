@@ -36,6 +36,31 @@ def _edge_problems(site: Site) -> list[str]:
     return problems
 
 
+def _fire_warnings(site: Site, shown: int = 3) -> list[str]:
+    """Enterprises no fire station reaches by road: a finding (the model reports them unserved), not an error.
+
+    Why not a problem: fire brigades cover a county, not a jurisdiction, and an island without a bridge and
+    without a fire station of its own is exactly what a planner wants to see in the results.
+    """
+    if len(site.fire_stations) == 0:
+        return [
+            "no fire station: add site.fire_stations (name, lon, lat), rows with role=fire_station in "
+            "site.facilities, or site.generate_fire_stations >= 1"
+        ]
+    if len(site.enterprises) == 0:
+        return []
+    times_s, _ = site.router.nearest_source(site.fire_stations["node"])
+    unreached = site.enterprises[~np.isfinite(times_s[site.router.index(site.enterprises["node"])])]
+    if len(unreached) == 0:
+        return []
+    examples = ", ".join(f"{r.id} ({r.name})" for r in unreached.head(shown).itertuples())
+    more = f" and {len(unreached) - shown} more" if len(unreached) > shown else ""
+    return [
+        f"{len(unreached)} enterprise(s) cannot be reached by road from any fire station (an island "
+        f"without a bridge?): {examples}{more}"
+    ]
+
+
 def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a built site."""
     problems = _edge_problems(site)
@@ -84,6 +109,7 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
         unserved = site.grids[~site.grids["id"].isin(site.posts["grid"])]
         problems += [f"grid {g} has no echelon post" for g in unserved["id"]]
 
+    warnings += _fire_warnings(site)
     trimmed = site.graph.graph.get("trimmed_nodes", 0)
     if trimmed:
         warnings.append(

@@ -52,12 +52,11 @@ class DispatchBoard:
         self._grid = np.array([getattr(u, "grid", "") for u in units] + [""], dtype=object)
         self._hazmat = np.array([bool(u.hazmat) for u in units] + [False], dtype=bool)
         self._guards_eta_s = model.guards_eta_s
-        self._masks = {
-            f"{name}:{value}": column == value
-            for name, column in (("kind", self._kind), ("grid", self._grid), ("station", self._station))
-            for value in set(column.tolist())
-        }
-        self._eta = np.full(n + 1, np.inf)
+        self._index: dict[str, list[int]] = {}
+        for name, column in (("kind", self._kind), ("grid", self._grid), ("station", self._station)):
+            for i, value in enumerate(column.tolist()):
+                self._index.setdefault(f"{name}:{value}", []).append(i)
+        self._eta_home = model.eta_home_cache  # node -> every unit's ETA from home; kept across replications
 
     # ---- travel -----------------------------------------------------------------------------------------
     def from_base_s(self, base_node: int, node_idx: int) -> float:
@@ -72,9 +71,16 @@ class DispatchBoard:
         return float(self.world.times_from_node_s(origin_idx)[node_idx]) * self.factor
 
     def _eta_s(self, case: Case) -> np.ndarray:
-        """Expected mobilisation + travel of every unit to the incident; units on their way home are
-        already mobilised and leave from where they are."""
-        eta = self._mobilise_median + self.world.bases.out_s[self._rows, case.node_idx] * self.factor
+        """Expected mobilisation + travel of every unit to the incident (and inf in the guards' column);
+        units on their way home are already mobilised and leave from where they are."""
+        home = self._eta_home.get(case.node_idx)
+        if home is None:
+            home = np.append(
+                self._mobilise_median + self.world.bases.out_s[self._rows, case.node_idx] * self.factor,
+                np.inf,
+            )
+            self._eta_home[case.node_idx] = home
+        eta = home.copy()
         now = self.env.now
         for slot, unit in self._returning.items():
             eta[slot] = unit.travel_s(case.node_idx, now)
@@ -83,8 +89,7 @@ class DispatchBoard:
     # ---- the policy's view ------------------------------------------------------------------------------
     def situation(self, case: Case) -> Situation:
         inc = case.inc
-        eta = self._eta.copy()
-        eta[:-1] = self._eta_s(case)
+        eta = self._eta_s(case)
         ids = self._id
         enterprise = self.model.enterprises.get(inc.enterprise) if inc.enterprise else None
         if enterprise is not None and enterprise.guards_on_duty(self.env.now) > 0:
@@ -92,7 +97,7 @@ class DispatchBoard:
             ids = ids.copy()
             ids[-1] = enterprise.guards_id
         units = Units(
-            ids, self._kind, self._station, self._grid, self.free.copy(), eta, self._hazmat, self._masks
+            ids, self._kind, self._station, self._grid, self.free.copy(), eta, self._hazmat, self._index
         )
         return Situation(
             inc.id,
@@ -127,7 +132,7 @@ class DispatchBoard:
             self._answer(case, BRIGADE_TIER, unit_kind, self._nearest(case, unit_kind))
 
     def _nearest(self, case: Case, unit_kind: str) -> Assignment | str | None:
-        eta = self._eta_s(case)
+        eta = self._eta_s(case)[:-1]
         eligible = (self._kind[:-1] == unit_kind) & np.isfinite(eta)
         if not eligible.any():
             return UNSERVABLE

@@ -33,7 +33,7 @@ from sim.model.events import EventKind as K
 from sim.model.events import EventLog
 from sim.model.incidents import Incident, U
 from sim.model.policies import policy_for
-from sim.model.world import World, fire_stations
+from sim.model.world import World
 from sim.site.site import Site
 
 TAIL_S = 6 * 3600.0  # after the last day, let incidents in progress finish
@@ -57,6 +57,7 @@ class EchelonModel(mesa.Model):
         self.guards_eta_s = d.mobilise_own_security.median_s_value + d.on_site_travel.median_s_value
         self.env = simpy.Environment()
         self._build_agents()
+        self.eta_home_cache: dict[int, np.ndarray] = {}  # the board's, kept: units' homes do not move
         self.restart(incidents, replication)
 
     def restart(self, incidents: list[Incident], replication: int) -> None:
@@ -144,7 +145,7 @@ class EchelonModel(mesa.Model):
                 self.units.append(
                     PoliceUnit(self, f"P-{st.id}-{k + 1}", int(st.node), st.id, timing["police"])
                 )
-        for fs in fire_stations(site).itertuples():
+        for fs in site.fire_stations.itertuples():
             for k in range(fleet.fire_engines_per_station):
                 self.units.append(
                     FireEngine(self, f"F-{fs.id}-{k + 1}", int(fs.node), fs.id, timing["fire_engine"])

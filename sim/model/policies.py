@@ -12,6 +12,7 @@ The three readings of 1-3-5 (docs/domain.md) are tier lists in ``conf/policy``, 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -32,14 +33,14 @@ class Units:
     free: np.ndarray  # bool
     eta_s: np.ndarray  # float: expected mobilisation + travel to the incident (inf: cannot reach)
     hazmat: np.ndarray  # bool: carries hazmat kit
-    # Optional precomputed masks of the fixed columns, keyed "kind:police", "grid:G01", "station:S1": the
-    # same answers as comparing the columns, without comparing them for every request.
-    masks: Mapping[str, np.ndarray] = field(default_factory=dict)
+    # Optional precomputed positions for the fixed columns, keyed "kind:police", "grid:G01", "station:S1":
+    # the same answers as scanning the columns, without scanning them for every request.
+    index: Mapping[str, list[int]] = field(default_factory=dict)
 
-    def where(self, column: str, value: str) -> np.ndarray:
-        """Mask of the units whose ``column`` (kind, grid or station) equals ``value``."""
-        mask = self.masks.get(f"{column}:{value}")
-        return mask if mask is not None else getattr(self, column) == value
+    def where(self, column: str, value: str) -> list[int]:
+        """Positions of the units whose ``column`` (kind, grid or station) equals ``value``."""
+        found = self.index.get(f"{column}:{value}")
+        return found if found is not None else np.flatnonzero(getattr(self, column) == value).tolist()
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,48 +87,47 @@ def _applies(s: Situation, members: str) -> bool:
     return True
 
 
-def _eligible(s: Situation, members: str, coordination: str) -> np.ndarray:
-    """Mask of units that may answer a tier, free or not. Under strict coordination police come only from
-    the incident's own station."""
+def _eligible(s: Situation, members: str, coordination: str) -> list[int]:
+    """Positions of the units that may answer a tier, free or not. Under strict coordination police come
+    only from the incident's own station."""
     u = s.units
     if members == "own_security":
         return u.where("kind", "own_security")
     if members == "grid_echelon":
-        return u.where("kind", "echelon") & u.where("grid", s.grid)
+        return [i for i in u.where("grid", s.grid) if u.kind[i] == "echelon"]
     if members == "nearest_echelon":
         return u.where("kind", "echelon")
     if members in ("police_station", "police_any"):
         police = u.where("kind", "police")
-        return police & u.where("station", s.station) if coordination == "strict" else police
+        return [i for i in police if u.station[i] == s.station] if coordination == "strict" else police
     raise ValueError(f"unknown tier members {members!r}")  # config validation prevents this
 
 
 def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> Assignment | str | bool | None:
     """The nearest free eligible unit; None if all are busy; UNSERVABLE if none exists or reaches the
-    place; False if the tier does not apply to this kind of incident."""
+    place; False if the tier does not apply to this kind of incident.
+
+    Plain loops over the few eligible positions: a tier has one to a few dozen candidates, where numpy's
+    per-call cost would exceed the work."""
     if not _applies(s, members):
         return False
     u = s.units
-    eligible = _eligible(s, members, coordination) & np.isfinite(u.eta_s)
-    if not eligible.any():
+    eta, free = u.eta_s, u.free
+    reach = [i for i in _eligible(s, members, coordination) if eta[i] < math.inf]
+    if not reach:
         return UNSERVABLE
-    free = eligible & u.free
-    if taken:
-        free[taken] = False
+    ready = [i for i in reach if free[i] and i not in taken]
     if members == "police_station" and coordination == "county":
-        own = free & u.where("station", s.station)
-        if own.any():  # own station first; the county centre hands over only when it has no one free
-            free = own
+        own = [i for i in ready if u.station[i] == s.station]
+        if own:  # own station first; the county centre hands over only when it has no one free
+            ready = own
     if s.needs_hazmat and members.endswith("echelon"):
-        kit = free & u.hazmat
-        if kit.any():  # a leak: a team that can contain it, if one is free
-            free = kit
-    if not free.any():
+        kit = [i for i in ready if u.hazmat[i]]
+        if kit:  # a leak: a team that can contain it, if one is free
+            ready = kit
+    if not ready:
         return None
-    idx = np.flatnonzero(free)
-    eta = u.eta_s[idx]
-    nearest = idx[eta == eta.min()]
-    best = nearest[0] if len(nearest) == 1 else min(nearest, key=lambda i: u.id[i])  # ties broken by id
+    best = min(ready, key=lambda i: (eta[i], u.id[i]))  # nearest; ties broken by unit id
     handoff = bool(u.station[best] != s.station and u.kind[best] == "police")
     return Assignment(str(u.id[best]), handoff=handoff, index=int(best))
 

@@ -169,14 +169,6 @@ def _drone_route(nest_xy: tuple[float, float], targets: list[tuple[float, float]
     return np.array(near, dtype=float).reshape(-1, 2)
 
 
-def fire_stations(site: Site) -> pd.DataFrame:
-    """The site's fire stations (id, name, node), or an empty table for a site built without them."""
-    frame = getattr(site, "fire_stations", None)
-    if frame is None or not len(frame):
-        return pd.DataFrame({"id": pd.Series(dtype=str), "name": pd.Series(dtype=str), "node": []})
-    return frame
-
-
 @dataclass
 class World:
     """A site's fixed facts for the model (built once per site; see the module docstring)."""
@@ -192,7 +184,7 @@ class World:
 
     @classmethod
     def build(cls, site: Site) -> World:
-        fire = fire_stations(site)
+        fire = site.fire_stations
         homes = [site.stations["node"], site.posts["node"], fire["node"]]
         bases = sorted({int(n) for column in homes for n in column})
         out = site.router.times_from(bases) if bases else np.empty((0, site.router.n_nodes))

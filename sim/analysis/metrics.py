@@ -406,6 +406,53 @@ def utilisation(
     return pd.DataFrame(rows, columns=["unit_kind", "n_units", "n_units_in_log", "busy_s", "utilisation"])
 
 
+def queueing(events: pd.DataFrame) -> pd.DataFrame:
+    """Per role (a tier's name, or a fire-brigade unit kind): how many requests there were, how many had to
+    wait for a busy unit (QUEUED), how long they waited (QUEUED to that request's DISPATCHED, seconds), and
+    how many were dropped unanswered (CANCELLED: the incident was over first).
+
+    A request is one (incident, tier) for the policy's tiers, one (incident, unit kind) for the brigade."""
+    ev = _check_events(events)
+    ev = ev[ev["incident"] >= 0]
+    tiers = ev[(ev["tier"] > 0) & ev["kind"].isin([EventKind.TARGET.value])]
+    tier_requests = tiers.assign(role=tiers["detail"])[["incident", "tier", "role"]]
+    brigade = ev[
+        (ev["tier"] == 0)
+        & ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.QUEUED.value, EventKind.UNSERVED.value])
+        & (ev["unit_kind"] != DRONE)
+    ]
+    roles = brigade["unit_kind"].where(brigade["kind"] == EventKind.DISPATCHED.value, brigade["detail"])
+    brigade_requests = brigade.assign(role=roles)[["incident", "tier", "role"]]
+    requests = pd.concat([tier_requests, brigade_requests]).drop_duplicates(["incident", "tier", "role"])
+    queued = ev[ev["kind"] == EventKind.QUEUED.value].drop_duplicates(["incident", "tier", "detail"])
+    sent = ev[ev["kind"] == EventKind.DISPATCHED.value]
+    sent = sent.assign(role=sent["unit_kind"].where(sent["tier"] == 0, ""))
+    cancelled = ev[ev["kind"] == EventKind.CANCELLED.value]
+    rows = []
+    for role, group in requests.groupby("role", sort=True):
+        q = queued[queued["detail"] == role]
+        waits = []
+        for inc, tier, t0 in zip(q["incident"], q["tier"], q["t_s"], strict=True):
+            later = sent[(sent["incident"] == inc) & (sent["tier"] == tier) & (sent["t_s"] >= t0)]
+            if tier == 0:
+                later = later[later["role"] == role]
+            if len(later):
+                waits.append(float(later["t_s"].iloc[0]) - t0)
+        rows.append(
+            {
+                "role": role,
+                "requests": len(group),
+                "queued": len(q),
+                "queued_share": len(q) / len(group) if len(group) else math.nan,
+                "mean_wait_s": float(np.mean(waits)) if waits else math.nan,
+                "cancelled": int((cancelled["detail"] == role).sum()),
+            }
+        )
+    return pd.DataFrame(
+        rows, columns=["role", "requests", "queued", "queued_share", "mean_wait_s", "cancelled"]
+    )
+
+
 def handoff_delays(events: pd.DataFrame) -> pd.Series:
     """Every cross-station handoff delay (s) in the log, indexed by incident."""
     ev = _of_kind(_check_events(events), EventKind.HANDOFF)
@@ -477,6 +524,9 @@ def headline(
     out["share_detected_from_air"] = share_detected_from_air(table)
     for row in utilisation(events, horizon_s, units).itertuples():
         out[f"utilisation_{row.unit_kind}"] = float(row.utilisation)
+    for row in queueing(events).itertuples():
+        out[f"queued_share_{row.role}"] = float(row.queued_share)
+        out[f"mean_queue_wait_{row.role}_s"] = float(row.mean_wait_s)
     delays = handoff_delays(events).to_numpy(dtype=float)
     out["n_handoffs"] = float(len(delays))
     out["mean_handoff_s"] = _nanmean(delays)

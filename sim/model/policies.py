@@ -82,7 +82,7 @@ def _applies(s: Situation, members: str) -> bool:
     """Does a tier of these members apply to this kind of incident at all?"""
     if members == "own_security":
         return s.has_enterprise and not s.police_only
-    if members in ("grid_echelon", "nearest_echelon"):
+    if members.endswith("echelon"):
         return not s.police_only
     return True
 
@@ -95,7 +95,7 @@ def _eligible(s: Situation, members: str, coordination: str) -> list[int]:
         return u.where("kind", "own_security")
     if members == "grid_echelon":
         return [i for i in u.where("grid", s.grid) if u.kind[i] == "echelon"]
-    if members == "nearest_echelon":
+    if members in ("nearest_echelon", "grid_then_nearest_echelon"):
         return u.where("kind", "echelon")
     if members in ("police_station", "police_any"):
         police = u.where("kind", "police")
@@ -121,6 +121,11 @@ def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> As
         own = [i for i in ready if u.station[i] == s.station]
         if own:  # own station first; the county centre hands over only when it has no one free
             ready = own
+    if members == "grid_then_nearest_echelon":
+        if not any(u.grid[i] == s.grid for i in reach):
+            return UNSERVABLE  # a place with no grid team: missed, as under echelon_135
+        own = [i for i in ready if u.grid[i] == s.grid]
+        ready = own or ready  # the grid's team if one is free; only then the nearest free of another grid
     if s.needs_hazmat and members.endswith("echelon"):
         kit = [i for i in ready if u.hazmat[i]]
         if kit:  # a leak: a team that can contain it, if one is free
@@ -166,10 +171,18 @@ def echelon_open(s: Situation, policy: PolicyConfig, tiers: list[int]) -> Decisi
     return dispatch_by_tiers(s, policy, tiers, rewrite={"grid_echelon": "nearest_echelon"})
 
 
+def echelon_overflow(s: Situation, policy: PolicyConfig, tiers: list[int]) -> Decision:
+    """As echelon_135, but when every team of the incident's grid is busy the nearest free team of another
+    grid goes instead of the request waiting. Identical to echelon_135 whenever the grid's team is free,
+    so the two differ only under load."""
+    return dispatch_by_tiers(s, policy, tiers, rewrite={"grid_echelon": "grid_then_nearest_echelon"})
+
+
 REGISTRY: dict[str, Policy] = {
     "police_only": police_only,
     "echelon_135": echelon_135,
     "echelon_open": echelon_open,
+    "echelon_overflow": echelon_overflow,
 }
 
 

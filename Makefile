@@ -15,8 +15,10 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	@touch $(STAMP)
 
-run: $(STAMP)  ## compare dispatch policies on the default site (Daishan, synthetic) under results/
+run: $(STAMP)  ## compare dispatch policies on the default site (Daishan, synthetic), then under a stress load
 	$(BIN)/echelon compare $(ARGS)
+	$(BIN)/echelon compare incidents=stress 'run.policies=[echelon_135,echelon_overflow,echelon_open]' \
+		run.baseline=echelon_135 run.replications=5 $(ARGS)
 
 site: $(STAMP)  ## draw the default site map only
 	$(BIN)/echelon site $(ARGS)

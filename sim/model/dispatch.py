@@ -34,18 +34,13 @@ class DispatchBoard:
         redirect_while_returning: bool,
     ) -> None:
         self.model, self.units, self.world, self.factor = model, units, world, factor
-        self.env, self.log = model.env, model.log
         self.policy, self.policy_cfg = policy, policy_cfg
         self.redirect = redirect_while_returning
-        self.queue: list[tuple[Case, int, str]] = []  # (case, tier, brigade unit kind or '')
         bases = world.bases
         for slot, unit in enumerate(units):
             unit.slot = slot
-        n = len(units)
-        self.free = np.ones(n + 1, dtype=bool)  # one more column: the incident enterprise's guards
         self._rows = np.array([bases.row[u.base_node] for u in units], dtype=np.int64)
         self._mobilise_median = np.array([u.timing.mobilise.median_s_value for u in units])
-        self._returning: dict[int, Responder] = {}
         self._kind = np.array([u.unit_kind for u in units] + [GUARDS], dtype=object)
         self._id = np.array([u.unit_id for u in units] + [""], dtype=object)
         self._station = np.array([u.station for u in units] + [""], dtype=object)
@@ -56,7 +51,16 @@ class DispatchBoard:
         for name, column in (("kind", self._kind), ("grid", self._grid), ("station", self._station)):
             for i, value in enumerate(column.tolist()):
                 self._index.setdefault(f"{name}:{value}", []).append(i)
-        self._eta_home = model.eta_home_cache  # node -> every unit's ETA from home; kept across replications
+        self._eta_home: dict[int, np.ndarray] = {}  # node -> every unit's ETA from home (homes never move)
+        self.reset()
+
+    def reset(self) -> None:
+        """Every unit free at home, nobody waiting: the start of a replication (the model's clock and log
+        are new, so take them again)."""
+        self.env, self.log = self.model.env, self.model.log
+        self.queue: list[tuple[Case, int, str]] = []  # (case, tier, brigade unit kind or '')
+        self.free = np.ones(len(self.units) + 1, dtype=bool)  # one more column: the incident's guards
+        self._returning: dict[int, Responder] = {}
 
     # ---- travel -----------------------------------------------------------------------------------------
     def from_base_s(self, base_node: int, node_idx: int) -> float:

@@ -93,7 +93,7 @@ class EventLog:
         data = {}
         for name, values, dtype in zip(COLUMNS, columns, _DTYPES, strict=True):
             if dtype == "str":
-                data[name] = pd.array([str(v) for v in values] if name == "kind" else values, dtype="str")
+                data[name] = pd.array(values, dtype="str")  # EventKind members are str: no conversion
             else:
                 data[name] = np.fromiter(values, dtype=dtype, count=len(values))
         return pd.DataFrame(data)

@@ -86,16 +86,15 @@ class Incident:
 
 
 def _arrival_times(
-    rng: np.random.Generator, rate_per_day: float, days: float, profile: np.ndarray
+    rng: np.random.Generator, rate_per_day: float, days: float, profile: np.ndarray, mean: float
 ) -> np.ndarray:
-    """Non-homogeneous Poisson arrivals over ``days`` by thinning against the hour-of-day profile."""
-    peak = float(profile.max())
-    if rate_per_day <= 0 or peak <= 0:
+    """Non-homogeneous Poisson arrivals over ``days`` by thinning against the hour-of-day profile
+    (``profile`` already divided by its peak: the share of the peak rate in each hour; ``mean`` its mean)."""
+    if rate_per_day <= 0:
         return np.empty(0)
-    mean_profile = float(profile.mean())
-    n = rng.poisson(rate_per_day / mean_profile * peak * days)
+    n = rng.poisson(rate_per_day / mean * days)
     t = np.sort(rng.uniform(0.0, days * DAY_S, size=n))
-    keep = rng.random(n) < profile[((t % DAY_S) // 3600).astype(int)] / peak
+    keep = rng.random(n) < profile[((t % DAY_S) // 3600).astype(int)]
     return t[keep]
 
 
@@ -110,42 +109,39 @@ def generate_incidents(
     inc_cfg = cfg.incidents
     rng = stream(cfg.seed, f"incidents/rep{replication}")
     profile = np.asarray(inc_cfg.hour_profile, dtype=float)
+    peak = float(profile.max())
+    profile = profile / peak if peak > 0 else np.zeros(24)
+    mean = float(profile.mean()) or 1.0
     days = cfg.run.days
     world = world or World.build(site)
     records = world.enterprises
     partners = world.partners
-    spots = world.places
-    ent_kind = np.array([e.kind for e in records], dtype=object)
+    n_places = len(world.place_nodes)
     raw: list[tuple[float, str, int, int]] = []  # (t, kind, enterprise row or -1, place row or -1)
     for kind_name, kind in inc_cfg.kinds.items():  # config order: stable
-        if kind.rate_per_enterprise_year > 0 and len(records):
-            rows = (
-                np.flatnonzero(np.isin(ent_kind, kind.enterprise_kinds))
-                if kind.enterprise_kinds
-                else np.arange(len(records))
-            )
+        if kind.rate_per_enterprise_year > 0 and len(records) and peak > 0:
+            rows = world.enterprise_rows(kind.enterprise_kinds)
             rate = kind.rate_per_enterprise_year / 365.0 * len(rows) * inc_cfg.rate_multiplier
-            times = _arrival_times(rng, rate, days, profile)
+            times = _arrival_times(rng, rate, days, profile, mean)
             who = rows[rng.integers(0, len(rows), size=len(times))] if len(rows) else []
             raw += [(float(t), kind_name, int(w), -1) for t, w in zip(times, who, strict=True)]
-        if kind.rate_per_place_day > 0 and len(spots):
+        if kind.rate_per_place_day > 0 and n_places and peak > 0:
             times = _arrival_times(
-                rng, kind.rate_per_place_day * len(spots) * inc_cfg.rate_multiplier, days, profile
+                rng, kind.rate_per_place_day * n_places * inc_cfg.rate_multiplier, days, profile, mean
             )
-            where = rng.integers(0, len(spots), size=len(times))
+            where = rng.integers(0, n_places, size=len(times))
             raw += [(float(t), kind_name, -1, int(p)) for t, p in zip(times, where, strict=True)]
     raw.sort(key=lambda r: (r[0], r[1]))
     uniforms = rng.random((len(raw), N_UNIFORMS))
     incidents = []
     node_station = site.node_station
-    p_node = spots["node"].to_numpy() if len(spots) else []
-    p_xy = [(pt.x, pt.y) for pt in spots["point"]] if len(spots) else []
+    p_node, p_xy = world.place_nodes, world.place_xy
     for i, ((t, kind_name, e, p), u) in enumerate(zip(raw, uniforms, strict=True)):
         if e >= 0:
             r = records[e]
             node, x, y, eid, grid, station, cls = r.node, r.x_m, r.y_m, r.eid, r.grid, r.station, r.area_class
         else:
-            node, (x, y) = int(p_node[p]), p_xy[p]
+            node, (x, y) = p_node[p], p_xy[p]
             eid, grid, cls = "", "", "other"
             station = str(node_station[world.node_index[node]])
         cross = kind_name == "dispute" and eid in partners and u[U.CROSS] < inc_cfg.cross_district_share

@@ -57,7 +57,16 @@ class EchelonModel(mesa.Model):
         self.guards_eta_s = d.mobilise_own_security.median_s_value + d.on_site_travel.median_s_value
         self.env = simpy.Environment()
         self._build_agents()
-        self.eta_home_cache: dict[int, np.ndarray] = {}  # the board's, kept: units' homes do not move
+        self.log = EventLog()
+        self.board = DispatchBoard(
+            self,
+            self.units,
+            self.world,
+            cfg.network.emergency_time_factor,
+            policy_for(cfg.policy),
+            cfg.policy,
+            cfg.fleet.redirect_while_returning,
+        )
         self.restart(incidents, replication)
 
     def restart(self, incidents: list[Incident], replication: int) -> None:
@@ -71,15 +80,7 @@ class EchelonModel(mesa.Model):
         for agent in (*self.units, *self.patrol_drones, *self.docked_drones, *self.command_rooms.values()):
             agent.reset()
         self.county.reset()
-        self.board = DispatchBoard(
-            self,
-            self.units,
-            self.world,
-            self.cfg.network.emergency_time_factor,
-            policy_for(self.cfg.policy),
-            self.cfg.policy,
-            self.cfg.fleet.redirect_while_returning,
-        )
+        self.board.reset()
         self.incidents = incidents
         self.env.process(self._incident_source(incidents))
 

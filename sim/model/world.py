@@ -181,6 +181,25 @@ class World:
     nest_routes: list[tuple[str, tuple[float, float], np.ndarray]]  # nest id, nest (x, y), patrol route
     node_index: dict[int, int]
     _from_node: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _rows_of_kinds: dict[tuple[str, ...], np.ndarray] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self.place_nodes = [int(n) for n in self.places["node"]]
+        self.place_xy = [(float(p.x), float(p.y)) for p in self.places["point"]]
+
+    def enterprise_rows(self, kinds: list[str]) -> np.ndarray:
+        """Positions in ``enterprises`` of the enterprises of these kinds (all of them for an empty list)."""
+        key = tuple(kinds)
+        rows = self._rows_of_kinds.get(key)
+        if rows is None:
+            every = np.arange(len(self.enterprises))
+            rows = (
+                np.array([i for i in every if self.enterprises[i].kind in kinds], dtype=np.int64)
+                if kinds
+                else every
+            )
+            self._rows_of_kinds[key] = rows
+        return rows
 
     @classmethod
     def build(cls, site: Site) -> World:

@@ -139,7 +139,16 @@ def test_echelon_run_one_policy(tmp_path, cache_dir):
     (out,) = tmp_path.iterdir()
     assert out.name.startswith("run-police_only-daishan-")
     unit_kinds = set(pd.read_csv(out / "events.csv")["unit_kind"].dropna())
-    assert unit_kinds <= {"", "police", "command_room", "county_centre", "drone"}
+    assert unit_kinds <= {
+        "",
+        "police",
+        "command_room",
+        "county_centre",
+        "drone",
+        "enterprise",
+        "fire_engine",
+        "hazmat_unit",
+    }
 
 
 @pytest.mark.parametrize(

@@ -147,6 +147,19 @@ def pooled_tables(reps: list[Replication], tables: list[pd.DataFrame]) -> dict[s
     return {p: pd.concat(t, ignore_index=True) for p, t in by_policy.items()}
 
 
+def incident_mix(incidents: list[pd.DataFrame]) -> str:
+    """The kinds of incident and their shares, in words: pooled tier figures weigh kinds by these."""
+    kinds = pd.concat(incidents, ignore_index=True)["kind"] if incidents else pd.Series(dtype=str)
+    if kinds.empty:
+        return "no incidents"
+    shares = kinds.value_counts(normalize=True)
+    parts = ", ".join(f"{k.replace('_', ' ')} {v:.0%}" for k, v in shares.items())
+    return (
+        f"{parts} of {len(kinds):,} incidents. Tier figures pool every kind in these shares; "
+        "tier_metrics_by_kind.csv and outcome_rates.csv give them per kind"
+    )
+
+
 # ---- files ------------------------------------------------------------------------------------------------
 def write_results(
     reps: list[Replication],
@@ -190,6 +203,13 @@ def write_results(
         pd.concat(
             [metrics.outcome_rates(t).assign(policy=p) for p, t in tables.items()], ignore_index=True
         ).to_csv(tmp / "outcome_rates.csv", index=False)
+        by_kind = [
+            metrics.tier_metrics(t[t["kind"] == kind], count_from).assign(policy=p, kind=kind)
+            for p, t in tables.items()
+            for kind in sorted(t["kind"].dropna().unique())
+        ]
+        if by_kind:
+            pd.concat(by_kind, ignore_index=True).to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
 
         plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
         by_tiers = sorted(
@@ -218,6 +238,7 @@ def write_results(
             "seed": first.seed,
             "warnings": list(warnings or []),
             "figures_count_from": count_from,
+            "incident_mix": incident_mix(incidents),
         }
         report.write_summary(tmp, summary, diffs, meta)
     return final

@@ -7,13 +7,40 @@ contains a leak (it must be on scene for the whole containment time, sim/model/c
 
 from __future__ import annotations
 
-from agents.responder import Responder
+from typing import Any
+
+from agents.responder import Responder, Timing
+from sim.config import DelaysConfig, FleetConfig
+from sim.model.incidents import U
+from sim.site.site import Site
 
 
 class FireEngine(Responder):
     unit_kind = "fire_engine"
 
+    @classmethod
+    def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
+        """``fleet.fire_engines_per_station`` engines at every fire station."""
+        timing = Timing(delays.turnout_fire, (U.MOB_FIRE_1, U.MOB_FIRE_2), (U.SCENE_FIRE_1, U.SCENE_FIRE_2))
+        return [
+            cls(model, f"F-{fs.id}-{k + 1}", int(fs.node), fs.id, timing)
+            for fs in site.fire_stations.itertuples()
+            for k in range(fleet.fire_engines_per_station)
+        ]
+
 
 class HazmatUnit(Responder):
     unit_kind = "hazmat_unit"
     hazmat = True
+
+    @classmethod
+    def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
+        """``fleet.hazmat_units_per_fire_station`` hazmat units at every fire station."""
+        timing = Timing(
+            delays.turnout_hazmat, (U.MOB_HAZMAT_1, U.MOB_HAZMAT_2), (U.SCENE_HAZMAT_1, U.SCENE_HAZMAT_2)
+        )
+        return [
+            cls(model, f"H-{fs.id}-{k + 1}", int(fs.node), fs.id, timing)
+            for fs in site.fire_stations.itertuples()
+            for k in range(fleet.hazmat_units_per_fire_station)
+        ]

@@ -2,8 +2,27 @@
 
 from __future__ import annotations
 
-from agents.responder import Responder
+from typing import Any
+
+from agents.responder import Responder, Timing
+from sim.config import DelaysConfig, FleetConfig
+from sim.model.incidents import U
+from sim.site.site import Site
 
 
 class PoliceUnit(Responder):
     unit_kind = "police"
+
+    @classmethod
+    def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
+        """``fleet.police_cars_per_station`` cars at every station."""
+        timing = Timing(
+            delays.mobilise_police,
+            (U.MOB_POLICE_1, U.MOB_POLICE_2),
+            (U.HANDLING_POLICE_1, U.HANDLING_POLICE_2),
+        )
+        return [
+            cls(model, f"P-{st.id}-{k + 1}", int(st.node), st.id, timing)
+            for st in site.stations.itertuples()
+            for k in range(fleet.police_cars_per_station)
+        ]

@@ -57,8 +57,9 @@ def test_a_leak_is_contained_only_by_a_hazmat_capable_unit_on_scene(daishan_site
     ev = rep.events
     contained = ev[ev["kind"] == "contained"]
     assert len(contained) > 5
-    kit_grids = EchelonModel(daishan_site, cfg, [], 0, world)._hazmat_grids()
-    hazmat_echelons = {f"E-{g}-1" for g in kit_grids}
+    model = EchelonModel(daishan_site, cfg, [], 0, world)
+    hazmat_echelons = {u.unit_id for u in model.units if u.unit_kind == "echelon" and u.hazmat}
+    assert hazmat_echelons  # the chemical zone's grids
     for row in contained.itertuples():
         assert row.unit_kind in HAZMAT_CAPABLE, row
         if row.unit_kind == "echelon":

@@ -17,13 +17,11 @@ import mesa
 import numpy as np
 import simpy
 
+from agents import RESPONDERS
 from agents.command_room import AlarmDelays, CommandRoom, CountyCentre, FireControl
 from agents.enterprise import Enterprise
-from agents.fire_unit import FireEngine, HazmatUnit
 from agents.patrol_drone import PatrolDrone
-from agents.police_unit import PoliceUnit
-from agents.responder import Responder, Timing
-from agents.response_team import ResponseTeam
+from agents.responder import Responder
 from sim.config import EchelonConfig
 from sim.model import outcomes
 from sim.model.case import Case
@@ -31,7 +29,7 @@ from sim.model.detection import start_detection
 from sim.model.dispatch import DispatchBoard
 from sim.model.events import EventKind as K
 from sim.model.events import EventLog
-from sim.model.incidents import Incident, U
+from sim.model.incidents import Incident
 from sim.model.policies import policy_for
 from sim.model.world import World
 from sim.site.site import Site
@@ -85,30 +83,8 @@ class EchelonModel(mesa.Model):
         self.env.process(self._incident_source(incidents))
 
     # ---- agents -------------------------------------------------------------------------------------------
-    def _timings(self) -> dict[str, Timing]:
-        d = self.delays
-        return {
-            "echelon": Timing(
-                d.mobilise_echelon,
-                (U.MOB_ECHELON_1, U.MOB_ECHELON_2),
-                (U.SCENE_ECHELON_1, U.SCENE_ECHELON_2),
-                d.echelon_on_scene,
-            ),
-            "police": Timing(
-                d.mobilise_police,
-                (U.MOB_POLICE_1, U.MOB_POLICE_2),
-                (U.HANDLING_POLICE_1, U.HANDLING_POLICE_2),
-            ),
-            "fire_engine": Timing(
-                d.turnout_fire, (U.MOB_FIRE_1, U.MOB_FIRE_2), (U.SCENE_FIRE_1, U.SCENE_FIRE_2)
-            ),
-            "hazmat_unit": Timing(
-                d.turnout_hazmat, (U.MOB_HAZMAT_1, U.MOB_HAZMAT_2), (U.SCENE_HAZMAT_1, U.SCENE_HAZMAT_2)
-            ),
-        }
-
     def _build_agents(self) -> None:
-        site, fleet, d, world = self.site, self.cfg.fleet, self.delays, self.world
+        site, d, world = self.site, self.delays, self.world
         on_platform = self.policy_cfg.alarm == "one_key"
         self.enterprises = {
             r.eid: Enterprise(self, r, on_platform, d.mobilise_own_security, d.on_site_travel)
@@ -123,48 +99,10 @@ class EchelonModel(mesa.Model):
         }
         self.county = CountyCentre(self, alarm, d.county_handoff, d.strict_liaison)
         self.fire_control = FireControl(self, d.fire_call_process)
-        timing = self._timings()
-        self.units: list[Responder] = []
-        hazmat_grids = self._hazmat_grids()
-        for post in site.posts.itertuples():
-            for k in range(fleet.echelons_per_grid):
-                self.units.append(
-                    ResponseTeam(
-                        self,
-                        f"E-{post.grid}-{k + 1}",
-                        int(post.node),
-                        post.station,
-                        timing["echelon"],
-                        post.grid,
-                        fleet.echelon_backbones,
-                        fleet.echelon_volunteers,
-                        post.grid in hazmat_grids,
-                    )
-                )
-        for st in site.stations.itertuples():
-            for k in range(fleet.police_cars_per_station):
-                self.units.append(
-                    PoliceUnit(self, f"P-{st.id}-{k + 1}", int(st.node), st.id, timing["police"])
-                )
-        for fs in site.fire_stations.itertuples():
-            for k in range(fleet.fire_engines_per_station):
-                self.units.append(
-                    FireEngine(self, f"F-{fs.id}-{k + 1}", int(fs.node), fs.id, timing["fire_engine"])
-                )
-            for k in range(fleet.hazmat_units_per_fire_station):
-                self.units.append(
-                    HazmatUnit(self, f"H-{fs.id}-{k + 1}", int(fs.node), fs.id, timing["hazmat_unit"])
-                )
+        self.units: list[Responder] = [
+            unit for kind in RESPONDERS for unit in kind.deploy(self, site, self.cfg.fleet, d)
+        ]
         self.patrol_drones, self.docked_drones = self._build_drones()
-
-    def _hazmat_grids(self) -> set[str]:
-        """Grids whose echelon carries hazmat kit: those in zones of the configured kinds."""
-        zone_kind = dict(zip(self.site.zones["name"], self.site.zones["kind"], strict=False))
-        kinds = set(self.cfg.fleet.hazmat_echelon_zone_kinds)
-        grids = self.site.grids
-        return {
-            str(g) for g, z in zip(grids["id"], grids["zone"], strict=True) if zone_kind.get(z, "") in kinds
-        }
 
     def _build_drones(self) -> tuple[list[PatrolDrone], list[PatrolDrone]]:
         spec = self.cfg.fleet.drones

@@ -66,3 +66,13 @@ def test_agents_never_draw_read_files_or_parse_config():
         text = path.read_text(encoding="utf-8")
         for banned in ("matplotlib", "open(", "read_csv", "load_config", "yaml"):
             assert banned not in text, f"{path.name} uses {banned}"
+
+
+def test_the_model_names_no_kind_of_unit():
+    """Adding a kind of unit is a module in agents/ and an entry in agents.RESPONDERS, not a model edit."""
+    from agents import RESPONDERS
+
+    model = (ROOT / "sim" / "model" / "model.py").read_text(encoding="utf-8")
+    for kind in RESPONDERS:
+        assert kind.__name__ not in model, f"sim/model/model.py names {kind.__name__}"
+        assert callable(kind.deploy)

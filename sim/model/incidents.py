@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from sim.config import EchelonConfig
+from sim.model.events import strings
 from sim.model.world import World
 from sim.site.site import Site
 from sim.streams import stream
@@ -183,20 +184,19 @@ INCIDENT_COLUMNS = [
 
 def incidents_frame(incidents: list[Incident]) -> pd.DataFrame:
     """The incident table written beside the event log (uniforms left out: they are the model's business)."""
-    rows = [
-        (
-            i.id,
-            i.kind,
-            i.t_s,
-            i.node,
-            i.x_m,
-            i.y_m,
-            i.enterprise,
-            i.grid,
-            i.station,
-            i.area_class,
-            i.cross_district,
-        )
-        for i in incidents
-    ]
-    return pd.DataFrame(rows, columns=INCIDENT_COLUMNS)
+    columns = {
+        "incident": np.fromiter((i.id for i in incidents), dtype=np.int64, count=len(incidents)),
+        "kind": strings(tuple(i.kind for i in incidents)),
+        "t_s": np.fromiter((i.t_s for i in incidents), dtype=float, count=len(incidents)),
+        "node": np.fromiter((i.node for i in incidents), dtype=np.int64, count=len(incidents)),
+        "x_m": np.fromiter((i.x_m for i in incidents), dtype=float, count=len(incidents)),
+        "y_m": np.fromiter((i.y_m for i in incidents), dtype=float, count=len(incidents)),
+        "enterprise": strings(tuple(i.enterprise for i in incidents)),
+        "grid": strings(tuple(i.grid for i in incidents)),
+        "station": strings(tuple(i.station for i in incidents)),
+        "area_class": strings(tuple(i.area_class for i in incidents)),
+        "cross_district": np.fromiter(
+            (i.cross_district for i in incidents), dtype=bool, count=len(incidents)
+        ),
+    }
+    return pd.DataFrame({c: columns[c] for c in INCIDENT_COLUMNS})

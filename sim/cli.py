@@ -136,13 +136,13 @@ SUBCOMMANDS = {  # name: (one-line help, description)
     ),
     "compare": (
         "compare the policies in run.policies on the same incidents",
-        "Compare dispatch policies with common random numbers, replications, 95%% confidence "
+        "Compare dispatch policies with common random numbers, replications, 95% confidence "
         "intervals and paired differences against run.baseline.",
     ),
     "ladder": (
         "what each part of the platform (policy) adds to run.baseline, step by step and Shapley",
         "Add the platform's parts (ladder.steps: one_key, guards, echelons, drones, county) to run.baseline "
-        "one at a time, on the same incidents: each step's contribution with a paired 95%% CI, and each "
+        "one at a time, on the same incidents: each step's contribution with a paired 95% CI, and each "
         "part's order-free Shapley value (ladder.shapley). E.g. ladder.steps=[guards,one_key,echelons,"
         "drones,county] run.days=7.",
     ),

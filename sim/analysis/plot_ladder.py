@@ -15,6 +15,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from sim.analysis.ladder import NO_DIFFERENCE
 from sim.analysis.report import describe_metric
@@ -34,18 +35,27 @@ def _scale(unit: str) -> float:
     return 100.0 if unit == "share" else 1.0
 
 
+def _compact(x: float, sign: str = "") -> str:
+    """2,010,619 -> '2.01M': large areas stay short enough to sit above a bar."""
+    if abs(x) >= 1e6:
+        return f"{x / 1e6:{sign}.2f}M"
+    if abs(x) >= 1e4:
+        return f"{x / 1e3:{sign}.0f}k"
+    return f"{x:{sign},.0f}"
+
+
 def _fmt(unit: str, x: float) -> str:
     if not math.isfinite(x):
         return "n/a"
     if unit == "share":
         return f"{x:.0f}%"
-    return f"{x:,.0f}" + {"s": " s", "m2": " m²"}.get(unit, "")
+    return _compact(x) + {"s": " s", "m2": " m²"}.get(unit, "")
 
 
 def _fmt_step(unit: str, x: float) -> str:
     if unit == "share":
         return f"{x:+.1f} pts"
-    return f"{x:+,.0f}" + {"s": " s", "m2": " m²"}.get(unit, "")
+    return _compact(x, "+") + {"s": " s", "m2": " m²"}.get(unit, "")
 
 
 def _whisker(ax, x: float, low: float, high: float, ceiling: float) -> float:
@@ -83,11 +93,14 @@ def _panel(ax, steps: pd.DataFrame, total: pd.Series, full_label: str) -> None:
     ax.plot([end - 1.35, end - 0.35], [level, level], color="#555555", linewidth=0.6, linestyle=":")
     ax.bar(end, full, color=LEVEL_COLOUR, width=0.7)
     ax.set_ylim(0, top * 1.25 if top > 0 else 1)
-    ax.text(0, base, _fmt(unit, base), ha="center", va="bottom", fontsize=7)
-    total_text = _fmt_step(unit, float(total["mean"]) * k)
-    ax.text(end, full, f"{_fmt(unit, full)}\n({total_text})", ha="center", va="bottom", fontsize=7)
+    ax.text(0, base, _fmt(unit, base), ha="center", va="bottom", fontsize=6.5)
+    no_change = total["note"] == NO_DIFFERENCE
+    total_text = "no change" if no_change else _fmt_step(unit, float(total["mean"]) * k)
+    ax.text(end, full, f"{_fmt(unit, full)}\n({total_text})", ha="center", va="bottom", fontsize=6.5)
+    ax.set_xlim(-0.6, end + 0.8)
     ax.set_xticks(range(end + 1), labels, rotation=40, ha="right", fontsize=7)
     ax.set_ylabel(Y_LABEL.get(unit, ""), fontsize=7)
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: _compact(v)))
     ax.tick_params(axis="y", labelsize=7)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
@@ -103,7 +116,7 @@ def plot_waterfall(
     fig, axes = plt.subplots(
         rows, cols, figsize=(3.3 * cols, 3.1 * rows + 0.9), dpi=120, squeeze=False, layout="constrained"
     )
-    for ax, (_, total) in zip(axes.flat, totals.iterrows(), strict=False):
+    for i, (ax, (_, total)) in enumerate(zip(axes.flat, totals.iterrows(), strict=False)):
         name = str(total["metric"])
         wrapped = textwrap.fill(describe_metric(name).removeprefix("the "), 38)
         n = int(total["n"])
@@ -113,6 +126,8 @@ def plot_waterfall(
             ax.text(0.5, 0.5, "not defined on any replication\n(no such incident?)", ha="center", fontsize=8)
             continue
         _panel(ax, contributions[contributions["metric"] == name], total, full_label)
+        if i + cols < len(metrics):  # the panel below shows the same rung names
+            ax.tick_params(axis="x", labelbottom=False)
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.suptitle(title + "\n" + LEGEND, fontsize=9)

@@ -249,9 +249,8 @@ def contributions_table(
     out = []
     for metric in metrics:
         matrix = metric_matrix(rows, metric, every)[labels]
-        ladder = matrix.to_numpy().T  # rungs x replications
+        diffs = ordered_steps(matrix.to_numpy().T)  # steps x replications (none: steps x 0)
         for k, step in enumerate(steps, start=1):
-            diffs = ordered_steps(ladder)[k - 1] if len(matrix) else np.array([])
             out.append(
                 {
                     "metric": metric,
@@ -261,9 +260,9 @@ def contributions_table(
                     "step": step,
                     "from_rung": labels[k - 1],
                     "to_rung": labels[k],
-                    "from_mean": float(matrix[labels[k - 1]].mean()) if len(matrix) else math.nan,
-                    "to_mean": float(matrix[labels[k]].mean()) if len(matrix) else math.nan,
-                    **_interval_row(paired_interval(diffs, difference_bounds(metric))),
+                    "from_mean": float(matrix[labels[k - 1]].mean()),
+                    "to_mean": float(matrix[labels[k]].mean()),
+                    **_interval_row(paired_interval(diffs[k - 1], difference_bounds(metric))),
                 }
             )
     return pd.DataFrame(out)
@@ -280,8 +279,8 @@ def shapley_table(
     for metric in metrics:
         matrix = metric_matrix(rows, metric, labels)
         values = {s: matrix[label].to_numpy() for s, label in zip(subsets, labels, strict=True)}
-        phi = shapley_values(values, steps) if len(matrix) else np.empty((len(steps), 0))
-        ordered = ordered_steps(matrix[labels[: len(steps) + 1]].to_numpy().T) if len(matrix) else phi
+        phi = shapley_values(values, steps)  # parts x replications (none: parts x 0)
+        ordered = ordered_steps(matrix[labels[: len(steps) + 1]].to_numpy().T)
         for k, part in enumerate(steps):
             out.append(
                 {
@@ -319,8 +318,8 @@ def totals_table(
                 "kind": metric_kind(metric),
                 "baseline_rung": bottom,
                 "full_rung": top,
-                "baseline_mean": float(matrix[bottom].mean()) if len(matrix) else math.nan,
-                "full_mean": float(matrix[top].mean()) if len(matrix) else math.nan,
+                "baseline_mean": float(matrix[bottom].mean()),
+                "full_mean": float(matrix[top].mean()),
                 **_interval_row(paired_interval(diffs, difference_bounds(metric))),
             }
         )

@@ -120,13 +120,13 @@ def test_every_subset_runs_once_the_ladder_first():
 
 
 def test_rung_zero_gives_the_same_event_log_as_police_only(daishan_site, cache_dir):
-    over = [f"cache_dir={cache_dir}", "run.days=3", "run.replications=2"]
+    over = [f"cache_dir={cache_dir}", "run.days=5", "run.replications=2"]
     target, base = load_config(over), load_config([*over, "policy=police_only"])
     zero = dataclasses.replace(target, policy=ladder.rung_policy(target.policy, base.policy, set()))
     reps = compare({"police_only": base, "rung0": zero}, daishan_site)
     by = {(r.policy, r.replication): r.events for r in reps}
+    assert sum((by["police_only", r]["kind"] == "dispatched").sum() for r in range(2)) > 0  # not vacuous
     for r in range(2):
-        assert len(by["police_only", r]) > 20
         pd.testing.assert_frame_equal(by["police_only", r], by["rung0", r])
 
 

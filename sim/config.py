@@ -9,12 +9,13 @@ without the command line.
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from sim.distributions import Delay
 from sim.errors import ConfigError
@@ -228,6 +229,40 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class LadderConfig:
+    """``echelon ladder``: the platform's parts added one by one to the baseline, in this order.
+
+    Each part's contribution depends on the order; ``shapley`` also runs every subset of parts so each part
+    gets its order-free share (Shapley value)."""
+
+    PARTS: ClassVar[tuple[str, ...]] = ("one_key", "guards", "echelons", "drones", "county")
+    # Families of headline metric names (sim.analysis.metrics.headline); {kind} is an incident kind.
+    METRIC_PATTERNS: ClassVar[tuple[str, ...]] = (
+        r"n_incidents|n_reported|n_handoffs|mean_handoff_s|share_detected_from_air|mean_leak_area_m2",
+        r"tier_\w+_(target_met_from_(alarm|incident)|(median|p90)_from_(alarm|incident)_s|share_arrived)",
+        r"(escape|interception|escalation|calming|operator_left|operator_caught|flashover|controlled"
+        r"|containment|uncontained)_rate_(?P<kind>\w+)",
+        r"mean_outcome_value_(?P<kind>\w+)",
+        r"utilisation_\w+",
+    )
+
+    steps: list[str] = field(default_factory=lambda: list(LadderConfig.PARTS))
+    shapley: bool = True
+    metrics: list[str] = field(
+        default_factory=lambda: [
+            "escape_rate_theft",
+            "escape_rate_data_leak",
+            "escalation_rate_dispute",
+            "escalation_rate_cross_district_dispute",
+            "flashover_rate_fire",
+            "mean_leak_area_m2",
+            "operator_left_rate_illegal_drone",
+            "tier_police_median_from_incident_s",
+        ]
+    )
+
+
+@dataclass(frozen=True)
 class EchelonConfig:
     site: SiteConfig
     network: NetworkConfig
@@ -239,6 +274,7 @@ class EchelonConfig:
     fleet: FleetConfig = field(default_factory=FleetConfig)
     delays: DelaysConfig | None = None
     run: RunConfig = field(default_factory=RunConfig)
+    ladder: LadderConfig = field(default_factory=LadderConfig)
     seed: int = 0
     isochrones_s: list[float] = field(default_factory=lambda: [60.0, 180.0, 300.0])
     results_dir: str = "results"
@@ -386,6 +422,39 @@ def _check_ranges(cfg: EchelonConfig) -> None:
     if cfg.grid.layout == "file":
         need(bool(cfg.grid.path), "grid.path", "layout=file needs a GeoJSON path", cfg.grid.path)
     _check_model_ranges(cfg, need)
+    _check_ladder(cfg, need)
+
+
+def _check_ladder(cfg: EchelonConfig, need) -> None:
+    """Ladder steps are known parts, each once; metrics are headline names of known incident kinds."""
+    steps, parts = cfg.ladder.steps, ", ".join(LadderConfig.PARTS)
+    need(len(steps) > 0, "ladder.steps", f"at least one part among {parts}", steps)
+    unknown = [s for s in steps if s not in LadderConfig.PARTS]
+    need(not unknown, "ladder.steps", f"parts are {parts}", unknown)
+    twice = sorted({s for s in steps if steps.count(s) > 1})
+    need(not twice, "ladder.steps", f"each part once (parts are {parts})", twice)
+    metrics = cfg.ladder.metrics
+    need(len(metrics) > 0, "ladder.metrics", "at least one headline metric name", metrics)
+    twice = sorted({m for m in metrics if metrics.count(m) > 1})
+    need(not twice, "ladder.metrics", "each metric once", twice)
+    kinds = sorted(cfg.incidents.kinds) if cfg.incidents is not None else None
+    for i, name in enumerate(metrics):
+        match = next((m for p in LadderConfig.METRIC_PATTERNS if (m := re.fullmatch(p, name))), None)
+        need(
+            match is not None,
+            f"ladder.metrics[{i}]",
+            "a headline metric name (e.g. escape_rate_theft, tier_police_median_from_incident_s, "
+            "mean_leak_area_m2; see headline() in sim/analysis/metrics.py)",
+            name,
+        )
+        kind = match.groupdict().get("kind") if match else None
+        if kind is not None and kinds is not None:
+            need(
+                kind.removeprefix("cross_district_") in kinds,
+                f"ladder.metrics[{i}]",
+                "the incident kind must be one of " + ", ".join(kinds) + " (or cross_district_<kind>)",
+                name,
+            )
 
 
 def _check_model_ranges(cfg: EchelonConfig, need) -> None:

@@ -571,8 +571,38 @@ def _one_line(err: Exception) -> str:
     return " ".join(str(err).replace("HYDRA_FULL_ERROR=1", "").split())
 
 
+def _schema_field(key: str) -> bool:
+    """Is ``key`` (dotted) a field of the typed schema, though a config file may leave it to its default?"""
+    allowed = _allowed_keys(key)
+    return key.rsplit(".", 1)[-1] in allowed and "(a mapping: see conf/)" not in allowed
+
+
 def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
-    """Compose ``conf/`` with Hydra; return the plain config and the chosen file of each group."""
+    """Compose ``conf/`` with Hydra; return the plain config and the chosen file of each group.
+
+    A schema field that the chosen file leaves to its default (``policy.drone_patrols``) is set as if the
+    file named it: Hydra alone would refuse it and ask for ``+key=...``."""
+    overrides = list(overrides)
+    for _ in range(len(overrides) + 1):
+        try:
+            return _compose(overrides)
+        except _UnknownKey as missing:
+            i = next((i for i, o in enumerate(overrides) if o.split("=", 1)[0] == missing.key), None)
+            if i is None or not _schema_field(missing.key):
+                raise ConfigError(
+                    f"bad configuration: unknown config key '{missing.key}'; allowed here: "
+                    f"{', '.join(_allowed_keys(missing.key))}"
+                ) from None
+            overrides[i] = "++" + overrides[i]
+    raise AssertionError("unreachable: each retry adds one '++'")
+
+
+class _UnknownKey(Exception):
+    def __init__(self, key: str) -> None:
+        self.key = key
+
+
+def _compose(overrides: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
     from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf, open_dict
@@ -580,16 +610,15 @@ def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[st
 
     try:
         with initialize_config_dir(config_dir=str(CONF_DIR), version_base="1.3"):
-            cfg = compose(config_name="config", overrides=list(overrides), return_hydra_config=True)
+            cfg = compose(config_name="config", overrides=overrides, return_hydra_config=True)
             choices = {g: str(cfg.hydra.runtime.choices[g]) for g in GROUPS if g in cfg.hydra.runtime.choices}
             with open_dict(cfg):
                 del cfg["hydra"]
             data = OmegaConf.to_container(cfg, resolve=True)
     except (HydraException, OmegaConfBaseException) as err:
         message = _one_line(err)
-        if message.startswith("Could not override '"):  # Hydra suggests '+key=...', which we would refuse
-            key = message.split("'")[1]
-            message = f"unknown config key '{key}'; allowed here: {', '.join(_allowed_keys(key))}"
+        if message.startswith("Could not override '"):  # Hydra suggests '+key=...'
+            raise _UnknownKey(message.split("'")[1]) from None
         if "Could not find" in message or "Could not load" in message:
             group = next((g for g in GROUPS if f"'{g}/" in message), None)
             if group:

@@ -107,9 +107,10 @@ class CountyCentre(CommandRoom):
     def reset(self) -> None:
         self.alarms = self.handoffs = 0
 
-    def hand_over(self, case: Case, tier: int) -> float:
-        """Hand the incident to another station's unit: the delay before that unit is told."""
-        delay = self.handoff.quantile(case.inc.u[U.HANDOFF])
+    def hand_over(self, case: Case, tier: int, order: int) -> float:
+        """Hand the incident to another station's unit (the ``order``-th of its kind sent here): the delay
+        before that unit is told."""
+        delay = self.handoff.quantile(case.inc.u[(U.HANDOFF, U.HANDOFF_2)[min(order, 1)]])
         self.handoffs += 1
         self.model.log.emit(
             self.model.env.now, K.HANDOFF, case.inc.id, "county", "county_centre", tier, value=delay
@@ -149,8 +150,8 @@ class FireControl(mesa.Agent):
         self.call_process = call_process
 
     def alerted(self, case: Case) -> None:
-        if case.kind.brigade and not case.brigade_alerted:
-            case.brigade_alerted = True
+        """The alarm has reached the police (once per incident): send the brigade if the kind needs it."""
+        if case.kind.brigade:
             self.model.env.process(self._send(case))
 
     def _send(self, case: Case) -> Generator:

@@ -76,15 +76,14 @@ class Enterprise(mesa.Agent):
 
     def _guards(self, case: Case, tier: int) -> Generator:
         env, log, inc = self.model.env, self.model.log, case.inc
-        case.take_order(GUARDS)
         log.emit(env.now, K.DISPATCHED, inc.id, self.guards_id, GUARDS, tier)
         yield env.timeout(self._mobilise.quantile(inc.u[U.MOB_OWN]))
         log.emit(env.now, K.MOBILISED, inc.id, self.guards_id, GUARDS, tier)
         yield env.timeout(self._on_site.quantile(inc.u[U.ON_SITE]))
         log.emit(env.now, K.ARRIVED, inc.id, self.guards_id, GUARDS, tier)
-        case.arrive_as(GUARDS, self.guards_id, False, env.now)
+        case.arrive(GUARDS, self.guards_id, env.now)
         yield env.timeout(case.kind.handling.quantile(inc.u[U.HANDLING_OWN]))
         log.emit(env.now, K.CLEARED, inc.id, self.guards_id, GUARDS, tier)
-        case.leave_as(self.guards_id)
+        case.leave(self.guards_id)
         log.emit(env.now, K.RETURNED, inc.id, self.guards_id, GUARDS, tier)  # already home
         self.model.board.closed_if_over(case)

@@ -37,7 +37,10 @@ class HazmatUnit(Responder):
     def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
         """``fleet.hazmat_units_per_fire_station`` hazmat units at every fire station."""
         timing = Timing(
-            delays.turnout_hazmat, (U.MOB_HAZMAT_1, U.MOB_HAZMAT_2), (U.SCENE_HAZMAT_1, U.SCENE_HAZMAT_2)
+            delays.turnout_hazmat,
+            (U.MOB_HAZMAT_1, U.MOB_HAZMAT_2),
+            (U.SCENE_HAZMAT_1, U.SCENE_HAZMAT_2),
+            contain_slots=(U.CONTAIN_HAZMAT_1, U.CONTAIN_HAZMAT_2),
         )
         return [
             cls(model, f"H-{fs.id}-{k + 1}", int(fs.node), fs.id, timing)

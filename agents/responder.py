@@ -40,6 +40,7 @@ class Timing:
     mobilise_slots: tuple[int, ...]
     scene_slots: tuple[int, ...]
     scene: Delay | None = None  # fixed on-scene time (echelons); None: the incident kind's handling time
+    contain_slots: tuple[int, ...] = ()  # hazmat-capable kinds: the uniforms of their containment time
 
 
 class Responder(mesa.Agent):
@@ -68,11 +69,12 @@ class Responder(mesa.Agent):
     def travel_s(self, node_idx: int, now_s: float) -> float:
         """Emergency travel time from where the unit is now to a road node.
 
-        At home: the base's table. Driving home: the better of driving on home and out again, or turning
-        back through the scene it left (the part of the trip already driven, driven back)."""
+        At home: the base's table. Driving home (or sent on from the road home, until it turns off): the
+        better of driving on home and out again, or turning back through the scene it left (the part of the
+        trip already driven, driven back)."""
         board = self.model.board
         from_base = board.from_base_s(self.base_node, node_idx)
-        if self.status is not Status.RETURNING or self._home_from is None:
+        if self._home_from is None:
             return from_base
         scene, left_s, home_s = self._home_from
         done = min(1.0, (now_s - left_s) / home_s) if home_s > 0 else 1.0
@@ -99,12 +101,13 @@ class Responder(mesa.Agent):
             tier,
             "redirected" if redirected else "",
         )
-        if handoff:
-            yield env.timeout(self.model.county.hand_over(case, tier))
+        if handoff:  # the unit hears of it only when the county centre has handed it over
+            yield env.timeout(self.model.county.hand_over(case, tier, order))
         if not redirected:  # a unit on its way home is already in its vehicle
             slots = self.timing.mobilise_slots
             yield env.timeout(self.timing.mobilise.quantile(inc.u[slots[min(order, len(slots) - 1)]]))
-        travel = self.travel_s(case.node_idx, env.now)
+        travel = self.travel_s(case.node_idx, env.now)  # from where it is when it turns off (or home)
+        self._home_from = None
         self.status = Status.EN_ROUTE
         log.emit(env.now, K.MOBILISED, inc.id, self.unit_id, self.unit_kind, tier)
         if math.isinf(travel):  # the board never sends a unit that cannot reach; guard against a bad table
@@ -112,11 +115,13 @@ class Responder(mesa.Agent):
         yield env.timeout(travel)
         self.status = Status.ON_SCENE
         log.emit(env.now, K.ARRIVED, inc.id, self.unit_id, self.unit_kind, tier)
-        case.arrive(self, env.now)
+        case.arrive(self.unit_kind, self.unit_id, env.now)
         yield from self.work(case, order)
         log.emit(env.now, K.CLEARED, inc.id, self.unit_id, self.unit_kind, tier)
-        case.leave(self)
+        case.leave(self.unit_id)
         home_s = self.model.board.home_s(self.base_node, case.node_idx)
+        if math.isinf(home_s):  # road networks are trimmed to pieces where every node reaches every other
+            raise RuntimeError(f"{self.unit_id} has no road home from incident {inc.id}")
         self.status, self.incident = Status.RETURNING, None
         self._home_from = (case.node_idx, env.now, home_s)
         trip = self._trip
@@ -133,7 +138,8 @@ class Responder(mesa.Agent):
         """On scene: a hazmat-capable unit at a leak contains it first; then the unit's own scene time."""
         env, inc, slots = self.model.env, case.inc, self.timing.scene_slots
         if self.hazmat and case.kind.needs_hazmat and case.leaking:
-            yield env.timeout(case.containment_s())
+            contain = self.timing.contain_slots
+            yield env.timeout(case.containment_s(contain[min(order, len(contain) - 1)]))
             if case.contain(self.unit_id, env.now):
                 self.model.log.emit(env.now, K.CONTAINED, inc.id, self.unit_id, self.unit_kind)
         scene = self.timing.scene or case.kind.handling

@@ -40,6 +40,7 @@ class ResponseTeam(Responder):
             (U.MOB_ECHELON_1, U.MOB_ECHELON_2),
             (U.SCENE_ECHELON_1, U.SCENE_ECHELON_2),
             delays.echelon_on_scene,
+            (U.CONTAIN_ECHELON_1, U.CONTAIN_ECHELON_2),
         )
         kit = hazmat_grids(site, fleet.hazmat_echelon_zone_kinds)
         return [

@@ -244,6 +244,7 @@ class LadderConfig:
         r"|containment|uncontained)_rate_(?P<kind>\w+)",
         r"mean_outcome_value_(?P<kind>\w+)",
         r"utilisation_\w+",
+        r"queued_share_\w+|mean_queue_wait_\w+_s",
     )
 
     steps: list[str] = field(default_factory=lambda: list(LadderConfig.PARTS))

@@ -151,22 +151,36 @@ def test_a_restarted_model_writes_the_same_log_as_a_new_one(daishan_site, world,
 
 def test_units_are_sent_on_from_the_road_home_only_when_allowed(daishan_site, world, cache_dir):
     base = [f"cache_dir={cache_dir}", "run.days=10", "incidents.rate_multiplier=40"]
-    on = simulate(daishan_site, load_config(base), 0, world).events
+    rep = simulate(daishan_site, load_config(base), 0, world)
+    on = rep.events
     off = simulate(
         daishan_site, load_config([*base, "fleet.redirect_while_returning=false"]), 0, world
     ).events
     assert not (off["detail"] == "redirected").any()
     redirected = on[(on["kind"] == "dispatched") & (on["detail"] == "redirected")]
-    assert len(redirected) > 0
+    assert len(redirected) > 5
+    router, factor = daishan_site.router, load_config(base).network.emergency_time_factor
+    homes = {u.unit_id: u.base_node for u in rep.model.units}
+    place = rep.incidents.set_index("incident")["node"]
+    shorter = 0
     for row in redirected.itertuples():
-        before = on[
-            (on["unit"] == row.unit) & (on["t_s"] <= row.t_s) & on["kind"].isin(["cleared", "returned"])
-        ]
-        assert before.iloc[-1]["kind"] == "cleared"  # it had left a scene and was not yet home
-        mobilised = on[
-            (on["unit"] == row.unit) & (on["incident"] == row.incident) & (on["kind"] == "mobilised")
-        ]
-        assert mobilised["t_s"].iloc[0] == pytest.approx(row.t_s) or row.unit_kind == "police"  # no turnout
+        mine = on[on["unit"] == row.unit]
+        before = mine[(mine["t_s"] <= row.t_s) & mine["kind"].isin(["cleared", "returned"])]
+        left = before.iloc[-1]
+        assert left["kind"] == "cleared"  # it had left a scene and was not yet home
+        trip = mine[(mine["incident"] == row.incident) & mine["kind"].isin(["mobilised", "arrived"])]
+        mobilised, arrived = trip["t_s"].iloc[0], trip["t_s"].iloc[1]
+        if (on[(on["incident"] == row.incident) & (on["kind"] == "handoff")]).empty:
+            assert mobilised == pytest.approx(row.t_s)  # no second turnout: already in the vehicle
+        # where it was: part of the way from the scene it left towards home
+        scene, home, target = place[left["incident"]], homes[row.unit], place[row.incident]
+        home_s = router.travel_time_s(scene, home)
+        done = min(1.0, (mobilised - left["t_s"]) / home_s)
+        via_scene = (done * home_s + router.travel_time_s(scene, target)) * factor
+        via_home = ((1 - done) * home_s + router.travel_time_s(home, target)) * factor
+        assert arrived - mobilised == pytest.approx(min(via_scene, via_home), rel=1e-9, abs=1e-6)
+        shorter += via_scene < via_home
+    assert shorter > 0  # some go straight on from the road, not round by their base
 
 
 def test_grid_overflow_differs_from_grid_only_under_load_and_not_without(daishan_site, cache_dir):

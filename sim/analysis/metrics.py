@@ -408,13 +408,16 @@ def utilisation(
 
 def queueing(events: pd.DataFrame) -> pd.DataFrame:
     """Per role (a tier's name, or a fire-brigade unit kind): how many requests there were, how many had to
-    wait for a busy unit (QUEUED), how long they waited (QUEUED to that request's DISPATCHED, seconds), and
-    how many were dropped unanswered (CANCELLED: the incident was over first).
+    wait for a busy unit (QUEUED), and the mean wait over ALL requests (0 for one answered at once), so
+    that policies where nothing waits compare as 0, not as missing. A waiting request's wait ends when a
+    unit is sent, when it is dropped (CANCELLED: the incident was over first), or, for one still waiting,
+    at the end of the log (a lower bound; counted in ``unfinished``).
 
     A request is one (incident, tier) for the policy's tiers, one (incident, unit kind) for the brigade."""
     ev = _check_events(events)
+    end_s = float(ev["t_s"].max()) if len(ev) else 0.0
     ev = ev[ev["incident"] >= 0]
-    tiers = ev[(ev["tier"] > 0) & ev["kind"].isin([EventKind.TARGET.value])]
+    tiers = ev[(ev["tier"] > 0) & (ev["kind"] == EventKind.TARGET.value)]
     tier_requests = tiers.assign(role=tiers["detail"])[["incident", "tier", "role"]]
     brigade = ev[
         (ev["tier"] == 0)
@@ -425,32 +428,38 @@ def queueing(events: pd.DataFrame) -> pd.DataFrame:
     brigade_requests = brigade.assign(role=roles)[["incident", "tier", "role"]]
     requests = pd.concat([tier_requests, brigade_requests]).drop_duplicates(["incident", "tier", "role"])
     queued = ev[ev["kind"] == EventKind.QUEUED.value].drop_duplicates(["incident", "tier", "detail"])
-    sent = ev[ev["kind"] == EventKind.DISPATCHED.value]
-    sent = sent.assign(role=sent["unit_kind"].where(sent["tier"] == 0, ""))
-    cancelled = ev[ev["kind"] == EventKind.CANCELLED.value]
+    # what ends a wait: a dispatch of that request (for the brigade, of that unit kind) or its cancellation
+    ends = ev[ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.CANCELLED.value])]
+    ends = ends.assign(role=ends["detail"].where(ends["kind"] == EventKind.CANCELLED.value, ""))
+    brigade_sent = (ends["kind"] == EventKind.DISPATCHED.value) & (ends["tier"] == 0)
+    ends.loc[brigade_sent, "role"] = ends.loc[brigade_sent, "unit_kind"]
     rows = []
     for role, group in requests.groupby("role", sort=True):
         q = queued[queued["detail"] == role]
-        waits = []
+        waited, unfinished = 0.0, 0
         for inc, tier, t0 in zip(q["incident"], q["tier"], q["t_s"], strict=True):
-            later = sent[(sent["incident"] == inc) & (sent["tier"] == tier) & (sent["t_s"] >= t0)]
-            if tier == 0:
-                later = later[later["role"] == role]
-            if len(later):
-                waits.append(float(later["t_s"].iloc[0]) - t0)
+            mine = ends[(ends["incident"] == inc) & (ends["tier"] == tier) & (ends["t_s"] >= t0)]
+            mine = mine[(mine["role"] == role) | ((mine["role"] == "") & (tier > 0))]
+            if len(mine):
+                waited += float(mine["t_s"].iloc[0]) - t0
+            else:
+                waited += end_s - t0
+                unfinished += 1
         rows.append(
             {
                 "role": role,
                 "requests": len(group),
                 "queued": len(q),
-                "queued_share": len(q) / len(group) if len(group) else math.nan,
-                "mean_wait_s": float(np.mean(waits)) if waits else math.nan,
-                "cancelled": int((cancelled["detail"] == role).sum()),
+                "queued_share": len(q) / len(group),
+                "mean_wait_s": waited / len(group),
+                "cancelled": int(
+                    ((ends["kind"] == EventKind.CANCELLED.value) & (ends["role"] == role)).sum()
+                ),
+                "unfinished": unfinished,
             }
         )
-    return pd.DataFrame(
-        rows, columns=["role", "requests", "queued", "queued_share", "mean_wait_s", "cancelled"]
-    )
+    columns = ["role", "requests", "queued", "queued_share", "mean_wait_s", "cancelled", "unfinished"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def handoff_delays(events: pd.DataFrame) -> pd.Series:

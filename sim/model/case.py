@@ -13,9 +13,7 @@ import simpy
 
 from sim.config import IncidentKind
 from sim.distributions import Delay
-from sim.model.incidents import Incident, U
-
-CONTAIN_SLOTS = (U.CONTAIN_1, U.CONTAIN_2)
+from sim.model.incidents import Incident
 
 
 class Case:
@@ -24,7 +22,6 @@ class Case:
         "_containment",
         "_orders",
         "active",
-        "brigade_alerted",
         "contained",
         "counted",
         "handled",
@@ -50,10 +47,8 @@ class Case:
         self.active = 0  # units sent and not yet cleared
         self.resolved = False  # the outcome is decided
         self.handled = False  # some unit has finished its work on scene
-        self.brigade_alerted = False
         self.present: dict[str, str] = {}  # unit id -> unit kind, for the units on scene now
         self._orders: dict[str, int] = {}
-        self._contain_order = 0
         self._containment = containment
 
     @property
@@ -72,27 +67,23 @@ class Case:
         self._orders[unit_kind] = order + 1
         return order
 
-    def arrive(self, unit, t_s: float) -> None:
-        self.arrive_as(unit.unit_kind, unit.unit_id, unit.hazmat, t_s)
-
-    def arrive_as(self, unit_kind: str, unit_id: str, hazmat: bool, t_s: float) -> None:
+    def arrive(self, unit_kind: str, unit_id: str, t_s: float) -> None:
+        """A unit is on scene: it may be the first whose kind counts for the outcome."""
         self.present[unit_id] = unit_kind
         if unit_kind in self.kind.counted_by and not self.counted.triggered:
             self.t_counted = t_s
             self.counted.succeed()
 
-    def leave(self, unit) -> None:
-        self.leave_as(unit.unit_id)
-
-    def leave_as(self, unit_id: str) -> None:
+    def leave(self, unit_id: str) -> None:
+        """A unit has finished its work on scene."""
         self.present.pop(unit_id, None)
         self.active -= 1
         self.handled = True
 
-    def containment_s(self) -> float:
-        """How long the next hazmat-capable unit to start containing needs on scene."""
-        slot = CONTAIN_SLOTS[min(self._contain_order, len(CONTAIN_SLOTS) - 1)]
-        self._contain_order += 1
+    def containment_s(self, slot: int) -> float:
+        """How long a hazmat-capable unit needs on scene to contain this leak; ``slot`` is its uniform,
+        chosen by the unit's kind and order (the brigade's first hazmat unit draws the same number under
+        every policy)."""
         return self._containment.quantile(self.inc.u[slot])
 
     def contain(self, unit_id: str, t_s: float) -> bool:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from agents.enterprise import GUARDS
 from agents.responder import Responder, Status
 from sim.config import PolicyConfig
 from sim.model.case import Case
@@ -18,7 +19,6 @@ from sim.model.events import EventKind as K
 from sim.model.policies import UNSERVABLE, Assignment, Policy, Situation, Units, tier_target_s
 from sim.model.world import World
 
-GUARDS = "own_security"
 BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
 
 

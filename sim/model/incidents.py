@@ -28,8 +28,7 @@ class U(IntEnum):
 
     Unit delays are keyed by (unit kind, order within the incident): the first police car sent to an incident
     uses MOB_POLICE_1 whichever policy sent it, so policies stay comparable (common random numbers) and two
-    cars sent to one incident do not share their luck. Containment is keyed by the order in which
-    hazmat-capable units start it.
+    cars sent to one incident do not share their luck. Containment and handoffs are keyed the same way.
     """
 
     STAFF_DETECT = 0
@@ -50,11 +49,11 @@ class U(IntEnum):
     MOB_POLICE_2 = 15
     HANDLING_POLICE_1 = 16
     HANDLING_POLICE_2 = 17
-    CONTAIN_1 = 18
+    CONTAIN_HAZMAT_1 = 18
     HANDOFF = 19
     COORDINATION = 20
     CROSS = 21
-    CONTAIN_2 = 22
+    CONTAIN_HAZMAT_2 = 22
     FIRE_CALL = 23
     MOB_FIRE_1 = 24
     MOB_FIRE_2 = 25
@@ -64,6 +63,9 @@ class U(IntEnum):
     MOB_HAZMAT_2 = 29
     SCENE_HAZMAT_1 = 30
     SCENE_HAZMAT_2 = 31
+    CONTAIN_ECHELON_1 = 32
+    CONTAIN_ECHELON_2 = 33
+    HANDOFF_2 = 34
 
 
 N_UNIFORMS = len(U)

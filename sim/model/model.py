@@ -73,6 +73,7 @@ class EchelonModel(mesa.Model):
         them once and restarts them for each replication (a test checks a restarted model and a new one
         write the same log)."""
         self.reset_rng([self.cfg.seed, replication])
+        self.steps, self.time = 0, 0.0  # Mesa's own counters, as a new model has them
         self.env = simpy.Environment()
         self.log = EventLog()
         for agent in (*self.units, *self.patrol_drones, *self.docked_drones, *self.command_rooms.values()):

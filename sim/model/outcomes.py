@@ -65,7 +65,9 @@ def _watch_deadline(model: Any, case: Case) -> None:
     inc, env = case.inc, model.env
     deadline = inc.t_s + case.kind.deadline.quantile(inc.u[U.DEADLINE])
     case.counted.callbacks.append(partial(_counted, model, case, deadline))
-    env.timeout(max(0.0, deadline - env.now)).callbacks.append(partial(_decide, model, case, False))
+    env.timeout(max(0.0, deadline - env.now)).callbacks.append(
+        partial(_deadline_passes, model, case, deadline)
+    )
 
 
 def _counted(model: Any, case: Case, deadline: float, _event: object) -> None:
@@ -75,12 +77,23 @@ def _counted(model: Any, case: Case, deadline: float, _event: object) -> None:
         return
     env = model.env
     if not case.inc.cross_district or case.t_coordinated <= env.now:
-        _decide(model, case, True, None)
+        _decide(model, case, True)
     elif case.t_coordinated <= deadline:
-        env.timeout(case.t_coordinated - env.now).callbacks.append(partial(_decide, model, case, True))
+        env.timeout(case.t_coordinated - env.now).callbacks.append(lambda _e: _decide(model, case, True))
 
 
-def _decide(model: Any, case: Case, good: bool, _event: object) -> None:
+def _deadline_passes(model: Any, case: Case, deadline: float, _event: object) -> None:
+    """At the deadline, after whatever else happens at that very moment (an arrival exactly on time is in
+    time): still undecided means nobody who counts came in time, or the stations were not coordinated."""
+    model.env.timeout(0).callbacks.append(lambda _e: _decide(model, case, _in_time(case, deadline)))
+
+
+def _in_time(case: Case, deadline: float) -> bool:
+    coordinated = not case.inc.cross_district or case.t_coordinated <= deadline
+    return case.t_counted <= deadline and coordinated
+
+
+def _decide(model: Any, case: Case, good: bool) -> None:
     if not case.resolved:
         _resolve(model, case, WORDS[case.kind.outcome][0 if good else 1])
 

@@ -237,3 +237,21 @@ def test_the_log_can_be_read_while_it_grows(daishan_site, world, cache_dir):
     assert sizes == sorted(sizes) and sizes[0] > 0 and sizes[-1] > sizes[0]
     assert model.env.now == 1800 * cfg.run.tick_s
     assert isinstance(model.log, EventLog)
+
+
+def test_the_brigade_draws_the_same_containment_time_under_every_policy(daishan_site, cache_dir):
+    """Common random numbers for leaks: the brigade's first hazmat unit uses the same uniform whichever
+    policy runs and whoever else is on scene, so its time from arrival to containment is the same."""
+    cfgs = {p: load_config(_leaky(cache_dir, p)) for p in ("police_only", "echelon_135")}
+    logs = {r.policy: r.events for r in compare(cfgs, daishan_site)}
+
+    def work_s(ev: pd.DataFrame) -> pd.Series:
+        hazmat = ev[ev["unit_kind"] == "hazmat_unit"]
+        arrived = hazmat[hazmat["kind"] == "arrived"].drop_duplicates("incident").set_index("incident")["t_s"]
+        done = hazmat[hazmat["kind"] == "contained"].set_index("incident")["t_s"]
+        return (done - arrived.reindex(done.index)).dropna()
+
+    a, b = work_s(logs["police_only"]), work_s(logs["echelon_135"])
+    both = a.index.intersection(b.index)
+    assert len(both) >= 3
+    assert np.allclose(a[both], b[both])

@@ -34,7 +34,7 @@ class EventKind(StrEnum):
     DISPATCHED = "dispatched"  # unit, unit_kind, tier
     MOBILISED = "mobilised"  # the unit departs
     ARRIVED = "arrived"  # the unit is on scene
-    CONTAINED = "contained"  # a hazard stopped growing (chemical leak, fire)
+    CONTAINED = "contained"  # a leak stopped growing; unit: the hazmat-capable unit on scene that did it
     CLEARED = "cleared"  # the unit finishes handling and is released
     RETURNED = "returned"  # the unit is back at its base and free
     OUTCOME = "outcome"  # detail: escaped | intercepted | escalated | calmed | ...; value: e.g. area_m2

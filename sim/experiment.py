@@ -19,7 +19,7 @@ from sim.analysis import metrics
 from sim.config import EchelonConfig
 from sim.errors import ConfigError
 from sim.model.events import write_log
-from sim.model.incidents import generate_incidents, incidents_frame
+from sim.model.incidents import Incident, generate_incidents, incidents_frame
 from sim.model.model import EchelonModel
 from sim.model.policies import policy_for
 from sim.model.world import World
@@ -56,13 +56,16 @@ def simulate(
     world: World | None = None,
     label: str | None = None,
     model: EchelonModel | None = None,
+    incidents: list[Incident] | None = None,
 ) -> Replication:
     """One replication: the incident stream of (seed, replication), then the model on it.
 
     Pass the site's ``world`` (sim.model.world) when simulating many replications, and the ``model`` of an
-    earlier replication of the same config to restart its agents instead of building them again."""
+    earlier replication of the same config to restart its agents instead of building them again, and the
+    replication's ``incidents`` when another config on the same world has drawn them already."""
     world = world or (model.world if model is not None else World.build(site))
-    incidents = generate_incidents(site, cfg, replication, world)
+    if incidents is None:
+        incidents = generate_incidents(site, cfg, replication, world)
     if model is None:
         model = EchelonModel(site, cfg, incidents, replication, world)
     else:
@@ -112,8 +115,9 @@ def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Re
     out = []
     models: dict[str, EchelonModel] = {}
     for r in range(first.run.replications):
+        incidents = generate_incidents(site, first, r, world)  # the same for every policy: drawn once
         for label, cfg in cfgs.items():
-            rep = simulate(site, cfg, r, world, label, models.get(label))
+            rep = simulate(site, cfg, r, world, label, models.get(label), incidents)
             models[label] = rep.model
             out.append(rep)
     return out

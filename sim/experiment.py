@@ -84,13 +84,7 @@ def simulate(
 
 def run(cfg: EchelonConfig, site: Site | None = None, label: str | None = None) -> list[Replication]:
     """Every replication of one configuration (one model, restarted for each replication)."""
-    policy_for(cfg.policy)  # an unknown policy fails before the site is built
-    site = site or build_site(cfg)
-    world = World.build(site)
-    out: list[Replication] = []
-    for r in range(cfg.run.replications):
-        out.append(simulate(site, cfg, r, world, label, out[-1].model if out else None))
-    return out
+    return compare({label or cfg.policy.name: cfg}, site)
 
 
 def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:

@@ -108,3 +108,20 @@ def test_policies_do_not_change_their_snapshot():
     before = s.units.free.copy()
     REGISTRY["echelon_135"](s, policy(), [1, 2, 3])
     assert np.array_equal(s.units.free, before)
+
+
+def test_the_brigade_rule_is_the_nearest_free_unit_of_its_kind():
+    from sim.model.policies import nearest_of_kind
+
+    rows = [
+        ("F-1", "fire_engine", "F1", "", True, 300.0),
+        ("F-2", "fire_engine", "F2", "", True, 200.0),
+        ("H-1", "hazmat_unit", "F1", "", True, 100.0),
+        ("P-1", "police", "S1", "", True, 50.0),
+    ]
+    assert nearest_of_kind(situation(rows), "fire_engine").unit == "F-2"
+    busy = [r if r[0] != "F-2" else (*r[:4], False, *r[5:]) for r in rows]
+    assert nearest_of_kind(situation(busy), "fire_engine").unit == "F-1"
+    all_busy = [(*r[:4], False, *r[5:]) for r in rows]
+    assert nearest_of_kind(situation(all_busy), "fire_engine") is None
+    assert nearest_of_kind(situation(rows[3:]), "hazmat_unit") == UNSERVABLE

@@ -16,7 +16,7 @@ from agents.responder import Responder, Status
 from sim.config import PolicyConfig
 from sim.model.case import Case
 from sim.model.events import EventKind as K
-from sim.model.policies import UNSERVABLE, Assignment, Policy, Situation, Units, tier_target_s
+from sim.model.policies import UNSERVABLE, Policy, Situation, Units, nearest_of_kind, tier_target_s
 from sim.model.world import World
 
 BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
@@ -133,20 +133,7 @@ class DispatchBoard:
     def request_brigade(self, case: Case, unit_kinds: list[str]) -> None:
         """The 119 centre: one unit of each kind, the nearest free one."""
         for unit_kind in unit_kinds:
-            self._answer(case, BRIGADE_TIER, unit_kind, self._nearest(case, unit_kind))
-
-    def _nearest(self, case: Case, unit_kind: str) -> Assignment | str | None:
-        eta = self._eta_s(case)[:-1]
-        eligible = (self._kind[:-1] == unit_kind) & np.isfinite(eta)
-        if not eligible.any():
-            return UNSERVABLE
-        free = eligible & self.free[:-1]
-        if not free.any():
-            return None
-        idx = np.flatnonzero(free)
-        nearest = idx[eta[idx] == eta[idx].min()]
-        best = int(min(nearest, key=lambda i: self._id[i]))  # ties broken by unit id
-        return Assignment(str(self._id[best]), index=best)
+            self._answer(case, BRIGADE_TIER, unit_kind, nearest_of_kind(self.situation(case), unit_kind))
 
     def _answer(self, case: Case, tier: int, brigade: str, pick) -> None:
         name = brigade or self.policy_cfg.tiers[tier - 1].name
@@ -188,7 +175,7 @@ class DispatchBoard:
         waiting, self.queue = self.queue, []
         for case, tier, brigade in waiting:
             if brigade:
-                pick = self._nearest(case, brigade)
+                pick = nearest_of_kind(self.situation(case), brigade)
             else:
                 pick = self.policy(self.situation(case), self.policy_cfg, [tier]).get(tier)
             if pick is None:

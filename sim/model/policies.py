@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from sim.config import PolicyConfig, TierSpec
+from sim.config import BRIGADE_KINDS, PolicyConfig, TierSpec
 from sim.errors import ConfigError
 
 
@@ -100,6 +100,8 @@ def _eligible(s: Situation, members: str, coordination: str) -> list[int]:
     if members in ("police_station", "police_any"):
         police = u.where("kind", "police")
         return [i for i in police if u.station[i] == s.station] if coordination == "strict" else police
+    if members in BRIGADE_KINDS:
+        return u.where("kind", members)
     raise ValueError(f"unknown tier members {members!r}")  # config validation prevents this
 
 
@@ -135,6 +137,14 @@ def _pick(s: Situation, members: str, coordination: str, taken: list[int]) -> As
     best = min(ready, key=lambda i: (eta[i], u.id[i]))  # nearest; ties broken by unit id
     handoff = bool(u.station[best] != s.station and u.kind[best] == "police")
     return Assignment(str(u.id[best]), handoff=handoff, index=int(best))
+
+
+def nearest_of_kind(s: Situation, unit_kind: str) -> Assignment | str | None:
+    """The fire brigade's rule, the same under every policy: the nearest free unit of this kind (None if
+    all are busy, UNSERVABLE if none exists or reaches the place)."""
+    pick = _pick(s, unit_kind, "county", [])
+    assert pick is not False  # brigade kinds apply to every incident that asks for them
+    return pick
 
 
 def dispatch_by_tiers(

@@ -493,8 +493,8 @@ def _tier_headline(table: pd.DataFrame) -> dict[str, float]:
             out[f"{key}_target_met_from_{count_from}"] = row.share_met
             out[f"{key}_median_from_{count_from}_s"] = row.median_s
             out[f"{key}_p90_from_{count_from}_s"] = row.p90_s
-    for row in tier_metrics(table, "alarm").itertuples():
-        out[f"{tier_key(table, row.tier)}_share_arrived"] = row.share_arrived
+            if count_from == "alarm":  # whether it arrived at all does not depend on the moment
+                out[f"{key}_share_arrived"] = row.share_arrived
     return out
 
 

@@ -116,7 +116,7 @@ class Responder(mesa.Agent):
         self.status = Status.ON_SCENE
         log.emit(env.now, K.ARRIVED, inc.id, self.unit_id, self.unit_kind, tier)
         case.arrive(self.unit_kind, self.unit_id, env.now)
-        yield from self.work(case, order)
+        yield from self.work(case, order, tier)
         log.emit(env.now, K.CLEARED, inc.id, self.unit_id, self.unit_kind, tier)
         case.leave(self.unit_id)
         home_s = self.model.board.home_s(self.base_node, case.node_idx)
@@ -134,13 +134,13 @@ class Responder(mesa.Agent):
             log.emit(env.now, K.RETURNED, inc.id, self.unit_id, self.unit_kind, tier)
             self.model.board.back(self)
 
-    def work(self, case: Case, order: int) -> Generator:
+    def work(self, case: Case, order: int, tier: int) -> Generator:
         """On scene: a hazmat-capable unit at a leak contains it first; then the unit's own scene time."""
         env, inc, slots = self.model.env, case.inc, self.timing.scene_slots
         if self.hazmat and case.kind.needs_hazmat and case.leaking:
             contain = self.timing.contain_slots
             yield env.timeout(case.containment_s(contain[min(order, len(contain) - 1)]))
             if case.contain(self.unit_id, env.now):
-                self.model.log.emit(env.now, K.CONTAINED, inc.id, self.unit_id, self.unit_kind)
+                self.model.log.emit(env.now, K.CONTAINED, inc.id, self.unit_id, self.unit_kind, tier)
         scene = self.timing.scene or case.kind.handling
         yield env.timeout(scene.quantile(inc.u[slots[min(order, len(slots) - 1)]]))

@@ -433,7 +433,12 @@ def _check_ladder(cfg: EchelonConfig, need) -> None:
     unknown = [s for s in steps if s not in LadderConfig.PARTS]
     need(not unknown, "ladder.steps", f"parts are {parts}", unknown)
     twice = sorted({s for s in steps if steps.count(s) > 1})
-    need(not twice, "ladder.steps", f"each part once (parts are {parts})", twice)
+    need(
+        not twice,
+        "ladder.steps",
+        f"each part once ({', '.join(twice)} is listed more than once; parts are {parts})",
+        steps,
+    )
     metrics = cfg.ladder.metrics
     need(len(metrics) > 0, "ladder.metrics", "at least one headline metric name", metrics)
     twice = sorted({m for m in metrics if metrics.count(m) > 1})

@@ -207,7 +207,13 @@ def write_results(
             for kind in sorted(t["kind"].dropna().unique())
         ]
         if by_kind:
-            pd.concat(by_kind, ignore_index=True).to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
+            by_kind_table = pd.concat(by_kind, ignore_index=True)
+            by_kind_table = by_kind_table[by_kind_table["n"] > 0]  # tiers that do not apply to a kind
+            by_kind_table.to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
+        pd.concat(
+            [metrics.queueing(r.events).assign(policy=r.policy, replication=r.replication) for r in reps],
+            ignore_index=True,
+        ).to_csv(tmp / "queueing.csv", index=False)
 
         plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
         by_tiers = sorted(

@@ -74,6 +74,7 @@ def test_a_leak_is_contained_only_by_a_hazmat_capable_unit_on_scene(daishan_site
     full_area = np.pi * icfg.leak_max_radius_m**2
     for row in contained.itertuples():
         assert out.loc[row.incident, "detail"] == "contained"
+        assert out.loc[row.incident, "unit"] == row.unit  # the outcome names the unit that contained it
         radius = (
             icfg.leak_initial_radius_m
             + icfg.leak_growth_m_per_min * (row.t_s - _t_occurred(ev, row.incident)) / 60
@@ -122,6 +123,9 @@ def test_every_outcome_is_caused_by_who_arrived_before_it(daishan_site, world, c
                 else first
             )
             assert row.t_s == pytest.approx(moment), row
+            # the outcome names who made it: the first unit that counts, and the log shows it arrived then
+            assert row.unit == mine.sort_values("t_s", kind="stable").iloc[0]["unit"], row
+            assert row.unit_kind in counted_by
         elif "cross" in kinds[row.incident] and first < row.t_s:  # in time, but the stations were not
             assert coordinated.get(row.incident, np.inf) > row.t_s, row
         else:

@@ -436,7 +436,7 @@ def queueing(events: pd.DataFrame) -> pd.DataFrame:
     rows = []
     for role, group in requests.groupby("role", sort=True):
         q = queued[queued["detail"] == role]
-        waited, unfinished = 0.0, 0
+        waited, unfinished, n_waited = 0.0, 0, 0
         for inc, tier, t0 in zip(q["incident"], q["tier"], q["t_s"], strict=True):
             mine = ends[(ends["incident"] == inc) & (ends["tier"] == tier) & (ends["t_s"] >= t0)]
             mine = mine[(mine["role"] == role) | ((mine["role"] == "") & (tier > 0))]
@@ -445,6 +445,7 @@ def queueing(events: pd.DataFrame) -> pd.DataFrame:
             else:
                 waited += end_s - t0
                 unfinished += 1
+            n_waited += 1
         rows.append(
             {
                 "role": role,
@@ -452,13 +453,57 @@ def queueing(events: pd.DataFrame) -> pd.DataFrame:
                 "queued": len(q),
                 "queued_share": len(q) / len(group),
                 "mean_wait_s": waited / len(group),
+                "mean_wait_when_queued_s": waited / n_waited if n_waited else math.nan,
                 "cancelled": int(
                     ((ends["kind"] == EventKind.CANCELLED.value) & (ends["role"] == role)).sum()
                 ),
                 "unfinished": unfinished,
             }
         )
-    columns = ["role", "requests", "queued", "queued_share", "mean_wait_s", "cancelled", "unfinished"]
+    columns = [
+        "role",
+        "requests",
+        "queued",
+        "queued_share",
+        "mean_wait_s",
+        "mean_wait_when_queued_s",
+        "cancelled",
+        "unfinished",
+    ]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def brigade_arrivals(events: pd.DataFrame, table: pd.DataFrame) -> pd.DataFrame:
+    """Per fire-brigade unit kind: of the incidents the 119 centre sent (or tried to send) one to, the share
+    where one arrived, and the median and 90th-percentile time from the incident to the first arrival
+    (+inf where none came). The brigade is not a policy tier, so tier metrics leave it out."""
+    ev = _check_events(events)
+    ev = ev[(ev["incident"] >= 0) & (ev["tier"] == 0) & (ev["unit_kind"] != DRONE)]
+    asked = ev[
+        ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.QUEUED.value, EventKind.UNSERVED.value])
+    ]
+    asked = asked.assign(
+        role=asked["unit_kind"].where(asked["kind"] == EventKind.DISPATCHED.value, asked["detail"])
+    )
+    arrived = ev[ev["kind"] == EventKind.ARRIVED.value]
+    occurred = table.set_index("incident")["t_occurred"]
+    rows = []
+    for role, group in asked.groupby("role", sort=True):
+        incidents = pd.unique(group["incident"])
+        first = arrived[arrived["unit_kind"] == role].groupby("incident")["t_s"].min()
+        times = (
+            (first.reindex(incidents) - occurred.reindex(incidents).to_numpy()).fillna(math.inf).to_numpy()
+        )
+        rows.append(
+            {
+                "unit_kind": role,
+                "n": len(incidents),
+                "share_arrived": float(np.isfinite(times).mean()),
+                "median_from_incident_s": quantile_inf(times, 0.5),
+                "p90_from_incident_s": quantile_inf(times, 0.9),
+            }
+        )
+    columns = ["unit_kind", "n", "share_arrived", "median_from_incident_s", "p90_from_incident_s"]
     return pd.DataFrame(rows, columns=columns)
 
 
@@ -536,6 +581,10 @@ def headline(
     for row in queueing(events).itertuples():
         out[f"queued_share_{row.role}"] = float(row.queued_share)
         out[f"mean_queue_wait_{row.role}_s"] = float(row.mean_wait_s)
+    for row in brigade_arrivals(events, table).itertuples():
+        out[f"brigade_{row.unit_kind}_share_arrived"] = float(row.share_arrived)
+        out[f"brigade_{row.unit_kind}_median_from_incident_s"] = float(row.median_from_incident_s)
+        out[f"brigade_{row.unit_kind}_p90_from_incident_s"] = float(row.p90_from_incident_s)
     delays = handoff_delays(events).to_numpy(dtype=float)
     out["n_handoffs"] = float(len(delays))
     out["mean_handoff_s"] = _nanmean(delays)

@@ -71,6 +71,12 @@ def _tier_phrase(name: str) -> str:
     return f"the {name.replace('_', ' ')} tier's"
 
 
+def _role(role: str) -> str:
+    """A queueing role in words: a tier's name, or a fire-brigade unit kind."""
+    words = role.replace("_", " ")
+    return f"a {words}" if role in ("fire_engine", "hazmat_unit") else f"the {words} tier"
+
+
 def describe_metric(name: str) -> str:
     """Plain words for a headline metric name, saying from which moment a time is counted.
 
@@ -88,6 +94,20 @@ def describe_metric(name: str) -> str:
         return f"the {m[1].replace('_', ' ')} for {m[2].replace('_', ' ')}"
     if m := re.fullmatch(r"utilisation_(.+)", name):
         return f"{m[1].replace('_', ' ')} utilisation (share of time busy)"
+    if m := re.fullmatch(r"queued_share_(.+)", name):
+        return f"the share of requests for {_role(m[1])} that had to wait for a busy unit"
+    if m := re.fullmatch(r"mean_queue_wait_(.+)_s", name):
+        return (
+            f"the mean wait for {_role(m[1])}, over all requests (0 when a unit was sent at once; "
+            "queueing.csv gives the wait of those that waited)"
+        )
+    if m := re.fullmatch(r"brigade_(.+)_(median|p90)_from_incident_s", name):
+        return (
+            f"the {PERCENTILE_WORD[m[2]]} arrival time of the first {m[1].replace('_', ' ')} the 119 centre "
+            "sent, counted from the incident"
+        )
+    if m := re.fullmatch(r"brigade_(.+)_share_arrived", name):
+        return f"the share of incidents needing a {m[1].replace('_', ' ')} where one arrived at all"
     fixed = {
         "share_detected_from_air": "the share of incidents first detected from the air (drones)",
         "mean_handoff_s": "the mean cross-station handoff delay",

@@ -18,7 +18,6 @@ from sim.model.incidents import Incident
 
 class Case:
     __slots__ = (
-        "_contain_order",
         "_containment",
         "_orders",
         "active",
@@ -33,6 +32,8 @@ class Case:
         "t_contained",
         "t_coordinated",
         "t_counted",
+        "who_contained",
+        "who_counted",
     )
 
     def __init__(
@@ -44,6 +45,8 @@ class Case:
         self.t_counted = math.inf
         self.t_coordinated = math.inf
         self.t_contained = math.inf
+        self.who_counted: tuple[str, str] = ("", "")  # (unit id, unit kind) of the first arrival that counts
+        self.who_contained: tuple[str, str] = ("", "")
         self.active = 0  # units sent and not yet cleared
         self.resolved = False  # the outcome is decided
         self.handled = False  # some unit has finished its work on scene
@@ -72,6 +75,7 @@ class Case:
         self.present[unit_id] = unit_kind
         if unit_kind in self.kind.counted_by and not self.counted.triggered:
             self.t_counted = t_s
+            self.who_counted = (unit_id, unit_kind)
             self.counted.succeed()
 
     def leave(self, unit_id: str) -> None:
@@ -91,5 +95,6 @@ class Case:
         if not self.leaking or unit_id not in self.present:
             return False
         self.t_contained = t_s
+        self.who_contained = (unit_id, self.present[unit_id])
         self.contained.succeed()
         return True

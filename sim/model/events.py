@@ -37,7 +37,7 @@ class EventKind(StrEnum):
     CONTAINED = "contained"  # a leak stopped growing; unit: the hazmat-capable unit on scene that did it
     CLEARED = "cleared"  # the unit finishes handling and is released
     RETURNED = "returned"  # the unit is back at its base and free
-    OUTCOME = "outcome"  # detail: escaped | intercepted | escalated | calmed | ...; value: e.g. area_m2
+    OUTCOME = "outcome"  # detail: escaped | intercepted | ...; value: e.g. area_m2; unit: who made a good one
 
 
 class Event(NamedTuple):

@@ -58,7 +58,8 @@ def _leak_ends(model: Any, case: Case, _event: object) -> None:
         return
     contained = case.contained.triggered
     radius = leak_radius_m(model, (case.t_contained if contained else model.env.now) - case.inc.t_s)
-    _resolve(model, case, WORDS["hazard"][0 if contained else 1], math.pi * radius**2)
+    who = case.who_contained if contained else ("", "")
+    _resolve(model, case, WORDS["hazard"][0 if contained else 1], math.pi * radius**2, who)
 
 
 def _watch_deadline(model: Any, case: Case) -> None:
@@ -94,11 +95,19 @@ def _in_time(case: Case, deadline: float) -> bool:
 
 
 def _decide(model: Any, case: Case, good: bool) -> None:
-    if not case.resolved:
-        _resolve(model, case, WORDS[case.kind.outcome][0 if good else 1])
+    if not case.resolved:  # a good outcome names the unit whose arrival made it
+        _resolve(
+            model,
+            case,
+            WORDS[case.kind.outcome][0 if good else 1],
+            who=case.who_counted if good else ("", ""),
+        )
 
 
-def _resolve(model: Any, case: Case, outcome: str, value: float = math.nan) -> None:
-    model.log.emit(model.env.now, K.OUTCOME, case.inc.id, detail=outcome, value=value)
+def _resolve(
+    model: Any, case: Case, outcome: str, value: float = math.nan, who: tuple[str, str] = ("", "")
+) -> None:
+    """Log the outcome (naming the unit that made a good one) and drop requests no longer needed."""
+    model.log.emit(model.env.now, K.OUTCOME, case.inc.id, who[0], who[1], detail=outcome, value=value)
     case.resolved = True
     model.board.closed_if_over(case)

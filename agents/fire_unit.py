@@ -22,11 +22,7 @@ class FireEngine(Responder):
     def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
         """``fleet.fire_engines_per_station`` engines at every fire station."""
         timing = Timing(delays.turnout_fire, (U.MOB_FIRE_1, U.MOB_FIRE_2), (U.SCENE_FIRE_1, U.SCENE_FIRE_2))
-        return [
-            cls(model, f"F-{fs.id}-{k + 1}", int(fs.node), fs.id, timing)
-            for fs in site.fire_stations.itertuples()
-            for k in range(fleet.fire_engines_per_station)
-        ]
+        return cls.at_bases(model, site.fire_stations, fleet.fire_engines_per_station, "F", timing)
 
 
 class HazmatUnit(Responder):
@@ -42,8 +38,4 @@ class HazmatUnit(Responder):
             (U.SCENE_HAZMAT_1, U.SCENE_HAZMAT_2),
             contain_slots=(U.CONTAIN_HAZMAT_1, U.CONTAIN_HAZMAT_2),
         )
-        return [
-            cls(model, f"H-{fs.id}-{k + 1}", int(fs.node), fs.id, timing)
-            for fs in site.fire_stations.itertuples()
-            for k in range(fleet.hazmat_units_per_fire_station)
-        ]
+        return cls.at_bases(model, site.fire_stations, fleet.hazmat_units_per_fire_station, "H", timing)

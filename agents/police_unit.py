@@ -21,8 +21,4 @@ class PoliceUnit(Responder):
             (U.MOB_POLICE_1, U.MOB_POLICE_2),
             (U.HANDLING_POLICE_1, U.HANDLING_POLICE_2),
         )
-        return [
-            cls(model, f"P-{st.id}-{k + 1}", int(st.node), st.id, timing)
-            for st in site.stations.itertuples()
-            for k in range(fleet.police_cars_per_station)
-        ]
+        return cls.at_bases(model, site.stations, fleet.police_cars_per_station, "P", timing)

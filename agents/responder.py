@@ -61,6 +61,16 @@ class Responder(mesa.Agent):
         self._trip = 0  # counts dispatches: a trip home cut short by a new dispatch is abandoned
         self._home_from: tuple[int, float, float] | None = None  # scene node index, left at, drive home s
 
+    @classmethod
+    def at_bases(cls, model: Any, bases: Any, count: int, prefix: str, timing: Timing) -> list[Responder]:
+        """``count`` units of this kind at each base (rows with ``id`` and ``node``), named
+        ``<prefix>-<base id>-<k>``; each unit's station is its base."""
+        return [
+            cls(model, f"{prefix}-{b.id}-{k + 1}", int(b.node), str(b.id), timing)
+            for b in bases.itertuples()
+            for k in range(count)
+        ]
+
     def reset(self) -> None:
         """Home and idle: the start of a replication."""
         self.status, self.incident, self._trip, self._home_from = Status.AVAILABLE, None, 0, None

@@ -37,10 +37,8 @@ class Enterprise(mesa.Agent):
         self, model: Any, record: EnterpriseRecord, on_platform: bool, mobilise: Delay, on_site: Delay
     ) -> None:
         super().__init__(model)
-        self.record = record
+        self.record = record  # its fixed facts: node, grid, kind, workforce, hazmat...
         self.eid = record.eid
-        self.node = record.node
-        self.grid = record.grid
         self.station = record.station
         self.guards = {
             "day": record.guards_day,
@@ -48,7 +46,6 @@ class Enterprise(mesa.Agent):
             "night": record.guards_night,
         }
         self.terminal_online_p = record.terminal_online_p
-        self.hazmat = record.hazmat
         self.on_platform = on_platform  # a one-key terminal wired to the station (the platform's policies)
         self.guards_id = f"{record.eid}/guards"
         self._mobilise, self._on_site = mobilise, on_site

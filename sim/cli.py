@@ -7,22 +7,86 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
 
 from sim import __version__
-from sim.errors import EchelonError
+from sim.errors import EchelonError, Stopped
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold a stop signal until the block ends, then act on it.
+
+    Why: Hydra and OmegaConf, interrupted half-way through composing, can leave a broken object whose next
+    error (an AttributeError, an empty message) hides the Ctrl-C. Composing takes well under a second."""
+    caught: list[int] = []
+    stops = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    previous = {sig: signal.getsignal(sig) for sig in stops}
+    try:
+        for sig in stops:
+            if previous[sig] is not signal.SIG_IGN:
+                signal.signal(sig, lambda signum, _frame: caught.append(signum))
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    if caught:
+        raise Stopped(caught[0])
+
+
+def load_configs(overrides: Sequence[str], policies: Sequence[str] = ()):
+    """The configuration, and one per policy in ``policies`` (each with ``policy=<name>`` added)."""
+    from sim.config import load_config
+
+    with _signals_deferred():
+        return load_config(overrides), [load_config([*overrides, f"policy={p}"]) for p in policies]
+
+
+def _config(overrides: Sequence[str]):
+    """The validated configuration, and its destinations checked, before any heavy library loads."""
+    from sim.config import check_input_files
+    from sim.result_folder import check_writable
+
+    cfg, _ = load_configs(overrides)
+    check_input_files(cfg)
+    check_writable(Path(cfg.results_dir), "results_dir")
+    check_writable(Path(cfg.cache_dir), "cache_dir")
+    return cfg
+
+
+def _site(cfg):
+    """Build the site and say at once what the user should know about it (placeholders, gaps)."""
+    from sim.site.build import build_site
+
+    site = build_site(cfg)
+    for w in site.warnings:
+        print(f"warning: {w}")
+    return site
+
+
+def _run_warnings(site, cfg, n_incidents: int) -> list[str]:
+    """The site's warnings, and one if chance gave no incident at all (printed and put in the report)."""
+    found = list(site.warnings)
+    if n_incidents == 0:
+        found.append(
+            f"no incident occurred in {cfg.run.replications} replication(s) x {cfg.run.days:g} days; "
+            "every metric is empty: lengthen run.days or raise the rates"
+        )
+        print(f"warning: {found[-1]}")
+    return found
 
 
 def cmd_site(overrides: Sequence[str]) -> int:
     """Build, validate and draw a site; print where the files went."""
-    from sim.config import load_config
-    from sim.site.build import build_site
+    cfg = _config(overrides)
     from sim.site.outputs import write_site_outputs
 
-    cfg = load_config(overrides)
-    site = build_site(cfg)
+    site = _site(cfg)
     out = write_site_outputs(site, cfg)
     summary = json.loads((out / "summary.json").read_text())
     counts = summary["counts"]
@@ -33,11 +97,9 @@ def cmd_site(overrides: Sequence[str]) -> int:
         f"{counts['drone_nests']} drone nests"
     )
     shares = summary["enterprises_within_s_of_own_grid_post"]
-    if all(share == share for share in shares.values()):  # NaN when there are no enterprises in grids
+    if all(share is not None and share == share for share in shares.values()):  # none without grids
         cover = ", ".join(f"{float(t) / 60:g} min {share:.0%}" for t, share in shares.items())
         print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
-    for w in site.warnings:
-        print(f"warning: {w}")
     print(f"wrote {out}/site.png")
     print(f"  and site.gpkg (layers for QGIS), enterprises.csv, summary.json, config.yaml in {out}")
     return 0
@@ -53,16 +115,15 @@ def _print_outputs(out) -> None:
 
 def cmd_run(overrides: Sequence[str]) -> int:
     """One configuration (one policy), all its replications."""
-    from sim.config import load_config
+    cfg = _config(overrides)
     from sim.experiment import run, write_results
-    from sim.site.build import build_site
 
-    cfg = load_config(overrides)
-    site = build_site(cfg)
+    site = _site(cfg)
     label = cfg.choices.get("policy", cfg.policy.name)  # the file name: two files may share a policy function
     reps = run(cfg, site, label)
-    out = write_results(reps, {label: cfg}, site, None, f"run-{label}-{cfg.site.name}", list(site.warnings))
     n = sum(len(r.incidents) for r in reps)
+    found = _run_warnings(site, cfg, n)
+    out = write_results(reps, {label: cfg}, site, None, f"run-{label}-{cfg.site.name}", found)
     print(
         f"policy '{label}' on site '{site.name}': {cfg.run.replications} replication(s) x "
         f"{cfg.run.days:g} days, "
@@ -74,21 +135,20 @@ def cmd_run(overrides: Sequence[str]) -> int:
 
 def cmd_compare(overrides: Sequence[str]) -> int:
     """The policies in run.policies on the same incidents, with paired differences against run.baseline."""
-    from sim.config import load_config
-    from sim.experiment import compare, write_results
-    from sim.site.build import build_site
+    from sim.errors import ConfigError
 
-    base = load_config(overrides)
+    base = _config(overrides)
     names = list(base.run.policies)
     if base.run.baseline not in names:
-        from sim.errors import ConfigError
-
         raise ConfigError(f"run.baseline '{base.run.baseline}' is not among run.policies {names}")
-    cfgs = {name: load_config([*overrides, f"policy={name}"]) for name in names}
-    site = build_site(base)
+    cfgs = dict(zip(names, load_configs(overrides, names)[1], strict=True))
+    from sim.experiment import compare, write_results
+
+    site = _site(base)
     reps = compare(cfgs, site)
-    out = write_results(reps, cfgs, site, base.run.baseline, f"compare-{base.site.name}", list(site.warnings))
     n = sum(len(r.incidents) for r in reps if r.policy == names[0])
+    found = _run_warnings(site, base, n)
+    out = write_results(reps, cfgs, site, base.run.baseline, f"compare-{base.site.name}", found)
     print(
         f"compared {', '.join(names)} on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
         f"{base.run.replications} replications x {base.run.days:g} days, {n} incidents per policy "
@@ -100,18 +160,17 @@ def cmd_compare(overrides: Sequence[str]) -> int:
 
 def cmd_ladder(overrides: Sequence[str]) -> int:
     """What each part of the platform (``policy``) adds to ``run.baseline``: ordered steps, Shapley values."""
-    from sim.config import load_config
+    target = _config(overrides)
+    (baseline,) = load_configs(overrides, [target.run.baseline])[1]
     from sim.ladder import run_ladder, summary_line, write_ladder
-    from sim.site.build import build_site
 
-    target = load_config(overrides)
-    baseline = load_config([*overrides, f"policy={target.run.baseline}"])
-    site = build_site(target)
+    site = _site(target)
     result = run_ladder(target, baseline, site, list(site.warnings))
     out = write_ladder(result)
     print(summary_line(result))
     for w in result.warnings:
-        print(f"warning: {w}")
+        if w not in site.warnings:  # printed already
+            print(f"warning: {w}")
     print(f"wrote {out}/ladder.html")
     print(
         "  and ladder.md, contributions.csv, "
@@ -162,19 +221,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _stop_on(signum: int, _frame: object) -> None:
+    """SIGTERM or SIGHUP (``timeout``, a closed terminal, a batch system) unwinds like Ctrl-C, so the
+    partial result folder is removed; further signals are ignored while that cleanup runs."""
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, signal.SIG_IGN)
+    raise Stopped(signum)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
     warnings.filterwarnings("ignore", category=UserWarning, module="pyrosm")
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
     try:
+        for sig in previous:
+            if previous[sig] is not signal.SIG_IGN:  # nohup: the user asked to ignore it
+                signal.signal(sig, _stop_on)
+        args = build_parser().parse_args(argv)
         return COMMANDS[args.command](args.overrides)
     except EchelonError as err:
         print(f"echelon: error: {err}", file=sys.stderr)
         for problem in getattr(err, "problems", []):
             print(f"  - {problem}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("echelon: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as err:
+        signum = getattr(err, "signum", signal.SIGINT)
+        print(f"echelon: stopped by {signal.Signals(signum).name}; nothing was written", file=sys.stderr)
+        return 128 + signum
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 if __name__ == "__main__":

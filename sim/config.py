@@ -9,6 +9,7 @@ without the command line.
 from __future__ import annotations
 
 import dataclasses
+import math
 import re
 import types
 import typing
@@ -330,6 +331,8 @@ def _convert(tp: Any, value: Any, key: str, choices: dict[str, str]) -> Any:
     if tp is float:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise bad("expected a number")
+        if not math.isfinite(value):
+            raise bad("expected a finite number")
         return float(value)
     if tp is str:
         if not isinstance(value, str):
@@ -365,7 +368,7 @@ def _check_ranges(cfg: EchelonConfig) -> None:
             raise ConfigError(f"config key '{key}' ({_where(key, where)}): {allowed}, got {value!r}")
 
     for road, kph in cfg.network.speeds_kph.items():
-        need(kph > 0, f"network.speeds_kph.{road}", "speeds must be positive km/h", kph)
+        need(0 < kph <= 300, f"network.speeds_kph.{road}", "speeds must be positive km/h, at most 300", kph)
     need(
         cfg.network.fallback_speed_kph > 0,
         "network.fallback_speed_kph",
@@ -379,7 +382,13 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         cfg.network.emergency_time_factor,
     )
     need(cfg.network.max_snap_m > 0, "network.max_snap_m", "must be positive metres", cfg.network.max_snap_m)
-    need(cfg.grid.cell_m >= 50, "grid.cell_m", "must be at least 50 m", cfg.grid.cell_m)
+    need(50 <= cfg.grid.cell_m <= 100_000, "grid.cell_m", "from 50 to 100,000 m", cfg.grid.cell_m)
+    need(
+        1 <= cfg.grid.min_enterprises <= 10_000,
+        "grid.min_enterprises",
+        "a whole number from 1 (a grid needs an enterprise to protect) to 10,000",
+        cfg.grid.min_enterprises,
+    )
     need(cfg.seed >= 0, "seed", "must be a non-negative whole number", cfg.seed)
     need(
         len(cfg.isochrones_s) > 0 and all(t > 0 for t in cfg.isochrones_s),
@@ -398,12 +407,7 @@ def _check_ranges(cfg: EchelonConfig) -> None:
                 kind,
             )
             need(weight >= 0, f"enterprises.mix_by_zone.{zone}.{kind}", "must be >= 0", weight)
-    need(
-        0 <= cfg.enterprises.terminal_online_mean <= 1,
-        "enterprises.terminal_online_mean",
-        "a probability in [0, 1]",
-        cfg.enterprises.terminal_online_mean,
-    )
+    _check_enterprises(cfg, need)
     for key in ("stations", "fire_stations"):
         for i, st in enumerate(getattr(cfg.site, key)):
             need(-180 <= st.lon <= 180, f"site.{key}[{i}].lon", "longitude in [-180, 180]", st.lon)
@@ -424,6 +428,47 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         need(bool(cfg.grid.path), "grid.path", "layout=file needs a GeoJSON path", cfg.grid.path)
     _check_model_ranges(cfg, need)
     _check_ladder(cfg, need)
+
+
+def _check_enterprises(cfg: EchelonConfig, need) -> None:
+    """The generator's parameters: probabilities, positive sizes, weights that can be drawn from."""
+    ent = cfg.enterprises
+    need(
+        0 <= ent.terminal_online_mean <= 1,
+        "enterprises.terminal_online_mean",
+        "a probability in [0, 1]",
+        ent.terminal_online_mean,
+    )
+    need(
+        ent.terminal_online_concentration > 0,
+        "enterprises.terminal_online_concentration",
+        "a positive number (the Beta distribution's a + b)",
+        ent.terminal_online_concentration,
+    )
+    need(ent.min_spacing_m >= 0, "enterprises.min_spacing_m", "metres >= 0", ent.min_spacing_m)
+    for shift, factor in ent.shift_staff_factor.items():
+        need(factor >= 0, f"enterprises.shift_staff_factor.{shift}", "a factor >= 0", factor)
+    for name, kind in ent.kinds.items():
+        key = f"enterprises.kinds.{name}"
+        need(
+            kind.workforce_median > 0,
+            f"{key}.workforce_median",
+            "a positive head count",
+            kind.workforce_median,
+        )
+        need(
+            kind.guards_per_100_workers >= 0,
+            f"{key}.guards_per_100_workers",
+            "a number >= 0",
+            kind.guards_per_100_workers,
+        )
+        weights = kind.risk_weights
+        need(
+            all(w >= 0 for w in weights.values()) and sum(weights.values()) > 0,
+            f"{key}.risk_weights",
+            "weights >= 0 with a positive sum",
+            weights,
+        )
 
 
 def _check_ladder(cfg: EchelonConfig, need) -> None:
@@ -527,28 +572,90 @@ def _check_model_ranges(cfg: EchelonConfig, need) -> None:
             )
             unknown = sorted(set(kind.enterprise_kinds) - set(cfg.enterprises.kinds))
             need(not unknown, f"{key}.enterprise_kinds", "kinds defined under enterprises.kinds", unknown)
+        for name in ("air_visible_s", "leak_initial_radius_m"):
+            need(getattr(inc, name) >= 0, f"incidents.{name}", "must be >= 0", getattr(inc, name))
+        need(
+            inc.night_staff_detection_factor > 0,
+            "incidents.night_staff_detection_factor",
+            "a positive factor",
+            inc.night_staff_detection_factor,
+        )
+        need(
+            inc.leak_growth_m_per_min > 0,
+            "incidents.leak_growth_m_per_min",
+            "a positive growth in metres per minute",
+            inc.leak_growth_m_per_min,
+        )
+        need(
+            inc.leak_max_radius_m >= inc.leak_initial_radius_m,
+            "incidents.leak_max_radius_m",
+            f"at least leak_initial_radius_m ({inc.leak_initial_radius_m:g} m)",
+            inc.leak_max_radius_m,
+        )
         inc.staff_detection.check("incidents.staff_detection")
         inc.passerby_detection.check("incidents.passerby_detection")
     if cfg.delays is not None:
         for f in dataclasses.fields(cfg.delays):
             getattr(cfg.delays, f.name).check(f"delays.{f.name}")
+    if cfg.policy is not None:
+        need(
+            cfg.policy.drone_overwatch_range_m >= 0,
+            "policy.drone_overwatch_range_m",
+            "metres >= 0",
+            cfg.policy.drone_overwatch_range_m,
+        )
     fl = cfg.fleet
-    for name in (
-        "police_cars_per_station",
-        "echelons_per_grid",
-        "echelon_backbones",
-        "echelon_volunteers",
-        "fire_engines_per_station",
-        "hazmat_units_per_fire_station",
-    ):
-        need(getattr(fl, name) >= 0, f"fleet.{name}", "must be >= 0", getattr(fl, name))
+    for name, most in FLEET_LIMITS.items():
+        value = getattr(fl, name)
+        need(0 <= value <= most, f"fleet.{name}", f"a whole number from 0 to {most}", value)
+    for name in ("patrol_per_nest", "docked_per_nest"):
+        value = getattr(fl.drones, name)
+        need(0 <= value <= 20, f"fleet.drones.{name}", "a whole number from 0 to 20", value)
     for name in ("patrol_speed_mps", "cruise_speed_mps", "endurance_s", "detect_radius_m"):
         need(
             getattr(fl.drones, name) > 0, f"fleet.drones.{name}", "must be positive", getattr(fl.drones, name)
         )
-    need(cfg.run.days > 0, "run.days", "must be positive", cfg.run.days)
-    need(cfg.run.replications >= 1, "run.replications", "at least 1", cfg.run.replications)
-    need(cfg.run.tick_s > 0, "run.tick_s", "must be positive", cfg.run.tick_s)
+    for name in ("recharge_s", "launch_s"):
+        need(getattr(fl.drones, name) >= 0, f"fleet.drones.{name}", "seconds >= 0", getattr(fl.drones, name))
+    _check_run(cfg, need)
+
+
+# Upper bounds that keep a typo (1e8 teams) from running for ever; far above any real district's fleet.
+FLEET_LIMITS = {
+    "police_cars_per_station": 100,
+    "echelons_per_grid": 50,
+    "echelon_backbones": 200,
+    "echelon_volunteers": 200,
+    "fire_engines_per_station": 50,
+    "hazmat_units_per_fire_station": 20,
+}
+MAX_DAYS = 36_500  # a hundred years of simulated time in one replication
+MAX_REPLICATIONS = 10_000
+
+
+def _check_run(cfg: EchelonConfig, need) -> None:
+    """Horizon and replications within bounds; each policy compared once; the baseline among them."""
+    run = cfg.run
+    need(0 < run.days <= MAX_DAYS, "run.days", f"days in (0, {MAX_DAYS:,}]", run.days)
+    need(
+        1 <= run.replications <= MAX_REPLICATIONS,
+        "run.replications",
+        f"a whole number from 1 to {MAX_REPLICATIONS:,}",
+        run.replications,
+    )
+    need(0 < run.tick_s <= 86_400, "run.tick_s", "seconds in (0, 86,400]", run.tick_s)
+    need(len(run.policies) > 0, "run.policies", "at least one policy", run.policies)
+    twice = sorted({p for p in run.policies if run.policies.count(p) > 1})
+    need(not twice, "run.policies", f"each policy once ({', '.join(twice)} is listed twice)", run.policies)
+    known = sorted(p.stem for p in (CONF_DIR / "policy").glob("*.yaml"))
+    unknown = [p for p in run.policies if p not in known]
+    need(not unknown, "run.policies", "policies are files in conf/policy: " + ", ".join(known), unknown)
+    need(
+        run.baseline in known,
+        "run.baseline",
+        "a policy file in conf/policy: " + ", ".join(known),
+        run.baseline,
+    )
 
 
 def config_from_dict(data: dict[str, Any], choices: dict[str, str] | None = None) -> EchelonConfig:
@@ -557,7 +664,20 @@ def config_from_dict(data: dict[str, Any], choices: dict[str, str] | None = None
     data = {k: v for k, v in data.items() if k != "hydra"}
     cfg = _build(EchelonConfig, {**data, "choices": choices}, "", choices)
     _check_ranges(cfg)
+    if cfg.site.source == "file" and cfg.site.name == "file" and cfg.site.path:
+        cfg = dataclasses.replace(cfg, site=dataclasses.replace(cfg.site, name=file_site_name(cfg.site.path)))
     return cfg
+
+
+def file_site_name(path: str) -> str:
+    """A user's network is named after its file (``舟山 (east).osm.pbf`` -> ``舟山-east``), so result
+    folders say which network they came from; letters of any script are kept."""
+    name = Path(path).name
+    for ext in (".osm.pbf", ".pbf", ".osm", ".graphml", ".xml"):
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+            break
+    return re.sub(r"[^\w.]+", "-", name).strip("-.") or "file"
 
 
 def _allowed_keys(key: str) -> list[str]:
@@ -583,12 +703,78 @@ def _schema_field(key: str) -> bool:
     return key.rsplit(".", 1)[-1] in allowed and "(a mapping: see conf/)" not in allowed
 
 
+def _hydra_quoted(value: str, quote: str) -> str:
+    """``value`` inside ``quote`` the way Hydra's grammar reads it back (escaped quotes and backslashes)."""
+    body = re.sub(r"(\\+)(?=" + re.escape(quote) + r"|$)", lambda m: m.group(1) * 2, value)
+    return quote + body.replace(quote, "\\" + quote) + quote
+
+
+def _list_field(key: str) -> bool:
+    """Is ``key`` a list in the typed schema (``run.policies``)?"""
+    cls: Any = EchelonConfig
+    for part in key.split("."):
+        if not dataclasses.is_dataclass(cls):
+            return False
+        tp = typing.get_type_hints(cls).get(part)
+        cls = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), tp)  # X | None -> X
+    return typing.get_origin(cls) is list
+
+
+def plain_overrides(overrides: Sequence[str]) -> list[str]:
+    """Overrides as a user types them, made readable to Hydra's grammar; ``hydra.*`` refused.
+
+    Why: paths with Chinese characters, parentheses or an apostrophe (``site.path=/data/舟山 (1).osm``) and
+    names with a comma and spaces (``site.place=Daishan County, Zhejiang``) are ordinary input, but Hydra
+    reads them only when quoted, and reads a comma as a sweep. A value Hydra cannot read as one value is
+    quoted for it (a comma list given to a list key becomes a list); the quoted text is checked to read
+    back exactly as typed."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    parser = OverridesParser.create()
+
+    def reads_as_one(text: str) -> Any:
+        try:
+            override = parser.parse_override(text)
+        except HydraException:
+            return None
+        return None if override.is_sweep_override() else override
+
+    out = []
+    for text in overrides:
+        key, eq, value = text.partition("=")
+        name = key.lstrip("+~")
+        if name == "hydra" or name.startswith(("hydra.", "hydra/")):
+            raise ConfigError(
+                f"bad configuration: '{text}': hydra.* settings are not used by echelon's commands "
+                "(results go to results_dir); remove it"
+            )
+        if not eq or reads_as_one(text) is not None or value[:1] in ("[", "{", "'", '"'):
+            out.append(text)
+            continue
+        if "," in value and _list_field(name) and reads_as_one(f"{key}=[{value}]") is not None:
+            out.append(f"{key}=[{value}]")
+            continue
+        for quote in ("'", '"'):
+            candidate = f"{key}={_hydra_quoted(value, quote)}"
+            read = reads_as_one(candidate)
+            if read is not None and read.value() == value:
+                out.append(candidate)
+                break
+        else:
+            raise ConfigError(
+                f"bad configuration: cannot read the override {text!r}; quote the value for Hydra, "
+                f"e.g. {key}='...' (inside it write \\' for a quote)"
+            )
+    return out
+
+
 def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:
     """Compose ``conf/`` with Hydra; return the plain config and the chosen file of each group.
 
     A schema field that the chosen file leaves to its default (``policy.drone_patrols``) is set as if the
     file named it: Hydra alone would refuse it and ask for ``+key=...``."""
-    overrides = list(overrides)
+    overrides = plain_overrides(overrides)
     for _ in range(len(overrides) + 1):
         try:
             return _compose(overrides)
@@ -633,6 +819,22 @@ def _compose(overrides: list[str]) -> tuple[dict[str, Any], dict[str, str]]:
         raise ConfigError(f"bad configuration: {message}") from None
     assert isinstance(data, dict)
     return data, choices
+
+
+def check_input_files(cfg: EchelonConfig) -> None:
+    """The files a config names exist (checked by the command line before any heavy work; a notebook may
+    compose a config for a file it has yet to make)."""
+    named = {
+        "site.facilities": cfg.site.facilities,
+        "grid.path": cfg.grid.path if cfg.grid.layout == "file" else None,
+    }
+    if cfg.site.source == "file":
+        named["site.path"] = cfg.site.path
+    for key, path in named.items():
+        if path and not Path(path).exists():
+            raise ConfigError(f"config key '{key}': file not found: {path}")
+        if path and Path(path).is_dir():
+            raise ConfigError(f"config key '{key}': '{path}' is a folder; give a file")
 
 
 def load_config(overrides: Sequence[str] = ()) -> EchelonConfig:

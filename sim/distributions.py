@@ -15,11 +15,17 @@ import math
 from dataclasses import dataclass
 from typing import Literal
 
-from scipy.special import ndtri
-
 from sim.errors import ConfigError
 
 Z90 = 1.2815515655446004  # standard normal 90th percentile
+
+
+@functools.cache
+def _ndtri():
+    """scipy's normal quantile, imported at the first draw: validating a config must not wait for scipy."""
+    from scipy.special import ndtri
+
+    return ndtri
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,7 @@ class Delay:
         if self.dist == "lognormal":
             if not self.median_s:
                 return 0.0
-            return self.median_s * math.exp(self._sigma * float(ndtri(u)))
+            return self.median_s * math.exp(self._sigma * float(_ndtri()(u)))
         if self.dist == "fixed":
             return float(self.value_s)
         if self.dist == "exponential":

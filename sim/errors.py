@@ -22,3 +22,11 @@ class SiteError(EchelonError, ValueError):
 
 class ScenarioError(EchelonError, ValueError):
     """A scenario file or incident mix is not allowed."""
+
+
+class Stopped(KeyboardInterrupt):
+    """A stop signal (SIGTERM, SIGHUP) as an exception: the run unwinds and cleans up as on Ctrl-C."""
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum

@@ -17,9 +17,9 @@ import yaml
 
 from sim.analysis import metrics
 from sim.config import EchelonConfig
-from sim.errors import ConfigError
+from sim.errors import ConfigError, ScenarioError
 from sim.model.events import write_log
-from sim.model.incidents import Incident, generate_incidents, incidents_frame
+from sim.model.incidents import Incident, expected_per_replication, generate_incidents, incidents_frame
 from sim.model.model import EchelonModel
 from sim.model.policies import policy_for
 from sim.model.world import World
@@ -93,6 +93,29 @@ def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:
     return dataclasses.replace(a, **strip) == dataclasses.replace(b, **strip)
 
 
+MAX_INCIDENT_RUNS = 500_000  # incidents x replications x policies: about 11 KB each in memory until written
+
+
+def check_load(world: World, cfg: EchelonConfig, n_policies: int) -> None:
+    """Refuse, before any work, a run where no incident can occur or one too large for memory."""
+    per_rep = expected_per_replication(world, cfg)
+    choice = cfg.choices.get("incidents", "the incidents config")
+    if per_rep <= 0:
+        raise ScenarioError(
+            f"no incident can occur on site '{cfg.site.name}' with incidents={choice}: "
+            f"{len(world.enterprises)} enterprises, {len(world.place_nodes)} watched places and the rates "
+            "give 0 incidents per day (add enterprises, e.g. site.facilities=..., or raise the rates)"
+        )
+    total = per_rep * cfg.run.replications * n_policies
+    if total > MAX_INCIDENT_RUNS:
+        raise ConfigError(
+            f"run.days={cfg.run.days:g} x run.replications={cfg.run.replications} x {n_policies} "
+            f"policies would simulate about {total:,.0f} incidents (about {per_rep:,.0f} per replication); "
+            f"at most {MAX_INCIDENT_RUNS:,} fit in memory in one run: shorten run.days or lower "
+            "run.replications"
+        )
+
+
 def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Replication]:
     """Run each labelled config on one site and the same incident streams (common random numbers)."""
     first = next(iter(cfgs.values()))
@@ -106,6 +129,7 @@ def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Re
         policy_for(cfg.policy)
     site = site or build_site(first)
     world = World.build(site)
+    check_load(world, first, len(cfgs))
     out = []
     models: dict[str, EchelonModel] = {}
     for r in range(first.run.replications):

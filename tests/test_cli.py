@@ -50,7 +50,7 @@ def test_echelon_site_writes_map_layers_table_and_summary(site, tmp_path, cache_
         (["site=atlantis"], "unknown site"),
         (
             ["site=file", "site.path=/no/such/file.osm.pbf"],
-            "site.path: file not found: /no/such/file.osm.pbf",
+            "config key 'site.path': file not found: /no/such/file.osm.pbf",
         ),
         (
             ["site=file", f"site.path={DATA / 'corrupt.osm.pbf'}"],
@@ -156,7 +156,7 @@ def test_echelon_run_one_policy(tmp_path, cache_dir):
     [
         (["run", "policy=nope"], "unknown policy"),
         (["run", "incidents.kinds.theft.rate_per_enterprise_year=-1"], "rates must be >= 0"),
-        (["compare", "run.baseline=nope"], "run.baseline 'nope' is not among run.policies"),
+        (["compare", "run.baseline=nope"], "config key 'run.baseline'"),
         (["run", "+policy.bogus=1"], "unknown config key 'policy.bogus'"),
     ],
 )

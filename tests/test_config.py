@@ -51,7 +51,7 @@ def test_override_reaches_nested_key():
         (["network.fallback_speed_kph=0"], r"network.fallback_speed_kph.*positive"),
         (["seed=abc"], r"'seed'.*whole number"),
         (["seed=-1"], r"'seed'.*non-negative"),
-        (["grid.cell_m=10"], r"grid.cell_m.*at least 50"),
+        (["grid.cell_m=10"], r"grid.cell_m.*from 50 to 100,000 m"),
         (["site=file"], r"site.path.*needs a path"),
         (["site.source=carrier_pigeon"], r"site.source.*allowed values are"),
         (["site=helsinki", "site.stations.0.lon=500"], r"site.stations\[0\].lon.*longitude"),

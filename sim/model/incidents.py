@@ -101,6 +101,24 @@ def _arrival_times(
     return t[keep]
 
 
+def expected_per_replication(world: World, cfg: EchelonConfig) -> float:
+    """The mean number of incidents in one replication: rates x enterprises (or places) x days.
+
+    (Thinning against the hour profile keeps the configured daily rate, so this is exact in expectation.)"""
+    assert cfg.incidents is not None
+    inc_cfg = cfg.incidents
+    if max(inc_cfg.hour_profile) <= 0:
+        return 0.0
+    per_day = 0.0
+    for kind in inc_cfg.kinds.values():
+        if world.enterprises:
+            per_day += (
+                kind.rate_per_enterprise_year / 365.0 * len(world.enterprise_rows(kind.enterprise_kinds))
+            )
+        per_day += kind.rate_per_place_day * len(world.place_nodes)
+    return per_day * inc_cfg.rate_multiplier * cfg.run.days
+
+
 def generate_incidents(
     site: Site, cfg: EchelonConfig, replication: int, world: World | None = None
 ) -> list[Incident]:

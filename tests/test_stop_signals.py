@@ -1,0 +1,85 @@
+"""Stopping a run at any moment (Ctrl-C, SIGTERM from ``timeout``, SIGHUP from a closed terminal, even
+SIGKILL) leaves no half-written result folder behind, and says so in one line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from sim.errors import Stopped
+from sim.result_folder import OWNER_FILE, remove_abandoned, result_folder
+
+
+def _start(tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "sim.cli",
+            *args,
+            f"results_dir={tmp_path / 'results'}",
+            f"cache_dir={cache_dir}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background job may ignore it
+    )
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM, signal.SIGHUP], ids=lambda s: s.name)
+@pytest.mark.parametrize("after_s", [0.4, 4.0])
+def test_a_stopped_comparison_leaves_nothing(sig, after_s, tmp_path, cache_dir):
+    proc = _start(tmp_path, cache_dir, "compare", "run.days=20", "run.replications=4")
+    time.sleep(after_s)
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert err.strip() == f"echelon: stopped by {sig.name}; nothing was written", err
+    results = tmp_path / "results"
+    assert not results.exists() or not any(results.iterdir())
+
+
+def test_a_stop_signal_while_writing_removes_the_partial_folder(tmp_path):
+    with pytest.raises(Stopped), result_folder(tmp_path, "run") as (tmp, _final):
+        (tmp / "events.csv").write_text("t_s\n1\n")
+        raise Stopped(signal.SIGTERM)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_killed_runs_partial_folder_is_removed_by_the_next_run(tmp_path):
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
+    )
+    pid = int(dead.stdout)  # a process that has ended
+    host = os.uname().nodename
+    killed = tmp_path / ".run-x-20260101-000000.abcd1234.part"
+    killed.mkdir()
+    (killed / OWNER_FILE).write_text(f"{host} {pid}\n")
+    running = tmp_path / ".run-y-20260101-000000.abcd1234.part"
+    running.mkdir()
+    (running / OWNER_FILE).write_text(f"{host} {os.getpid()}\n")  # this process: still writing
+    foreign = tmp_path / ".notes.part"  # not ours: no owner file
+    foreign.mkdir()
+    assert remove_abandoned(tmp_path) == [killed]
+    assert running.exists() and foreign.exists()
+    with result_folder(tmp_path, "run") as (_tmp, final):
+        pass
+    assert final.exists() and not (final / OWNER_FILE).exists()
+
+
+def test_result_folders_follow_the_umask(tmp_path):
+    old = os.umask(0o022)
+    try:
+        with result_folder(tmp_path, "run") as (_tmp, final):
+            pass
+    finally:
+        os.umask(old)
+    assert final.stat().st_mode & 0o777 == 0o755

@@ -684,9 +684,16 @@ def _allowed_keys(key: str) -> list[str]:
     """The field names beside ``key`` in the schema (for an unknown-key message)."""
     cls: Any = EchelonConfig
     for part in key.split(".")[:-1]:
-        hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
-        tp = hints.get(part)
-        tp = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), tp)  # X | None -> X
+        if typing.get_origin(cls) is dict:  # a mapping of named records (incidents.kinds.theft)
+            tp = typing.get_args(cls)[1]
+        else:
+            hints = typing.get_type_hints(cls) if dataclasses.is_dataclass(cls) else {}
+            tp = hints.get(part)
+            if typing.get_origin(tp) in (types.UnionType, typing.Union):  # X | None -> X
+                tp = next((a for a in typing.get_args(tp) if dataclasses.is_dataclass(a)), tp)
+        if typing.get_origin(tp) is dict and dataclasses.is_dataclass(typing.get_args(tp)[1]):
+            cls = tp
+            continue
         if not dataclasses.is_dataclass(tp):
             return ["(a mapping: see conf/)"]
         cls = tp

@@ -188,3 +188,18 @@ def test_a_users_network_is_named_after_its_file():
 def test_hydra_settings_are_refused_not_ignored():
     with pytest.raises(ConfigError, match="hydra"):
         load_config(["hydra.verbose=true"])
+
+
+def test_a_bad_config_is_refused_before_the_heavy_libraries_load():
+    """Why it answers in under a second: nothing of the road, geometry or plotting stack is imported."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from sim.cli import main; rc = main(['run', 'run.days=-1']); "
+        "heavy = sorted(m for m in ('osmnx', 'geopandas', 'scipy', 'matplotlib', 'simpy', 'mesa') "
+        "if m in sys.modules); "
+        "print(rc, heavy)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert done.stdout.strip() == "2 []", done.stdout + done.stderr

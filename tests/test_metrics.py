@@ -13,7 +13,7 @@ from scipy import stats
 from shapely.geometry import LineString
 
 from sim.analysis import metrics
-from sim.analysis.plot_results import plot_arrival_ecdf, plot_compliance, plot_incident_map
+from sim.analysis.plot_results import clipped_yerr, plot_arrival_ecdf, plot_compliance, plot_incident_map
 from sim.analysis.report import difference_sentence, write_summary
 from sim.model.events import read_log, write_log
 
@@ -437,6 +437,15 @@ def test_plots_and_report_write_non_empty_files(tmp_path):
     assert "&lt;b&gt;not real&lt;/b&gt;" in markup and "<b>" not in markup
     assert "police_&lt;only&gt;" in markup and 'src="compliance.png"' in markup
     assert "http" not in markup
+
+
+def test_compliance_error_bars_are_drawn_within_0_and_100_percent():
+    mean = np.array([98.0, 3.0, 50.0, np.nan, 100.0])
+    half = np.array([5.0, 5.0, np.nan, 5.0, 0.0])  # NaN: fewer than 2 replications, no bar
+    below, above = clipped_yerr(mean, half)
+    assert below.tolist() == [5.0, 3.0, 0.0, 0.0, 0.0]
+    assert above.tolist() == [2.0, 5.0, 0.0, 0.0, 0.0]
+    assert ((mean - below)[np.isfinite(mean)] >= 0).all() and ((mean + above)[np.isfinite(mean)] <= 100).all()
 
 
 def test_incident_map_needs_coordinates(tmp_path):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import logging
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -181,6 +183,27 @@ def test_site_files_carry_the_fire_stations(cache_dir, tmp_path):
     layer = pyogrio.read_dataframe(out / "site.gpkg", layer="fire_stations")
     assert list(layer["id"]) == ["F1"] and bool(layer["generated"].iloc[0])
     assert json.loads((out / "summary.json").read_text())["counts"]["fire_stations"] == 1
+
+
+def test_site_map_draws_chinese_facility_names_without_glyph_warnings(cache_dir, tmp_path, caplog):
+    """A real user's facilities file names its stations in Chinese: the map draws them in the shipped CJK
+    font (no boxes, no "Glyph ... missing from font" warnings, no font log lines)."""
+    facilities = tmp_path / "facilities.csv"
+    facilities.write_text(
+        "role,name,lon,lat\n"
+        "station,岱山县公安局高亭派出所,122.022,30.0\n"
+        "fire_station,岱山县消防救援大队,122.024,30.0\n",
+        encoding="utf-8",
+    )
+    cfg = _two_islands(cache_dir, f"site.facilities={facilities}", f"results_dir={tmp_path}")
+    site = build_site(cfg)
+    assert "岱山县公安局高亭派出所" in set(site.stations["name"])
+    with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING, "matplotlib"):
+        warnings.simplefilter("always")
+        out = write_site_outputs(site, cfg)
+    assert not [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert not [r.getMessage() for r in caplog.records if "findfont" in r.getMessage()]
+    assert (out / "site.png").stat().st_size > 0
 
 
 @pytest.mark.slow

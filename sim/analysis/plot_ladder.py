@@ -19,6 +19,7 @@ from matplotlib.ticker import FuncFormatter
 
 from sim.analysis.ladder import NO_DIFFERENCE
 from sim.analysis.report import describe_metric
+from sim.fonts import with_figure_fonts
 
 LEVEL_COLOUR = "#8c8c8c"
 UP_COLOUR = "#d6604d"  # the metric goes up (not "worse": for a calming rate up is good)
@@ -106,6 +107,7 @@ def _panel(ax, steps: pd.DataFrame, total: pd.Series, full_label: str) -> None:
     ax.set_axisbelow(True)
 
 
+@with_figure_fonts
 def plot_waterfall(
     contributions: pd.DataFrame, totals: pd.DataFrame, path: Path, title: str, full_label: str = "all parts"
 ) -> Path:

@@ -18,6 +18,7 @@ import pandas as pd
 from matplotlib.lines import Line2D
 
 from sim.analysis.metrics import THRESHOLDS_S, moment, tier_met, tier_name, tier_times, tiers_in
+from sim.fonts import with_figure_fonts
 
 POLICY_COLOURS = plt.get_cmap("tab10").colors
 THRESHOLD_STYLE = {"color": "#555555", "linestyle": ":", "linewidth": 1.0}
@@ -87,6 +88,7 @@ def _ecdf_panel(ax, tables: Mapping[str, pd.DataFrame], name: str, count_from: s
     return x_max
 
 
+@with_figure_fonts
 def plot_arrival_ecdf(tables: Mapping[str, pd.DataFrame], path: Path, count_from: str = "alarm") -> Path:
     """One panel per tier: the share of incidents whose tier-k responder was on scene within t seconds,
     counted from ``count_from``, one curve per policy. A curve that stops below 1 = the tier never arrived
@@ -122,6 +124,17 @@ def _compliance_rows(summary: pd.DataFrame) -> pd.DataFrame:
     return summary.assign(tier=parts[0], count_from=parts[1]).dropna(subset=["tier"])
 
 
+def clipped_yerr(mean: np.ndarray, half: np.ndarray, low: float = 0.0, high: float = 100.0) -> np.ndarray:
+    """Error bar lengths (below, above) for ``mean`` +- ``half`` cut to [low, high]: a share's CI is not drawn
+    past 0 or 100%. A NaN (no CI: fewer than 2 replications, or no mean) draws no bar."""
+    mean, half = np.asarray(mean, dtype=float), np.nan_to_num(np.asarray(half, dtype=float))
+    known = np.isfinite(mean)
+    below = np.where(known, np.clip(np.minimum(half, mean - low), 0.0, None), 0.0)
+    above = np.where(known, np.clip(np.minimum(half, high - mean), 0.0, None), 0.0)
+    return np.vstack([below, above])
+
+
+@with_figure_fonts
 def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str] | None = None) -> Path:
     """Bars: the share of incidents whose tier-k responder arrived within the tier's own target, per tier and
     policy, mean over replications with 95% CI; one panel per moment time is counted from."""
@@ -150,7 +163,9 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str]
             half = np.array([sub["ci95_half"].get(key, np.nan) for key in keys], dtype=float) * 100
             x = np.arange(len(tiers)) + (i - (len(policies) - 1) / 2) * width
             ax.bar(x, mean, width * 0.92, color=POLICY_COLOURS[i % 10], label=policy)
-            ax.errorbar(x, mean, yerr=np.nan_to_num(half), fmt="none", ecolor="black", capsize=3, linewidth=1)
+            ax.errorbar(
+                x, mean, yerr=clipped_yerr(mean, half), fmt="none", ecolor="black", capsize=3, linewidth=1
+            )
             for xi, m in zip(x, mean, strict=True):
                 if np.isfinite(m):
                     ax.text(xi, m + 1.5, f"{m:.0f}%", ha="center", va="bottom", fontsize=7)
@@ -162,8 +177,8 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str]
     axes[0][0].legend(fontsize=8, loc="upper right")
     fig.suptitle(
         "Share of incidents whose responder of each tier was on scene within the tier's target "
-        "(never arrived = missed).\nMean over replications; bars = 95% CI (Student t); "
-        "no bar = fewer than 2 replications.",
+        "(never arrived = missed).\nMean over replications; bars = 95% CI (Student t), drawn cut at 0 and "
+        "100%; no bar = fewer than 2 replications.",
         fontsize=10,
     )
     return _save(fig, path)
@@ -176,6 +191,7 @@ def _status(table: pd.DataFrame, tier: int, count_from: str) -> pd.Series:
     return table["incident"].map(by_incident).astype(object).fillna("none")
 
 
+@with_figure_fonts
 def plot_incident_map(
     table: pd.DataFrame, edges, path: Path, tier: int = 2, count_from: str = "alarm", note: str = ""
 ) -> Path:

@@ -17,6 +17,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
+from sim.fonts import with_figure_fonts
 from sim.site.site import Site
 
 ROAD_WIDTH = {"motorway": 2.2, "trunk": 2.0, "primary": 1.4, "secondary": 1.0, "tertiary": 0.7}
@@ -117,6 +118,7 @@ def _legend(ax, handles: list, title: str) -> None:
     )
 
 
+@with_figure_fonts
 def draw_site(
     site: Site,
     edges: gpd.GeoDataFrame,

@@ -33,7 +33,7 @@ class Units:
     free: np.ndarray  # bool
     eta_s: np.ndarray  # float: expected mobilisation + travel to the incident (inf: cannot reach)
     hazmat: np.ndarray  # bool: carries hazmat kit
-    # Optional precomputed positions for the fixed columns, keyed "kind:police", "grid:G01", "station:S1":
+    # Optional precomputed positions for the fixed columns, keyed "kind:police", "grid:R03C07", "station:S1":
     # the same answers as scanning the columns, without scanning them for every request.
     index: Mapping[str, list[int]] = field(default_factory=dict)
 

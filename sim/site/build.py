@@ -19,7 +19,7 @@ from sim.config import EchelonConfig, StationSpec
 from sim.errors import SiteError
 from sim.site.enterprises import generate_enterprises
 from sim.site.facilities import enterprises_from, read_facilities
-from sim.site.grids import assign_to_polygons, build_grids, place_posts
+from sim.site.grids import assign_to_polygons, build_grids, network_bounds_m, place_posts, read_grid_file
 from sim.site.network import WGS84, load_raw, prepare_graph
 from sim.site.routing import Router
 from sim.site.site import Site, snap
@@ -117,16 +117,75 @@ def _nests(cfg: EchelonConfig, stations, zones, facilities, crs) -> gpd.GeoDataF
     )
 
 
-def _posts(grids, enterprises, facilities, router: Router, graph, crs, source: str) -> gpd.GeoDataFrame:
-    given = facilities[facilities["role"] == "post"] if facilities is not None else None
-    if given is not None and len(given):
-        if "grid" not in given.columns:
-            raise SiteError(f"{source}: posts need a 'grid' column naming the grid each post serves")
-        frame = gpd.GeoDataFrame(
-            {"grid": given["grid"].astype(str).to_numpy()},
-            geometry=given.to_crs(crs).geometry.values,
-            crs=crs,
+def _grid_list(ids: list[str], shown: int = 20) -> str:
+    """The valid grid ids for a message: all of them, or the first ``shown`` and a count."""
+    if not ids:
+        return "there are no grids (no cell or polygon holds an enterprise)"
+    listed = ", ".join(ids[:shown]) + (f", ... ({len(ids)} in all)" if len(ids) > shown else "")
+    return f"the {len(ids)} grid(s) are {listed}"
+
+
+def _post_grid_problems(given: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, source: str) -> SiteError | None:
+    """Posts from the file that name no grid of this site, and grids the file gives no post.
+
+    Why here and not in validation: a post naming a grid that does not exist leaves the real grid without a
+    post, and "grid R02C03 has no echelon post" would not say which row of the file is wrong.
+    """
+    ids = list(grids["id"])
+    known = set(ids)
+    problems = [
+        f"{r.source_row} ({r.name}): grid {r.grid!r} does not exist"
+        for r in given.itertuples()
+        if r.grid not in known
+    ]
+    served = set(given["grid"])
+    problems += [
+        f"grid {g} has no post; add a row with role=post and grid={g}" for g in ids if g not in served
+    ]
+    if not problems:
+        return None
+    where = (
+        f"{_grid_list(ids)} (the grids layer of site.gpkg; a grid holds at least grid.min_enterprises "
+        "enterprise(s))"
+    )
+    if len(problems) == 1:
+        (problem,) = problems
+        return SiteError(
+            f"{source}{'' if problem.startswith(('row ', 'feature ')) else ':'} {problem}; {where}"
         )
+    return SiteError(f"{source}: {len(problems)} problems with posts and grids; {where}", problems)
+
+
+def _posts_outside_grids(posts: gpd.GeoDataFrame, grids: gpd.GeoDataFrame, source: str) -> list[str]:
+    """A planner's post far outside the grid it serves is allowed (a post at a station) but is often a
+    mistyped grid id, so it is pointed out."""
+    shapes = dict(zip(grids["id"], grids.geometry, strict=True))
+    out = []
+    for post in posts.itertuples():
+        gap_m = shapes[post.grid].distance(post.geometry)
+        if gap_m > 1.0:
+            out.append(f"{post.source_row} ({post.name}) lies {gap_m:.0f} m outside grid {post.grid}")
+    if not out:
+        return []
+    shown = "; ".join(out[:5]) + (f"; and {len(out) - 5} more" if len(out) > 5 else "")
+    return [f"{len(out)} post(s) in {source} lie outside the grid they serve (a wrong grid id?): {shown}"]
+
+
+def _posts(
+    grids, enterprises, facilities, router: Router, graph, crs, source: str
+) -> tuple[gpd.GeoDataFrame, list[str]]:
+    """One post per grid: the file's, checked against the grids, or placed at each grid's 1-median.
+
+    Returns the posts and warnings about them.
+    """
+    given = facilities[facilities["role"] == "post"].to_crs(crs) if facilities is not None else None
+    warnings: list[str] = []
+    if given is not None and len(given):
+        problem = _post_grid_problems(given, grids, source)
+        if problem is not None:
+            raise problem
+        warnings = _posts_outside_grids(given, grids, source)
+        frame = gpd.GeoDataFrame({"grid": given["grid"].to_numpy()}, geometry=given.geometry.values, crs=crs)
         frame = _with_nodes(frame, graph)
     else:
         placed = place_posts(grids, enterprises, router)
@@ -137,12 +196,15 @@ def _posts(grids, enterprises, facilities, router: Router, graph, crs, source: s
         )
         frame["snap_m"] = 0.0
     frame.insert(0, "id", [f"P-{g}" for g in frame["grid"]])
-    return frame
+    return frame, warnings
 
 
 def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     """Load, process, populate and validate the configured site."""
     cache_dir = Path(cfg.cache_dir)
+    # The planner's file first: its mistakes are reported before any road is loaded.
+    facilities = read_facilities(cfg.site.facilities, cfg.enterprises) if cfg.site.facilities else None
+    grid_file = read_grid_file(str(cfg.grid.path)) if cfg.grid.layout == "file" else None
     raw, features, source = load_raw(cfg.site, cache_dir, cfg.seed)
     graph = prepare_graph(raw, cfg.network)
     if len(graph) == 0 or graph.number_of_edges() == 0:
@@ -154,7 +216,6 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     router = Router.from_graph(graph, weight="travel_time")
     zones = features.zones.to_crs(crs)
     islands = features.islands.to_crs(crs)
-    facilities = read_facilities(cfg.site.facilities) if cfg.site.facilities else None
 
     police = _given_stations(features.police, cfg.site.stations, facilities, "station", crs)
     stations = _stations(police, "station", cfg.site.generate_stations, graph, router, cfg.seed)
@@ -162,7 +223,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     fire_stations = _stations(fire, "fire_station", cfg.site.generate_fire_stations, graph, router, cfg.seed)
     if facilities is not None and (facilities["role"] == "enterprise").any():
         enterprises = enterprises_from(
-            facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises"), str(cfg.site.facilities)
+            facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises")
         ).to_crs(crs)
     else:
         enterprises = generate_enterprises(zones, cfg.enterprises, stream(cfg.seed, "site.enterprises"))
@@ -176,9 +237,11 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
         node_station[which >= 0] = ids[which[which >= 0]]
     enterprises["station"] = node_station[router.index(enterprises["node"])] if len(enterprises) else []
 
-    grids = build_grids(zones, enterprises, cfg.grid)
+    grids = build_grids(zones, enterprises, cfg.grid, network_bounds_m(graph), grid_file)
     enterprises["grid"] = assign_to_polygons(enterprises, grids) if len(grids) else ""
-    posts = _posts(grids, enterprises, facilities, router, graph, crs, str(cfg.site.facilities))
+    posts, post_warnings = _posts(
+        grids, enterprises, facilities, router, graph, crs, str(cfg.site.facilities)
+    )
     posts["station"] = node_station[router.index(posts["node"])] if len(posts) else []
     grids["post"] = grids["id"].map(dict(zip(posts["grid"], posts["id"], strict=True)))
     grids["station"] = grids["id"].map(dict(zip(posts["grid"], posts["station"], strict=True)))
@@ -202,6 +265,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
         node_station=node_station,
     )
     problems, warnings = site_problems(site, cfg)
+    warnings = post_warnings + warnings
     if validate and problems:
         shown = problems[:25] + ([f"... and {len(problems) - 25} more"] if len(problems) > 25 else [])
         raise SiteError(f"site '{cfg.site.name}' ({source}) has {len(problems)} problem(s)", shown)

@@ -17,18 +17,43 @@ from shapely.geometry import box
 
 from sim.config import GridConfig
 from sim.errors import ConfigError, SiteError
+from sim.site.csv_text import cell_text
 from sim.site.routing import Router
 
 
-def square_grids(zones: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
-    """Square cells (aligned to multiples of ``cell_m``) clipped to the union of the zones.
+def network_bounds_m(graph) -> tuple[float, float, float, float]:
+    """(min x, min y, max x, max y) of the road nodes, projected metres: the frame grid ids count in."""
+    xs = [x for _, x in graph.nodes(data="x")]
+    ys = [y for _, y in graph.nodes(data="y")]
+    return min(xs), min(ys), max(xs), max(ys)
 
-    A cell is named after the zone it overlaps most; small neighbouring zones share a cell.
+
+def cell_id(row: int, col: int, width: int) -> str:
+    """'R03C07': the cell's row counted from the north and its column counted from the west, 1-based."""
+    return f"R{row:0{width}d}C{col:0{width}d}"
+
+
+def square_grids(
+    zones: gpd.GeoDataFrame, cell_m: float, bounds_m: tuple[float, float, float, float] | None = None
+) -> gpd.GeoDataFrame:
+    """Square cells (aligned to multiples of ``cell_m``) clipped to the union of the zones, with ids.
+
+    A cell is named after the zone it overlaps most; small neighbouring zones share a cell. Ids are the
+    cell's row and column counted from the north-west corner of ``bounds_m`` (the road network) joined with
+    the zones, so a cell keeps its id when enterprises are added or removed elsewhere, and a planner can read
+    it off the map.
     """
     if len(zones) == 0:
-        return gpd.GeoDataFrame({"zone": []}, geometry=[], crs=zones.crs)
+        return gpd.GeoDataFrame({"id": [], "zone": []}, geometry=[], crs=zones.crs)
     land = zones.geometry.union_all()
     minx, miny, maxx, maxy = land.bounds
+    frame = land.bounds if bounds_m is None else bounds_m
+    west = math.floor(min(minx, frame[0]) / cell_m)
+    north = math.ceil(max(maxy, frame[3]) / cell_m)
+    extent = max(
+        north - math.floor(min(miny, frame[1]) / cell_m), math.ceil(max(maxx, frame[2]) / cell_m) - west
+    )
+    width = max(2, len(str(extent)))
     rows = []
     for j in range(math.floor(miny / cell_m), math.ceil(maxy / cell_m)):
         for i in range(math.floor(minx / cell_m), math.ceil(maxx / cell_m)):
@@ -37,12 +62,22 @@ def square_grids(zones: gpd.GeoDataFrame, cell_m: float) -> gpd.GeoDataFrame:
             if piece.is_empty or piece.area <= 1.0:
                 continue
             overlap = zones.geometry.intersection(square).area.to_numpy()
-            rows.append({"zone": zones["name"].iloc[int(overlap.argmax())], "geometry": piece})
-    return gpd.GeoDataFrame(rows, columns=["zone", "geometry"], geometry="geometry", crs=zones.crs)
+            rows.append(
+                {
+                    "id": cell_id(north - j, i - west + 1, width),
+                    "zone": zones["name"].iloc[int(overlap.argmax())],
+                    "geometry": piece,
+                }
+            )
+    return gpd.GeoDataFrame(rows, columns=["id", "zone", "geometry"], geometry="geometry", crs=zones.crs)
 
 
-def grids_from_file(path_text: str, crs) -> gpd.GeoDataFrame:
+def read_grid_file(path_text: str) -> gpd.GeoDataFrame:
+    """A planner's grid polygons (id, zone, geometry), in the file's CRS; their ``id`` is kept as written,
+    since posts in the facilities file name grids by it. Read before any road is loaded."""
     path = Path(path_text).expanduser()
+    if path.is_dir():
+        raise ConfigError(f"grid.path: {path} is a folder; give the .geojson file inside it")
     if not path.is_file():
         raise ConfigError(f"grid.path: file not found: {path}")
     try:
@@ -51,13 +86,33 @@ def grids_from_file(path_text: str, crs) -> gpd.GeoDataFrame:
         raise SiteError(f"{path}: cannot read grids ({' '.join(str(err).split())[:160]})") from None
     if "id" not in frame.columns:
         raise SiteError(f"{path}: grids need an 'id' property on every polygon; found {list(frame.columns)}")
-    if frame.crs is None:
-        frame = frame.set_crs("EPSG:4326")
-    frame = frame[frame.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
-    out = gpd.GeoDataFrame(
-        {"id": frame["id"].astype(str), "zone": ""}, geometry=frame.geometry.values, crs=frame.crs
-    )
-    return out.to_crs(crs)
+    ids = [cell_text(v) for v in frame["id"]]
+    problems = _grid_file_problems(ids, list(frame.geometry))
+    if len(frame) == 0:
+        problems.append("no grid polygons in it")
+    if problems:
+        head = problems[0] if len(problems) == 1 else f"{len(problems)} problems in the grid file"
+        raise SiteError(f"{path}: {head}", problems if len(problems) > 1 else [])
+    out = gpd.GeoDataFrame({"id": ids, "zone": ""}, geometry=frame.geometry.values, crs=frame.crs)
+    return out.set_crs("EPSG:4326") if out.crs is None else out
+
+
+def _grid_file_problems(ids: list[str], shapes: list) -> list[str]:
+    """Every polygon needs an id of its own (posts name grids by it) and must be a polygon."""
+    problems = []
+    for k, (grid_id, shape) in enumerate(zip(ids, shapes, strict=True)):
+        if not grid_id:
+            problems.append(f"feature {k + 1}: id is empty; every grid needs one")
+        if shape is None or shape.geom_type not in ("Polygon", "MultiPolygon"):
+            kind = "no geometry" if shape is None else f"a {shape.geom_type}"
+            problems.append(f"feature {k + 1} ({grid_id}): {kind}; a grid is a Polygon or MultiPolygon")
+    for grid_id in sorted({i for i in ids if i and ids.count(i) > 1}):
+        features = [str(k + 1) for k, i in enumerate(ids) if i == grid_id]
+        problems.append(
+            f"id {grid_id!r} is used by features {', '.join(features)}; one feature per grid "
+            "(merge the parts into one MultiPolygon)"
+        )
+    return problems
 
 
 def assign_to_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, id_col: str = "id") -> pd.Series:
@@ -67,18 +122,26 @@ def assign_to_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, id_
     return first.reindex(points.index).fillna("").astype(str)
 
 
-def build_grids(zones: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, cfg: GridConfig) -> gpd.GeoDataFrame:
-    """Grid polygons with ids G01, G02, ... holding at least ``min_enterprises`` enterprises each."""
+def build_grids(
+    zones: gpd.GeoDataFrame,
+    enterprises: gpd.GeoDataFrame,
+    cfg: GridConfig,
+    bounds_m: tuple[float, float, float, float] | None = None,
+    grid_file: gpd.GeoDataFrame | None = None,
+) -> gpd.GeoDataFrame:
+    """Grid polygons holding at least ``min_enterprises`` enterprises each: the planner's ``grid_file``
+    (ids as written) or square cells (ids R<row>C<column>, see ``square_grids``)."""
     if cfg.layout == "file":
-        cells = grids_from_file(str(cfg.path), zones.crs)
+        if grid_file is None:
+            grid_file = read_grid_file(str(cfg.path))
+        cells = grid_file.to_crs(zones.crs)
     else:
         if len(zones) == 0 and len(enterprises):  # enterprises from a file, no zones: cut their surroundings
             area = enterprises.geometry.union_all().convex_hull.buffer(200.0)
             zones = gpd.GeoDataFrame(
                 {"name": ["enterprise area"], "kind": [""]}, geometry=[area], crs=enterprises.crs
             )
-        cells = square_grids(zones, cfg.cell_m)
-        cells["id"] = [f"cell{i}" for i in range(len(cells))]
+        cells = square_grids(zones, cfg.cell_m, bounds_m)
     if len(cells) == 0:
         return gpd.GeoDataFrame(
             {"id": pd.Series(dtype=str), "zone": pd.Series(dtype=str), "n_enterprises": pd.Series(dtype=int)},
@@ -88,9 +151,6 @@ def build_grids(zones: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame, cfg: Gri
     counts = assign_to_polygons(enterprises, cells).value_counts()
     cells["n_enterprises"] = cells["id"].map(counts).fillna(0).astype(int)
     cells = cells[cells["n_enterprises"] >= cfg.min_enterprises].reset_index(drop=True)
-    if cfg.layout != "file":
-        width = max(2, len(str(len(cells))))
-        cells["id"] = [f"G{i + 1:0{width}d}" for i in range(len(cells))]
     return cells[["id", "zone", "n_enterprises", "geometry"]]
 
 

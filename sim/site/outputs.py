@@ -135,7 +135,7 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
             y_m=site.enterprises.geometry.y,
             lon=site.enterprises.to_crs("EPSG:4326").geometry.x,
             lat=site.enterprises.to_crs("EPSG:4326").geometry.y,
-        ).to_csv(tmp / "enterprises.csv", index=False)
+        ).to_csv(tmp / "enterprises.csv", index=False, encoding="utf-8-sig")  # a BOM: Excel then reads UTF-8
         summary = site_summary(site, cfg, isochrones)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
         config = dataclasses.asdict(cfg)

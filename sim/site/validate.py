@@ -61,6 +61,25 @@ def _fire_warnings(site: Site, shown: int = 3) -> list[str]:
     ]
 
 
+def _ungridded_warnings(site: Site, shown: int = 3) -> list[str]:
+    """Enterprises in no grid: no echelon is theirs, so under echelon_135 their tier 2 is missed.
+
+    A warning, not an error: a planner's grids may leave some enterprises out on purpose; but a listed
+    enterprise outside the zones the square cells are cut over is more often a surprise.
+    """
+    if len(site.enterprises) == 0:
+        return []
+    outside = site.enterprises[site.enterprises["grid"] == ""]
+    if len(outside) == 0:
+        return []
+    examples = ", ".join(f"{r.id} ({r.name})" for r in outside.head(shown).itertuples())
+    more = f" and {len(outside) - shown} more" if len(outside) > shown else ""
+    return [
+        f"{len(outside)} enterprise(s) lie outside every grid, so no echelon is theirs: {examples}{more} "
+        "(square grids cover the site.zone_tags areas; grid=file covers its polygons)"
+    ]
+
+
 def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a built site."""
     problems = _edge_problems(site)
@@ -109,6 +128,7 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
         unserved = site.grids[~site.grids["id"].isin(site.posts["grid"])]
         problems += [f"grid {g} has no echelon post" for g in unserved["id"]]
 
+    warnings += _ungridded_warnings(site)
     warnings += _fire_warnings(site)
     trimmed = site.graph.graph.get("trimmed_nodes", 0)
     if trimmed:

@@ -95,6 +95,7 @@ class EnterprisesConfig:
     )
     terminal_online_mean: float = 0.9
     terminal_online_concentration: float = 20.0
+    default_kind: str = "manufacturing"  # a facilities file's enterprise that names no kind (with a warning)
 
 
 @dataclass(frozen=True)
@@ -444,6 +445,12 @@ def _check_enterprises(cfg: EchelonConfig, need) -> None:
         "enterprises.terminal_online_concentration",
         "a positive number (the Beta distribution's a + b)",
         ent.terminal_online_concentration,
+    )
+    need(
+        ent.default_kind in ent.kinds,
+        "enterprises.default_kind",
+        "one of enterprises.kinds (" + ", ".join(ent.kinds) + ")",
+        ent.default_kind,
     )
     need(ent.min_spacing_m >= 0, "enterprises.min_spacing_m", "metres >= 0", ent.min_spacing_m)
     for shift, factor in ent.shift_staff_factor.items():

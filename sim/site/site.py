@@ -40,6 +40,14 @@ class Site:
         np.ndarray
     )  # per router index: the id of the station whose jurisdiction holds it ('' if none)
     warnings: tuple[str, ...] = ()
+    water: gpd.GeoDataFrame | None = None  # mapped water (areas, coastline, rivers): bridges that cross it
+
+    @property
+    def water_or_empty(self) -> gpd.GeoDataFrame:
+        """The mapped water, or an empty frame (a GraphML file carries no map features)."""
+        if self.water is None:
+            return gpd.GeoDataFrame({"kind": []}, geometry=[], crs=self.crs)
+        return self.water
 
     @property
     def crs(self):

@@ -1,8 +1,8 @@
 """Site validation, gathered in one place so that every problem is reported at once.
 
 Problems stop a run (the site cannot serve its purpose); warnings are printed and written beside the
-results. Islands are the usual cause: a piece of road joined to nothing, an enterprise that no unit meant to
-serve it can reach.
+results. Separate pieces of road are the usual cause: an island without a bridge, or roads cut off where an
+extract was clipped, and an enterprise there that no unit meant to serve it can reach.
 """
 
 from __future__ import annotations
@@ -11,7 +11,29 @@ import networkx as nx
 import numpy as np
 
 from sim.config import EchelonConfig
+from sim.site.bridges import MIN_WATCHED_BRIDGE_M, bridges
 from sim.site.site import Site, facility_table
+
+# Why a piece of road is separate from the largest, by whether it reaches the extract's recorded bounding box
+# (None: the file records none, so it cannot be told).
+APART_BECAUSE = {
+    True: "it reaches the edge of the extract's bounding box: most likely roads cut off where the extract "
+    "was clipped",
+    False: "it lies inside the extract's bounding box: an island without a bridge, or roads joined to the "
+    "rest only by ways that are not drivable",
+    None: "an island without a bridge, or roads cut off where the extract was clipped",
+}
+PLACEHOLDER_HELP = {  # role -> (what, how to give real ones)
+    "station": (
+        "police station",
+        "site.stations=[{name: ..., lon: ..., lat: ...}] or rows with role=station in a site.facilities file",
+    ),
+    "fire_station": (
+        "fire station",
+        "site.fire_stations=[{name: ..., lon: ..., lat: ...}] or rows with role=fire_station in a "
+        "site.facilities file",
+    ),
+}
 
 
 def _edge_problems(site: Site) -> list[str]:
@@ -36,7 +58,79 @@ def _edge_problems(site: Site) -> list[str]:
     return problems
 
 
-def _fire_warnings(site: Site, shown: int = 3) -> list[str]:
+def separate_pieces(site: Site) -> list[tuple[set, bool | None]]:
+    """The road pieces apart from the largest, each with whether it reaches the extract's recorded bounding
+    box (None when the file records none): a clipped extract has such pieces as surely as an archipelago."""
+    components = sorted(nx.strongly_connected_components(site.graph), key=len, reverse=True)
+    at_edge = site.graph.graph.get("nodes_at_extract_edge")
+    return [(piece, None if at_edge is None else bool(piece & at_edge)) for piece in components[1:]]
+
+
+def _apart_because(nodes, pieces: list[tuple[set, bool | None]]) -> str:
+    """Why these road nodes are cut off from the rest, from the separate pieces they lie on, as '; <why>'
+    ('' when they lie on the largest piece: then it is the stations that are cut off)."""
+    kinds = {at_edge for piece, at_edge in pieces if piece & set(nodes)}
+    if not kinds:
+        return ""
+    return f"; {APART_BECAUSE[kinds.pop() if len(kinds) == 1 else None]}"
+
+
+def _pieces_warning(site: Site, pieces: list[tuple[set, bool | None]]) -> list[str]:
+    """One warning on the separate road pieces, saying for each kind what it most likely is."""
+    if not pieces:
+        return []
+    cut = sum(len(p) for p, _ in pieces)
+    head = (
+        f"the road network has {len(pieces) + 1} separate pieces; {cut} of {len(site.graph)} nodes lie "
+        "outside the largest"
+    )
+    if all(at_edge is None for _, at_edge in pieces):
+        return [
+            f"{head}: each is {APART_BECAUSE[None]} (the file records no bounding box to tell which); "
+            "facilities there are checked above"
+        ]
+    parts = []
+    for at_edge, where in ((True, "reach the edge of"), (False, "lie inside")):
+        mine = [p for p, kind in pieces if kind is at_edge]
+        if mine:
+            why = APART_BECAUSE[at_edge].split(": ", 1)[1]
+            parts.append(
+                f"{len(mine)} piece(s) ({sum(map(len, mine))} nodes) {where} the extract's bounding box, "
+                f"{why}"
+            )
+    return [f"{head}: {'; '.join(parts)}; facilities there are checked above"]
+
+
+def _placeholder_warnings(site: Site) -> list[str]:
+    """Stations placed as placeholders: every response time measured from them is made up, so say so."""
+    out = []
+    for role, frame in (("station", site.stations), ("fire_station", site.fire_stations)):
+        placed = frame[frame["generated"].astype(bool)] if len(frame) else frame
+        if len(placed):
+            what, how = PLACEHOLDER_HELP[role]
+            out.append(
+                f"{len(placed)} {what}(s) are placeholders placed by a greedy p-median, because the data, "
+                f"the config and the facilities name none: times from them are not real; give real ones "
+                f"with {how}"
+            )
+    return out
+
+
+def _bridge_warnings(site: Site) -> list[str]:
+    """Long bridges in data that maps no water: they cannot be told from overpasses, so none is watched."""
+    if len(site.water_or_empty) or len(site.islands):
+        return []
+    long = [b for b in bridges(site) if b.length_m >= MIN_WATCHED_BRIDGE_M]
+    if not long:
+        return []
+    return [
+        f"{len(long)} bridge(s) of {MIN_WATCHED_BRIDGE_M:.0f} m or more (e.g. {long[0].name}) are not "
+        "watched for illegal drone flights: the data maps no water or islands, so a cross-water bridge "
+        "cannot be told from an overpass"
+    ]
+
+
+def _fire_warnings(site: Site, pieces: list[tuple[set, bool | None]], shown: int = 3) -> list[str]:
     """Enterprises no fire station reaches by road: a finding (the model reports them unserved), not an error.
 
     Why not a problem: fire brigades cover a county, not a jurisdiction, and an island without a bridge and
@@ -55,9 +149,10 @@ def _fire_warnings(site: Site, shown: int = 3) -> list[str]:
         return []
     examples = ", ".join(f"{r.id} ({r.name})" for r in unreached.head(shown).itertuples())
     more = f" and {len(unreached) - shown} more" if len(unreached) > shown else ""
+    why = _apart_because(unreached["node"], pieces)
     return [
-        f"{len(unreached)} enterprise(s) cannot be reached by road from any fire station (an island "
-        f"without a bridge?): {examples}{more}"
+        f"{len(unreached)} enterprise(s) cannot be reached by road from any fire station (no fire station "
+        f"lies on their piece of road{why}): {examples}{more}"
     ]
 
 
@@ -84,7 +179,8 @@ def _ungridded_warnings(site: Site, shown: int = 3) -> list[str]:
 def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a built site."""
     problems = _edge_problems(site)
-    warnings: list[str] = []
+    warnings: list[str] = list(site.graph.graph.get("load_notes", []))
+    pieces = separate_pieces(site)
     if len(site.stations) == 0:
         problems.append(
             "no police station: the OSM data has no amenity=police; add site.stations "
@@ -110,7 +206,7 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
             if not row.station:
                 problems.append(
                     f"enterprise {row.id} ({row.zone}) cannot be reached by road from any police "
-                    "station (an island without a bridge?)"
+                    f"station (no station lies on its piece of road{_apart_because([row.node], pieces)})"
                 )
             elif not np.isfinite(station_times[station_pos[row.station], ent_idx[k]]):
                 problems.append(f"enterprise {row.id} unreachable from its station {row.station}")
@@ -130,19 +226,14 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
         problems += [f"grid {g} has no echelon post" for g in unserved["id"]]
 
     warnings += _ungridded_warnings(site)
-    warnings += _fire_warnings(site)
+    warnings += _placeholder_warnings(site)
+    warnings += _fire_warnings(site, pieces)
     trimmed = site.graph.graph.get("trimmed_nodes", 0)
     if trimmed:
         warnings.append(
             f"{trimmed} road node(s) on one-way stubs (enter-only or leave-only, usually where the "
             "extract is clipped) were left out of the network"
         )
-    components = sorted(nx.strongly_connected_components(site.graph), key=len, reverse=True)
-    if len(components) > 1:
-        cut = sum(len(c) for c in components[1:])
-        warnings.append(
-            f"the road network has {len(components)} separate pieces; {cut} of {len(site.graph)} "
-            "nodes lie outside the largest (islands without a bridge?); facilities there are checked "
-            "above"
-        )
+    warnings += _pieces_warning(site, pieces)
+    warnings += _bridge_warnings(site)
     return problems, warnings

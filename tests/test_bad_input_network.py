@@ -201,7 +201,7 @@ CASES = [
     Bad(
         "a folder instead of a file",
         (FILE, "site.path={tmp}/area.osm"),
-        "site.path: not a file",
+        "is a folder; give a file",
         lambda tmp: (tmp / "area.osm").mkdir(),
     ),
     Bad(
@@ -210,17 +210,17 @@ CASES = [
         "site.path: unsupported file type 'area.geojson'; allowed: .osm, .osm.pbf, .graphml",
         write("area.geojson", "{}"),
     ),
-    Bad("missing file", (FILE, "site.path={tmp}/nowhere.osm.pbf"), "site.path: file not found"),
+    Bad("missing file", (FILE, "site.path={tmp}/nowhere.osm.pbf"), "'site.path': file not found"),
     Bad(
         "cache_dir is a file",
         ("cache_dir={tmp}/cache.txt",),
-        "cache_dir: '",
+        "config key 'cache_dir': '",
         write("cache.txt", "not a folder"),
     ),
     Bad(
         "cache_dir inside a file",
         ("cache_dir={tmp}/cache.txt/sub",),
-        "cache_dir: cannot create the folder",
+        "config key 'cache_dir': cannot write in",
         write("cache.txt", "not a folder"),
     ),
 ]
@@ -233,5 +233,5 @@ def test_bad_network_input_is_refused_in_one_line(case, tmp_path, cache_dir, cap
 
 
 def test_cache_dir_that_is_a_file_says_what_is_allowed(tmp_path, cache_dir, capsys):
-    case = Bad("cache file", ("cache_dir={tmp}/c",), "is a file; cache_dir must be a folder", write("c", "x"))
-    assert "(created if missing)" in refuse(case, tmp_path, cache_dir, capsys)
+    case = Bad("cache file", ("cache_dir={tmp}/c",), "is a file; it must be a folder", write("c", "x"))
+    assert "(made if missing)" in refuse(case, tmp_path, cache_dir, capsys)

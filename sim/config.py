@@ -266,6 +266,14 @@ class LadderConfig:
 
 
 @dataclass(frozen=True)
+class ReportConfig:
+    """When a paired difference is evidence of a policy's effect (else it is labelled, with the reason)."""
+
+    min_pairs: int = 5  # paired replications
+    min_counted: int = 20  # incidents (or requests) a share is counted over, on each side
+
+
+@dataclass(frozen=True)
 class EchelonConfig:
     site: SiteConfig
     network: NetworkConfig
@@ -278,6 +286,7 @@ class EchelonConfig:
     delays: DelaysConfig | None = None
     run: RunConfig = field(default_factory=RunConfig)
     ladder: LadderConfig = field(default_factory=LadderConfig)
+    report: ReportConfig = field(default_factory=ReportConfig)
     seed: int = 0
     isochrones_s: list[float] = field(default_factory=lambda: [60.0, 180.0, 300.0])
     results_dir: str = "results"
@@ -650,6 +659,8 @@ def _check_run(cfg: EchelonConfig, need) -> None:
         f"a whole number from 1 to {MAX_REPLICATIONS:,}",
         run.replications,
     )
+    need(cfg.report.min_pairs >= 2, "report.min_pairs", "a whole number >= 2", cfg.report.min_pairs)
+    need(cfg.report.min_counted >= 1, "report.min_counted", "a whole number >= 1", cfg.report.min_counted)
     need(0 < run.tick_s <= 86_400, "run.tick_s", "seconds in (0, 86,400]", run.tick_s)
     need(len(run.policies) > 0, "run.policies", "at least one policy", run.policies)
     twice = sorted({p for p in run.policies if run.policies.count(p) > 1})

@@ -147,18 +147,16 @@ def incident_tables(reps: list[Replication]) -> list[pd.DataFrame]:
     return [metrics.incident_table(r.events, r.incidents).assign(replication=r.replication) for r in reps]
 
 
-def per_replication(reps: list[Replication], tables: list[pd.DataFrame]) -> pd.DataFrame:
-    """One row of headline metrics per (policy, replication)."""
-    return pd.DataFrame(
-        [
-            {
-                "policy": rep.policy,
-                "replication": rep.replication,
-                **metrics.headline(table, rep.events, rep.horizon_s, rep.units),
-            }
-            for rep, table in zip(reps, tables, strict=True)
-        ]
-    )
+def per_replication(reps: list[Replication], tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """One row of headline metrics per (policy, replication); and, long, how many incidents or requests each
+    share was counted over (policy, replication, metric, n)."""
+    rows, counts = [], []
+    for rep, table in zip(reps, tables, strict=True):
+        n: dict[str, int] = {}
+        values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=n)
+        rows.append({"policy": rep.policy, "replication": rep.replication, **values})
+        counts += [(rep.policy, rep.replication, metric, k) for metric, k in n.items()]
+    return pd.DataFrame(rows), pd.DataFrame(counts, columns=["policy", "replication", "metric", "n"])
 
 
 def pooled_tables(reps: list[Replication], tables: list[pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -210,16 +208,29 @@ def write_results(
         write_log(pd.concat(incidents, ignore_index=True), tmp, "incidents")
 
         per_rep_tables = incident_tables(reps)
-        rows = per_replication(reps, per_rep_tables)
+        rows, counts = per_replication(reps, per_rep_tables)
         rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
-        summary = metrics.summarise_replications(rows)
+        counts.to_csv(tmp / "metric_counts.csv", index=False)
+        summary = metrics.summarise_replications(rows, counts)
         summary.to_csv(tmp / "metrics_summary.csv", index=False)
-        diffs = metrics.paired_differences(rows, baseline) if baseline and len(cfgs) > 1 else pd.DataFrame()
-        diffs.to_csv(tmp / "paired_differences.csv", index=False)
+        comparison = baseline is not None and len(cfgs) > 1
+        diffs = (
+            metrics.paired_differences(
+                rows, baseline, counts, first.report.min_pairs, first.report.min_counted
+            )
+            if comparison
+            else pd.DataFrame(columns=metrics.DIFF_COLUMNS)
+        )
+        if comparison:  # a single policy has nothing to differ from: no file that pretends otherwise
+            diffs.to_csv(tmp / "paired_differences.csv", index=False)
         tables = pooled_tables(reps, per_rep_tables)
         count_from = first.policy.count_from
+        pooled_note = "pooled over every replication's incidents"
         pd.concat(
-            [metrics.tier_metrics(t, count_from).assign(policy=p) for p, t in tables.items()],
+            [
+                metrics.tier_metrics(t, count_from).assign(policy=p, how=pooled_note)
+                for p, t in tables.items()
+            ],
             ignore_index=True,
         ).to_csv(tmp / "tier_metrics.csv", index=False)
         pd.concat(
@@ -255,15 +266,20 @@ def write_results(
         plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from, note)
         config = {label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()}
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+        synthetic = " (SYNTHETIC)" if first.site.synthetic else ""
         meta = {
-            "title": f"Dispatch policies on site '{first.site.name}'"
-            + (" (SYNTHETIC)" if first.site.synthetic else ""),
+            "title": f"Dispatch policies on site '{first.site.name}'{synthetic}"
+            if comparison
+            else f"Policy {next(iter(cfgs))} on site '{first.site.name}'{synthetic}",
             "policies": list(cfgs),
             "baseline": baseline or "",
-            "site": first.site.label,
+            "site": first.site.name,
+            "synthetic": first.site.synthetic,
             "days": first.run.days,
             "replications": first.run.replications,
             "seed": first.seed,
+            "incidents_per_policy": int(sum(len(t) for t in incidents)),
+            "identical": metrics.identical_to(rows) if comparison else {},
             "warnings": list(warnings or []),
             "figures_count_from": count_from,
             "incident_mix": incident_mix(incidents),

@@ -83,7 +83,7 @@ def run_ladder(
     target_label = target.choices.get("policy", target.policy.name)
     cfgs = rung_configs(target, baseline, baseline_label)
     reps = compare(cfgs, site)
-    rows = per_replication(reps, incident_tables(reps)).rename(columns={"policy": "rung"})
+    rows = per_replication(reps, incident_tables(reps))[0].rename(columns={"policy": "rung"})
     steps, metrics, shapley = target.ladder.steps, target.ladder.metrics, target.ladder.shapley
     first = next(iter(cfgs))
     return LadderResult(

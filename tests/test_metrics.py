@@ -315,15 +315,16 @@ def test_ci_half_width_matches_scipy_student_t():
     assert metrics.ci95_half_width([*sample, math.nan]) == pytest.approx((high - low) / 2)
     rows = pd.DataFrame({"policy": "a", "replication": range(5), "m": sample})
     summary = metrics.summarise_replications(rows).iloc[0]
-    assert (summary["metric"], summary["mean"], summary["n"]) == ("m", 4.4, 5)
-    assert summary["ci95_half"] == pytest.approx((high - low) / 2)
+    assert (summary["metric"], summary["estimate"], summary["n_replications"]) == ("m", 4.4, 5)
+    assert (summary["ci95_low"], summary["ci95_high"]) == (pytest.approx(low), pytest.approx(high))
+    assert summary["how"] == metrics.MEAN_T
 
 
 def test_one_replication_has_no_ci_and_missing_values_are_skipped():
     rows = pd.DataFrame({"policy": ["a", "b", "b"], "replication": [0, 0, 1], "m": [1.0, 2.0, math.nan]})
     summary = metrics.summarise_replications(rows).set_index("policy")
-    assert math.isnan(summary.loc["a", "ci95_half"])
-    assert (summary.loc["b", "mean"], summary.loc["b", "n"]) == (2.0, 1)
+    assert math.isnan(summary.loc["a", "ci95_low"]) and math.isnan(summary.loc["a", "ci95_high"])
+    assert (summary.loc["b", "estimate"], summary.loc["b", "n_replications"]) == (2.0, 1)
 
 
 def test_paired_differences_of_identical_policies_are_zero_with_zero_ci():
@@ -332,8 +333,17 @@ def test_paired_differences_of_identical_policies_are_zero_with_zero_ci():
         {"policy": ["base"] * 4 + ["same"] * 4, "replication": [0, 1, 2, 3] * 2, "m": values * 2}
     )
     diff = metrics.paired_differences(rows, baseline="base").iloc[0]
-    assert (diff["policy"], diff["mean_diff"], diff["ci95_half"], diff["n"]) == ("same", 0.0, 0.0, 4)
-    assert not diff["significant"]
+    assert (diff["policy"], diff["mean_diff"], diff["ci95_low"], diff["ci95_high"], diff["n"]) == (
+        "same",
+        0.0,
+        0.0,
+        0.0,
+        4,
+    )
+    assert not diff["excludes_0"] and not diff["finding"]
+    assert metrics.paired_differences(rows, "base", min_pairs=2).iloc[0]["not_evidence"] == (
+        "no difference in any replication"
+    )
 
 
 def test_paired_differences_pair_by_replication():
@@ -346,9 +356,11 @@ def test_paired_differences_pair_by_replication():
     )
     diff = metrics.paired_differences(rows, baseline="a").iloc[0]
     assert diff["mean_diff"] == 2.0
-    assert diff["ci95_half"] == pytest.approx(stats.t.ppf(0.975, 2) * 0.5 / math.sqrt(3))
+    half = stats.t.ppf(0.975, 2) * 0.5 / math.sqrt(3)
+    assert (diff["ci95_low"], diff["ci95_high"]) == (pytest.approx(2.0 - half), pytest.approx(2.0 + half))
     assert (diff["baseline_mean"], diff["policy_mean"]) == (10.0, 12.0)
-    assert diff["significant"]
+    assert diff["excludes_0"] and diff["not_evidence"] == "only 3 paired replication(s); at least 5 needed"
+    assert metrics.paired_differences(rows, baseline="a", min_pairs=3).iloc[0]["finding"]
 
 
 def test_paired_differences_refuse_bad_input():
@@ -377,6 +389,10 @@ def test_difference_sentence_reads_plainly():
     assert difference_sentence(row) == (
         "echelon_135 raises the echelon tier's compliance with its target, counted from the alarm by 41 "
         "points (95% CI 35 to 47) compared with police_only, over 5 paired replications."
+    )
+    both = difference_sentence({**row, "baseline_mean": 0.2, "policy_mean": 0.61}, ["a", "b"])
+    assert (
+        both.startswith("a and b raise the echelon tier's compliance") and ": from 20% to 61%, by 41" in both
     )
 
 
@@ -412,7 +428,7 @@ def test_plots_and_report_write_non_empty_files(tmp_path):
     slow, slow_rows = _replicated("police_<only>", 60.0)
     rows = pd.DataFrame(fast_rows + slow_rows)
     summary = metrics.summarise_replications(rows)
-    diffs = metrics.paired_differences(rows, baseline="police_<only>")
+    diffs = metrics.paired_differences(rows, baseline="police_<only>", min_pairs=2, min_counted=1)
     roads = gpd.GeoDataFrame(geometry=[LineString([(0, 0), (150, 60)])], crs="EPSG:32651")
     paths = [
         plot_arrival_ecdf({"echelon_135": fast, "police_<only>": slow}, tmp_path / "arrival_ecdf.png"),
@@ -433,7 +449,11 @@ def test_plots_and_report_write_non_empty_files(tmp_path):
         assert path.exists() and path.stat().st_size > 0
     text, markup = md.read_text(), page.read_text()
     assert "counted from the alarm" in text and "![" in text and "arrival_ecdf.png" in text
-    assert "echelon_135 raises the echelon tier's compliance with its target, counted from the alarm" in text
+    answer = text.split("## Headline metrics")[0]  # the answer comes first
+    # the fixture's echelon is exactly 60 s faster in every replication: dictated, not a finding
+    assert "echelon_135: no difference from police_<only> is evidence" in answer
+    assert "whose interval excludes 0 are not evidence" in answer
+    assert "the same difference in every replication: set by the configuration, not chance" in text
     assert "&lt;b&gt;not real&lt;/b&gt;" in markup and "<b>" not in markup
     assert "police_&lt;only&gt;" in markup and 'src="compliance.png"' in markup
     assert "http" not in markup
@@ -452,3 +472,88 @@ def test_incident_map_needs_coordinates(tmp_path):
     table = _three_echelon_calls().drop(columns=["x_m"])
     with pytest.raises(ValueError, match="lacks \\['x_m'\\]"):
         plot_incident_map(table, None, tmp_path / "map.png")
+
+
+# ---------------------------------------------------------------------------------- honest intervals
+
+
+@pytest.mark.parametrize(
+    ("k", "n", "low", "high"),
+    [(0, 2, 0.0, 0.6576), (2, 2, 0.3424, 1.0), (86, 100, 0.7786, 0.9147), (1, 1, 0.2065, 1.0)],
+)
+def test_wilson_interval_matches_known_values_and_stays_in_bounds(k, n, low, high):
+    lo, hi = metrics.wilson_interval(k, n)
+    assert (lo, hi) == (pytest.approx(low, abs=1e-4), pytest.approx(high, abs=1e-4))
+    assert 0.0 <= lo <= k / n <= hi <= 1.0
+
+
+def _share_rows(values: dict[str, list[float]], n: list[int]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    rows = pd.DataFrame(
+        [
+            {"policy": p, "replication": r, "escape_rate_theft": v}
+            for p, vs in values.items()
+            for r, v in enumerate(vs)
+        ]
+    )
+    counts = pd.DataFrame(
+        [(p, r, "escape_rate_theft", n[r]) for p in values for r in range(len(n))],
+        columns=["policy", "replication", "metric", "n"],
+    )
+    return rows, counts
+
+
+def test_shares_are_pooled_with_a_wilson_interval_never_past_100_percent():
+    rows, counts = _share_rows({"a": [1.0, 1.0]}, [1, 1])  # two thefts, both escaped
+    (row,) = metrics.summarise_replications(rows, counts).to_dict("records")
+    assert (row["estimate"], row["n_counted"], row["how"]) == (1.0, 2, metrics.POOLED_WILSON)
+    assert row["ci95_high"] == 1.0 and row["ci95_low"] == pytest.approx(0.3424, abs=1e-4)  # not '100% ± 0'
+    rows, counts = _share_rows({"a": [0.5, 1.0, 0.0]}, [2, 1, 1])  # 2 of 4 escaped; replications differ in n
+    (row,) = metrics.summarise_replications(rows, counts).to_dict("records")
+    assert row["estimate"] == 0.5  # pooled 2/4, not the mean of replication shares (0.5)... nor 0.4
+    rows, counts = _share_rows({"a": [0.25, 1.0]}, [4, 1])  # 1 of 4 and 1 of 1: pooled 2/5
+    (row,) = metrics.summarise_replications(rows, counts).to_dict("records")
+    assert row["estimate"] == pytest.approx(0.4)
+
+
+def test_paired_share_difference_is_of_pooled_shares_and_within_minus_one_to_one():
+    values = {"base": [0.9, 0.8, 1.0, 0.7, 0.9, 0.8], "new": [0.4, 0.5, 0.3, 0.6, 0.2, 0.4]}
+    rows, counts = _share_rows(values, [10, 10, 10, 10, 10, 10])
+    (d,) = metrics.paired_differences(rows, "base", counts).to_dict("records")
+    assert (d["baseline_mean"], d["policy_mean"]) == (pytest.approx(0.85), pytest.approx(0.4))
+    assert d["mean_diff"] == pytest.approx(-0.45) and -1.0 <= d["ci95_low"] < d["ci95_high"] < 0
+    assert d["finding"] and d["not_evidence"] == ""
+    summary = metrics.summarise_replications(rows, counts).set_index("policy")
+    assert summary.loc["new", "estimate"] == pytest.approx(d["policy_mean"])  # one number per label
+
+
+@pytest.mark.parametrize(
+    ("values", "n", "why"),
+    [
+        (
+            {"base": [1.0] * 6, "new": [0.5, 0.4, 0.6, 0.5, 0.3, 0.5]},
+            [10] * 6,
+            "base is 100% in every replication",
+        ),
+        (
+            {"base": [0.5, 0.6, 0.4, 0.5, 0.7, 0.5], "new": [0.1, 0.2, 0.0, 0.1, 0.3, 0.1]},
+            [2] * 6,
+            "counted over only 12",
+        ),
+        ({"base": [0.9, 0.8, 0.7], "new": [0.1, 0.2, 0.1]}, [20] * 3, "only 3 paired replication(s)"),
+    ],
+)
+def test_differences_that_are_no_evidence_say_why(values, n, why):
+    rows, counts = _share_rows(values, n)
+    (d,) = metrics.paired_differences(rows, "base", counts).to_dict("records")
+    assert why in d["not_evidence"] and not d["finding"]
+
+
+def test_identical_policies_are_found_once():
+    rows = pd.DataFrame(
+        {
+            "policy": ["a", "a", "b", "b", "c", "c", "d", "d"],
+            "replication": [0, 1] * 4,
+            "m": [1.0, 2.0, 1.0, 3.0, 1.0, 3.0, 1.0, 2.0],
+        }
+    )
+    assert metrics.identical_to(rows) == {"c": "b", "d": "a"}

@@ -530,20 +530,22 @@ def tier_key(table: pd.DataFrame, tier: int) -> str:
     return f"tier_{tier_name(table, tier) or tier}"
 
 
-def _tier_headline(table: pd.DataFrame) -> dict[str, float]:
+def _tier_headline(table: pd.DataFrame, counts: dict[str, int]) -> dict[str, float]:
     out: dict[str, float] = {}
     for count_from in HEADLINE_COUNT_FROM:
         for row in tier_metrics(table, count_from).itertuples():
             key = tier_key(table, row.tier)
             out[f"{key}_target_met_from_{count_from}"] = row.share_met
+            counts[f"{key}_target_met_from_{count_from}"] = row.n
             out[f"{key}_median_from_{count_from}_s"] = row.median_s
             out[f"{key}_p90_from_{count_from}_s"] = row.p90_s
             if count_from == "alarm":  # whether it arrived at all does not depend on the moment
                 out[f"{key}_share_arrived"] = row.share_arrived
+                counts[f"{key}_share_arrived"] = row.n
     return out
 
 
-def _outcome_headline(table: pd.DataFrame) -> dict[str, float]:
+def _outcome_headline(table: pd.DataFrame, counts: dict[str, int]) -> dict[str, float]:
     out: dict[str, float] = {}
     for row in outcome_rates(table).to_dict("records"):
         kind = row["kind"]
@@ -555,34 +557,46 @@ def _outcome_headline(table: pd.DataFrame) -> dict[str, float]:
         for outcome in dict.fromkeys([*KIND_OUTCOMES.get(kind, ()), *seen]):
             share = row.get(f"share_{outcome}", math.nan)
             share = 0.0 if pd.isna(share) and row["n_outcome"] > 0 else share
-            out[f"{RATE_NAME.get(outcome, outcome + '_rate')}_{kind}"] = float(share)
+            name = f"{RATE_NAME.get(outcome, outcome + '_rate')}_{kind}"
+            out[name] = float(share)
+            counts[name] = int(row["n_outcome"])
         if not pd.isna(row["mean_outcome_value"]) or kind in VALUE_NAME:
             out[VALUE_NAME.get(kind, f"mean_outcome_value_{kind}")] = float(row["mean_outcome_value"])
     return out
 
 
 def headline(
-    table: pd.DataFrame, events: pd.DataFrame, horizon_s: float, units: Mapping[str, int] | None = None
+    table: pd.DataFrame,
+    events: pd.DataFrame,
+    horizon_s: float,
+    units: Mapping[str, int] | None = None,
+    counts: dict[str, int] | None = None,
 ) -> dict[str, float]:
     """A flat dict of the scalar metrics of one replication, named so that the name says what is measured
     and from which moment (``tier2_target_met_from_alarm``, ``escape_rate_theft``, ``utilisation_police``).
 
     Only the tiers, kinds and unit kinds present in this replication appear; averaging across replications
-    (``summarise_replications``) ignores a metric where it is absent."""
+    (``summarise_replications``) ignores a metric where it is absent. ``counts``, if given, receives for each
+    share of counted things (incidents, requests) how many it was counted over: the pooled share and its
+    Wilson interval need them."""
+    counts = {} if counts is None else counts
     out: dict[str, float] = {
         "n_incidents": float(len(table)),
         "n_reported": float(table["t_reported"].notna().sum()),
     }
-    out |= _tier_headline(table)
-    out |= _outcome_headline(table)
+    out |= _tier_headline(table, counts)
+    out |= _outcome_headline(table, counts)
     out["share_detected_from_air"] = share_detected_from_air(table)
+    counts["share_detected_from_air"] = int(table["detect_mode"].notna().sum())
     for row in utilisation(events, horizon_s, units).itertuples():
         out[f"utilisation_{row.unit_kind}"] = float(row.utilisation)
     for row in queueing(events).itertuples():
         out[f"queued_share_{row.role}"] = float(row.queued_share)
+        counts[f"queued_share_{row.role}"] = int(row.requests)
         out[f"mean_queue_wait_{row.role}_s"] = float(row.mean_wait_s)
     for row in brigade_arrivals(events, table).itertuples():
         out[f"brigade_{row.unit_kind}_share_arrived"] = float(row.share_arrived)
+        counts[f"brigade_{row.unit_kind}_share_arrived"] = int(row.n)
         out[f"brigade_{row.unit_kind}_median_from_incident_s"] = float(row.median_from_incident_s)
         out[f"brigade_{row.unit_kind}_p90_from_incident_s"] = float(row.p90_from_incident_s)
     delays = handoff_delays(events).to_numpy(dtype=float)
@@ -606,51 +620,203 @@ def _metric_columns(rows: pd.DataFrame) -> list[str]:
     ]
 
 
-def summarise_replications(rows: pd.DataFrame) -> pd.DataFrame:
-    """Per policy and metric: mean over replications, 95% CI half-width (Student t; NaN with < 2 values)
-    and n (replications where the metric is defined). Long format: policy, metric, mean, ci95_half, n."""
+Z95 = 1.959963984540054  # standard normal 97.5th percentile
+
+POOLED_WILSON = "pooled over replications (count / count), Wilson 95% interval"
+MEAN_T = "mean over replications, Student-t 95% interval"
+SUMMARY_COLUMNS = [
+    "policy",
+    "metric",
+    "estimate",
+    "ci95_low",
+    "ci95_high",
+    "how",
+    "n_replications",
+    "n_counted",
+]
+
+
+def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, float]:
+    """The Wilson score interval of a proportion: always inside [0, 1], sensible at 0 and at n (unlike
+    the Wald or Student-t interval, which give '100% ± 0%' from two incidents)."""
+    if n <= 0:
+        return math.nan, math.nan
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def metric_bounds(name: str) -> tuple[float, float]:
+    """The values a metric can take: shares in [0, 1], times, areas and counts >= 0."""
+    return (0.0, 1.0) if metric_unit(name) == "share" else (0.0, math.inf)
+
+
+def _t_interval(values: np.ndarray, bounds: tuple[float, float]) -> tuple[float, float, float]:
+    mean, half = _nanmean(values), ci95_half_width(values)
+    if math.isnan(half):
+        return mean, math.nan, math.nan
+    return mean, max(bounds[0], mean - half), min(bounds[1], mean + half)
+
+
+def summarise_replications(rows: pd.DataFrame, counts: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Per policy and metric: the estimate, its 95% interval, how both were computed, and what they rest on.
+
+    A share of counted things (incidents meeting a target, thefts that escaped, requests that waited) is
+    pooled over replications, count over count, with a Wilson interval, when ``counts`` (policy,
+    replication, metric, n; from ``headline(counts=...)``) gives how many it was counted over. Every other
+    metric (times, utilisation, areas) is the mean over replications with a Student-t interval, cut at the
+    metric's bounds (no interval from fewer than two replications). Columns: SUMMARY_COLUMNS."""
     metrics = _metric_columns(rows)
+    n_of: dict[tuple, float] = {}
+    if counts is not None and len(counts):
+        n_of = counts.set_index(["policy", "replication", "metric"])["n"].to_dict()
     out = []
     for policy in pd.unique(rows["policy"]):
         sub = rows[rows["policy"] == policy]
+        reps = sub["replication"].to_numpy()
         for metric in metrics:
             v = sub[metric].to_numpy(dtype=float)
-            out.append(
-                {
-                    "policy": policy,
-                    "metric": metric,
-                    "mean": _nanmean(v),
-                    "ci95_half": ci95_half_width(v),
-                    "n": int((~np.isnan(v)).sum()),
-                }
-            )
-    return pd.DataFrame(out, columns=["policy", "metric", "mean", "ci95_half", "n"])
+            defined = ~np.isnan(v)
+            n = np.array([n_of.get((policy, r, metric), math.nan) for r in reps], dtype=float)
+            row = {"policy": policy, "metric": metric, "n_replications": int(defined.sum())}
+            if metric_unit(metric) == "share" and defined.any() and not np.isnan(n[defined]).any():
+                total = float(n[defined].sum())
+                k = float((v[defined] * n[defined]).sum())
+                low, high = wilson_interval(k, total)
+                row |= {"estimate": k / total if total else math.nan, "ci95_low": low, "ci95_high": high}
+                row |= {"how": POOLED_WILSON, "n_counted": round(total)}
+            else:
+                est, low, high = _t_interval(v, metric_bounds(metric))
+                row |= {"estimate": est, "ci95_low": low, "ci95_high": high, "how": MEAN_T}
+                row["n_counted"] = int(np.nansum(n)) if not np.isnan(n).all() else pd.NA
+            out.append(row)
+    return pd.DataFrame(out, columns=SUMMARY_COLUMNS).astype({"n_counted": "Int64"})
 
 
-def _paired(policy: np.ndarray, baseline: np.ndarray) -> dict[str, object]:
-    """Mean and 95% CI of the per-replication differences; pairs where either side is NaN are dropped."""
+def _paired(policy: np.ndarray, baseline: np.ndarray, bounds: tuple[float, float]) -> dict[str, object]:
+    """Mean and 95% CI of the per-replication differences; pairs where either side is NaN are dropped.
+
+    The interval is cut at what a difference can be (a share's difference lies in [-1, 1])."""
     with np.errstate(invalid="ignore"):
         d = policy - baseline
     ok = ~np.isnan(d)
     mean, half = _nanmean(d), ci95_half_width(d)
+    span = bounds[1] - bounds[0]
+    low, high = (max(-span, mean - half), min(span, mean + half)) if not math.isnan(half) else (math.nan,) * 2
     return {
         "baseline_mean": _nanmean(baseline[ok]),
         "policy_mean": _nanmean(policy[ok]),
         "mean_diff": mean,
-        "ci95_half": half,
-        "ci95_low": mean - half,
-        "ci95_high": mean + half,
+        "ci95_low": low,
+        "ci95_high": high,
         "n": int(ok.sum()),
-        "significant": bool(not math.isnan(half) and (mean - half > 0 or mean + half < 0)),
+        "excludes_0": bool(not math.isnan(half) and (low > 0 or high < 0)),
     }
 
 
-def paired_differences(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
+def _paired_pooled(
+    share_a: np.ndarray, n_a: np.ndarray, share_b: np.ndarray, n_b: np.ndarray
+) -> dict[str, object] | None:
+    """The difference of two pooled shares (policy a - baseline b), paired by replication.
+
+    Each share is all counts over all counts, as in the summary, so the levels a sentence quotes are the
+    summary's. The interval treats replications as clusters (the linearised ratio estimator): per
+    replication r the residual e_r = (k_a,r - p_a n_a,r) / N_a - (k_b,r - p_b n_b,r) / N_b, variance
+    R/(R-1) sum e_r^2, Student t with R-1 degrees of freedom. None when the counts are missing."""
+    ok = ~(np.isnan(share_a) | np.isnan(share_b) | np.isnan(n_a) | np.isnan(n_b))
+    if not ok.any():
+        return None
+    ka, kb, na, nb = share_a[ok] * n_a[ok], share_b[ok] * n_b[ok], n_a[ok], n_b[ok]
+    total_a, total_b = na.sum(), nb.sum()
+    if total_a <= 0 or total_b <= 0:
+        return None
+    pa, pb = ka.sum() / total_a, kb.sum() / total_b
+    diff, r = pa - pb, int(ok.sum())
+    low = high = math.nan
+    if r >= 2:
+        e = (ka - pa * na) / total_a - (kb - pb * nb) / total_b
+        half = float(stats.t.ppf(0.975, r - 1) * math.sqrt(r / (r - 1) * float((e * e).sum())))
+        low, high = max(-1.0, diff - half), min(1.0, diff + half)
+    return {
+        "baseline_mean": pb,
+        "policy_mean": pa,
+        "mean_diff": diff,
+        "ci95_low": low,
+        "ci95_high": high,
+        "n": r,
+        "excludes_0": bool(not math.isnan(low) and (low > 0 or high < 0)),
+    }
+
+
+def _not_evidence(
+    pair: dict[str, object],
+    policy: np.ndarray,
+    baseline: np.ndarray,
+    counted: float,
+    names: tuple[str, str],
+    min_pairs: int,
+    min_counted: int,
+) -> str:
+    """Why a paired difference is not evidence of a policy's effect, or '' when it is.
+
+    Not evidence: too few pairs or too few counted incidents; the same difference in every replication (the
+    configuration dictates it, chance has no part); a share stuck at 0% or 100% on one side in every
+    replication (a mechanism switched off by the configuration, or too few incidents to vary)."""
+    with np.errstate(invalid="ignore"):
+        d = policy - baseline
+    ok = ~np.isnan(d)
+    d = d[ok]
+    if pair["n"] < min_pairs:
+        return f"only {pair['n']} paired replication(s); at least {min_pairs} needed"
+    if not math.isnan(counted) and counted < min_counted:
+        return f"counted over only {counted:.0f} incidents or requests; at least {min_counted} needed"
+    if len(d) and np.all(d == d[0]):
+        return (
+            "no difference in any replication"
+            if d[0] == 0
+            else "the same difference in every replication: set by the configuration, not chance"
+        )
+    for side, values in zip(names, (policy[ok], baseline[ok]), strict=True):
+        if len(values) and np.all(values == values[0]) and values[0] in (0.0, 1.0):
+            return f"{side} is {values[0]:.0%} in every replication: set by the configuration or few cases"
+    return ""
+
+
+def identical_to(rows: pd.DataFrame) -> dict[str, str]:
+    """Policies whose every metric equals an earlier policy's in every replication: {policy: that policy}.
+
+    Two rules that make the same choices at this load give the same results; a report says so once
+    instead of listing the same differences twice."""
+    metrics = _metric_columns(rows)
+    policies = list(pd.unique(rows["policy"]))
+    frames = {p: rows[rows["policy"] == p].set_index("replication")[metrics].sort_index() for p in policies}
+    same: dict[str, str] = {}
+    for i, policy in enumerate(policies):
+        for earlier in policies[:i]:
+            if earlier not in same and frames[policy].equals(frames[earlier]):
+                same[policy] = earlier
+                break
+    return same
+
+
+def paired_differences(
+    rows: pd.DataFrame,
+    baseline: str,
+    counts: pd.DataFrame | None = None,
+    min_pairs: int = 5,
+    min_counted: int = 20,
+) -> pd.DataFrame:
     """For each other policy and metric: the mean of per-replication differences (policy - baseline on the
     same replication, i.e. the same incidents: common random numbers), its 95% CI and n pairs.
 
     Pairing removes the incident-to-incident noise both policies share, so the CI is far narrower than the
-    difference of two independent means. ``significant`` = the CI excludes 0."""
+    difference of two independent means. A share with ``counts`` (from ``headline(counts=...)``) is the
+    difference of the pooled shares, as in the summary (``_paired_pooled``). ``excludes_0``: the CI
+    excludes 0. ``not_evidence`` says why a
+    difference is no finding (too few pairs or incidents, dictated by the configuration), blank when it is
+    one; ``finding`` = excludes_0 and evidence. ``counts`` (from ``headline(counts=...)``) gives how many
+    incidents each share was counted over, summed over both policies' replications."""
     metrics = _metric_columns(rows)
     if baseline not in set(rows["policy"]):
         known = sorted(map(str, pd.unique(rows["policy"])))
@@ -658,30 +824,48 @@ def paired_differences(rows: pd.DataFrame, baseline: str) -> pd.DataFrame:
     if rows.duplicated(["policy", "replication"]).any():
         raise ValueError("each (policy, replication) must appear once")
     base = rows[rows["policy"] == baseline].set_index("replication")
+    has_counts = counts is not None and len(counts) > 0
+    counted = counts.groupby(["policy", "metric"])["n"].sum().to_dict() if has_counts else {}
+    n_of = counts.set_index(["policy", "replication", "metric"])["n"].to_dict() if has_counts else {}
     out = []
     for policy in [p for p in pd.unique(rows["policy"]) if p != baseline]:
         other = rows[rows["policy"] == policy].set_index("replication")
         common = other.index.intersection(base.index)
         for metric in metrics:
-            row = _paired(
-                other.loc[common, metric].to_numpy(dtype=float),
-                base.loc[common, metric].to_numpy(dtype=float),
+            a = other.loc[common, metric].to_numpy(dtype=float)
+            b = base.loc[common, metric].to_numpy(dtype=float)
+            row = None
+            if metric_unit(metric) == "share" and n_of:
+                n_a = np.array([n_of.get((policy, r, metric), math.nan) for r in common], dtype=float)
+                n_b = np.array([n_of.get((baseline, r, metric), math.nan) for r in common], dtype=float)
+                row = _paired_pooled(a, n_a, b, n_b)
+            if row is None:
+                row = _paired(a, b, metric_bounds(metric))
+            n_counted = min(
+                counted.get((policy, metric), math.nan), counted.get((baseline, metric), math.nan)
             )
-            out.append({"policy": policy, "baseline": baseline, "metric": metric, **row})
-    columns = [
-        "policy",
-        "baseline",
-        "metric",
-        "baseline_mean",
-        "policy_mean",
-        "mean_diff",
-        "ci95_half",
-        "ci95_low",
-        "ci95_high",
-        "n",
-        "significant",
-    ]
-    return pd.DataFrame(out, columns=columns)
+            why = _not_evidence(row, a, b, n_counted, (policy, baseline), min_pairs, min_counted)
+            out.append(
+                {"policy": policy, "baseline": baseline, "metric": metric, **row, "not_evidence": why}
+                | {"finding": bool(row["excludes_0"] and not why)}
+            )
+    return pd.DataFrame(out, columns=DIFF_COLUMNS)
+
+
+DIFF_COLUMNS = [
+    "policy",
+    "baseline",
+    "metric",
+    "baseline_mean",
+    "policy_mean",
+    "mean_diff",
+    "ci95_low",
+    "ci95_high",
+    "n",
+    "excludes_0",
+    "not_evidence",
+    "finding",
+]
 
 
 # ------------------------------------------------------------------------------------------ metric naming

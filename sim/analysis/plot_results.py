@@ -159,13 +159,13 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str]
         sub = rows[rows["count_from"] == count_from].set_index(["policy", "tier"])
         for i, policy in enumerate(policies):
             keys = [(policy, k) for k in tiers]
-            mean = np.array([sub["mean"].get(key, np.nan) for key in keys], dtype=float) * 100
-            half = np.array([sub["ci95_half"].get(key, np.nan) for key in keys], dtype=float) * 100
+            mean = np.array([sub["estimate"].get(key, np.nan) for key in keys], dtype=float) * 100
+            low = np.array([sub["ci95_low"].get(key, np.nan) for key in keys], dtype=float) * 100
+            high = np.array([sub["ci95_high"].get(key, np.nan) for key in keys], dtype=float) * 100
             x = np.arange(len(tiers)) + (i - (len(policies) - 1) / 2) * width
             ax.bar(x, mean, width * 0.92, color=POLICY_COLOURS[i % 10], label=policy)
-            ax.errorbar(
-                x, mean, yerr=clipped_yerr(mean, half), fmt="none", ecolor="black", capsize=3, linewidth=1
-            )
+            yerr = np.nan_to_num(np.vstack([mean - low, high - mean]))  # Wilson: inside 0-100% already
+            ax.errorbar(x, mean, yerr=yerr, fmt="none", ecolor="black", capsize=3, linewidth=1)
             for xi, m in zip(x, mean, strict=True):
                 if np.isfinite(m):
                     ax.text(xi, m + 1.5, f"{m:.0f}%", ha="center", va="bottom", fontsize=7)
@@ -177,8 +177,7 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str]
     axes[0][0].legend(fontsize=8, loc="upper right")
     fig.suptitle(
         "Share of incidents whose responder of each tier was on scene within the tier's target "
-        "(never arrived = missed).\nMean over replications; bars = 95% CI (Student t), drawn cut at 0 and "
-        "100%; no bar = fewer than 2 replications.",
+        "(never arrived = missed).\nPooled over replications; bars = Wilson 95% interval.",
         fontsize=10,
     )
     return _save(fig, path)

@@ -1,8 +1,10 @@
 """A summary a planner can read without code: ``summary.md`` and a self-contained ``summary.html``.
 
-Both are rendered from the same list of blocks (heading, paragraph, list, table, figure), so they never
-disagree. Every time is said to be counted from a named moment; every difference is paired (same incidents
-for both policies) and carries its 95% confidence interval.
+The answer comes first, in a few plain sentences (what changed, by how much, how sure, for which incidents,
+on what assumptions); then a compact table of the headline metrics, the figures, and the full tables after
+a table of contents. Both files are rendered from the same list of blocks, so they never disagree. Every
+time says from which moment it is counted; every metric says how it was computed (pooled or averaged over
+replications); every difference is paired and says whether it is evidence, and if not, why.
 """
 
 from __future__ import annotations
@@ -19,23 +21,21 @@ import pandas as pd
 from sim.analysis.metrics import metric_unit
 
 FIGURES = (
-    ("arrival_ecdf.png", "Time to first arrival per tier, counted from {moment}, one curve per policy."),
-    ("compliance.png", "Share of incidents meeting each tier's target, with 95% confidence intervals."),
-    ("incident_map.png", "Where incidents happened and whether the tier's target was met."),
+    (
+        "outcomes_by_kind.png",
+        "How incidents ended, per kind and policy: the share with the bad outcome, with 95% intervals.",
+    ),
+    (
+        "arrival_ecdf.png",
+        "Time to first arrival per tier, counted from the alarm and from the incident, each tier's own "
+        "target marked; one curve per policy.",
+    ),
+    ("compliance.png", "Share of incidents meeting each tier's own target, with 95% intervals."),
+    ("incident_map.png", "Where incidents happened and whether the echelon tier met its target, per policy."),
 )
-KNOWN_META = (
-    "title",
-    "policies",
-    "baseline",
-    "site",
-    "days",
-    "replications",
-    "seed",
-    "warnings",
-    "figures_count_from",
-)
-# The second outcome of a two-outcome kind: its difference is minus the first one's, so it is not repeated.
-COMPLEMENT_RATES = r"^(interception|calming|operator_caught|controlled|uncontained)_rate_"
+# The good outcome of a two-outcome kind is the complement of the bad one: shown once, as the bad one.
+COMPLEMENT_RATES = r"^(interception|calming|operator_caught|controlled|containment)_rate_"
+BAD_OUTCOME = r"^(escape|escalation|operator_left|flashover|uncontained)_rate_(.+)$"
 PERCENTILE_WORD = {"median": "median", "p90": "90th-percentile", "p95": "95th-percentile"}
 MOMENT_WORD = {"alarm": "the alarm", "incident": "the incident", "dispatch": "the dispatch"}
 TIMING_NOTES = (
@@ -48,14 +48,25 @@ TIMING_NOTES = (
     "minutes). A tier that was aimed at but never arrived before the end of the run counts as missed and as "
     "an infinite time, so a median or 90th percentile can be 'inf' (more than half, or more than 10%, never "
     "arrived).",
+    "Shares of counted things (incidents meeting a target, thefts that escaped, requests that waited) are "
+    "pooled over replications (all counts over all counts) with a Wilson 95% interval, which stays within "
+    "0-100%. Times, utilisation and areas are the mean over replications of each replication's value, with "
+    "a Student-t 95% interval cut at the metric's bounds. metrics_summary.csv says which, per row (column "
+    "'how'); tier_metrics.csv pools every replication's incidents.",
     "Each replication runs every policy on the same incidents (common random numbers); differences are "
-    "averaged per replication and given with a 95% Student-t confidence interval.",
+    "averaged per replication and given with a 95% Student-t interval.",
+)
+ASSUMPTIONS = (
+    "Delays, speeds and rates are the sourced defaults of docs/parameters.md; those marked [A] there are "
+    "assumptions.",
+    "Not modelled: traffic congestion by hour, guards busy with a second incident at the same enterprise, "
+    "AI glasses, robots and boats.",
 )
 
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the report: kind is h1, h2, p, ul, table or figure."""
+    """One piece of the report: kind is h1, h2, p, ul, table, figure or toc."""
 
     kind: str
     text: str = ""
@@ -127,13 +138,23 @@ def _num(x: float, digits: int = 0) -> str:
     return f"{x:,.{digits}f}"
 
 
+def _percent(share: float) -> str:
+    """A share as a percentage with the digits it needs: 46%, 4.2%, 0.42%, so small values never read 0%."""
+    pct = share * 100
+    if pct == 0 or abs(pct) >= 10:
+        return f"{_num(pct)}%"
+    if abs(pct) >= 1:
+        return f"{_num(pct, 1)}%"
+    return f"{pct:.2g}%"
+
+
 def format_value(name: str, value: float) -> str:
     """A metric value with its unit: shares as %, seconds as s, areas as m²; 'n/a' and 'inf' bare."""
     unit = metric_unit(name)
     if not math.isfinite(value):
         return _num(value)
     if unit == "share":
-        return f"{_num(value * 100)}%"
+        return _percent(value)
     if unit == "s":
         return f"{_num(value)} s"
     if unit == "m2":
@@ -141,10 +162,16 @@ def format_value(name: str, value: float) -> str:
     return _num(value, 0 if unit == "count" and float(value).is_integer() else 1)
 
 
-def _format_with_ci(name: str, mean: float, half: float) -> str:
-    if math.isnan(half):
-        return format_value(name, mean)
-    return f"{format_value(name, mean)} ± {format_value(name, half)}"
+def _interval(name: str, low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "no interval"
+    return f"{format_value(name, low)} to {format_value(name, high)}"
+
+
+def _with_interval(name: str, estimate: float, low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return format_value(name, estimate)
+    return f"{format_value(name, estimate)} ({_interval(name, low, high)})"
 
 
 def _diff_digits(*scaled: float) -> int:
@@ -164,137 +191,308 @@ def _diff_amount(name: str, x: float) -> str:
 
 
 def _diff_range(name: str, low: float, high: float) -> str:
+    if math.isnan(low) or math.isnan(high):
+        return "no interval"
     scale = 100 if metric_unit(name) == "share" else 1
     digits = _diff_digits(low * scale, high * scale)
     return f"{_num(low * scale, digits)} to {_num(high * scale, digits)}"
 
 
-def difference_sentence(row: Mapping) -> str:
-    """'echelon_135 raises tier-2 compliance ... by 41 points (95% CI 35 to 47) compared with police_only.'"""
+def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
+    """'echelon_135 lowers the escape rate for theft: from 81% to 46%, by 36 points (95% CI 19 to 52) ...'
+
+    ``policies``: every policy with exactly this difference (said once for all of them)."""
     name, diff = row["metric"], float(row["mean_diff"])
-    verb = "raises" if diff > 0 else "lowers"
+    who = " and ".join(policies) if policies else str(row["policy"])
+    verb = ("raises" if diff > 0 else "lowers") if len(policies) < 2 else ("raise" if diff > 0 else "lower")
     low, high = (row["ci95_low"], row["ci95_high"]) if diff > 0 else (-row["ci95_high"], -row["ci95_low"])
+    levels = ""
+    if "baseline_mean" in row and "policy_mean" in row:
+        before, after = format_value(name, row["baseline_mean"]), format_value(name, row["policy_mean"])
+        levels = f": from {before} to {after},"
     return (
-        f"{row['policy']} {verb} {describe_metric(name)} by {_diff_amount(name, abs(diff))} "
+        f"{who} {verb} {describe_metric(name)}{levels} by {_diff_amount(name, abs(diff))} "
         f"(95% CI {_diff_range(name, low, high)}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
 
 
+# ---------------------------------------------------------------------------------------------- choosing
+
+
+def _shown(metric: pd.Series) -> pd.Series:
+    """Metrics a reader needs once: not the complement of a two-outcome kind."""
+    return ~metric.str.match(COMPLEMENT_RATES)
+
+
+def _priority(name: str) -> int:
+    """Order of findings in the answer: how incidents ended first, then compliance from the incident."""
+    order = (
+        BAD_OUTCOME,
+        r"^mean_leak_area_m2$",
+        r"_target_met_from_incident$",
+        r"_target_met_from_alarm$",
+        r"_from_incident_s$",
+        r"_from_alarm_s$",
+    )
+    return next((i for i, p in enumerate(order) if re.search(p, name)), len(order))
+
+
+def headline_metrics(summary: pd.DataFrame) -> list[str]:
+    """The few metrics of the compact table: bad-outcome rates per kind, the leak area, and per tier its
+    compliance from the alarm and its median arrival from the incident."""
+    names = list(pd.unique(summary["metric"])) if len(summary) else []
+    wanted = [
+        n
+        for n in names
+        if re.match(BAD_OUTCOME, n)
+        or n == "mean_leak_area_m2"
+        or re.fullmatch(r"tier_.+_(target_met_from_alarm|median_from_incident_s)", n)
+    ]
+    return sorted(wanted, key=lambda n: (_priority(n), names.index(n)))
+
+
+def findings(diffs: pd.DataFrame, identical: Mapping[str, str]) -> pd.DataFrame:
+    """Differences that are evidence, one per pair of complementary outcomes, most important first."""
+    if diffs.empty:
+        return diffs
+    keep = diffs[diffs["finding"].astype(bool) & _shown(diffs["metric"]) & ~diffs["policy"].isin(identical)]
+    return keep.assign(_p=keep["metric"].map(_priority)).sort_values(["policy", "_p"], kind="stable")
+
+
 # ---------------------------------------------------------------------------------------------- blocks
 
 
-def _meta_list(meta: Mapping) -> tuple[str, ...]:
-    """What was compared, with 'not given' rather than silence when the caller left something out."""
+def _finding_sentences(found: pd.DataFrame, per_policy: int = 4) -> list[str]:
+    """The most important findings, each said once for every policy that has exactly the same difference."""
+    if found.empty:
+        return []
+    same = ["metric", "mean_diff", "ci95_low", "ci95_high", "baseline_mean", "policy_mean", "n"]
+    groups = found.groupby(same, sort=False, dropna=False)["policy"].agg(list).reset_index()
+    groups = groups.assign(_p=groups["metric"].map(_priority)).sort_values("_p", kind="stable")
+    lines, said = [], {}
+    for row in groups.to_dict("records"):
+        if all(said.get(p, 0) >= per_policy for p in row["policy"]):
+            continue
+        for p in row["policy"]:
+            said[p] = said.get(p, 0) + 1
+        lines.append(difference_sentence({**row, "baseline": found["baseline"].iloc[0]}, row["policy"]))
+    left = {p: int((found["policy"] == p).sum()) - n for p, n in said.items()}
+    lines += [f"{p}: {k} more finding(s) in the table of differences." for p, k in left.items() if k > 0]
+    return lines
 
-    def get(key: str) -> str:
-        value = meta.get(key)
-        if value is None or value == "":
-            return "not given"
-        return ", ".join(map(str, value)) if isinstance(value, list | tuple) else str(value)
 
-    several = len(meta.get("policies") or ()) > 1
-    items = [
-        f"Policies: {get('policies')} (baseline: {get('baseline')})"
+def _what_was_compared(meta: Mapping) -> str:
+    policies = list(meta.get("policies") or [])
+    baseline = meta.get("baseline") or ""
+    several = len(policies) > 1
+    who = (
+        f"{', '.join(policies)} (baseline {baseline})"
         if several
-        else f"Policy: {get('policies')}",
-        f"Site: {get('site')}",
-        f"Simulated days per replication: {get('days')}",
-        f"Replications: {get('replications')}"
-        + (" (each runs every policy on the same incidents)" if several else ""),
-        f"Seed: {get('seed')}",
+        else f"policy {policies[0] if policies else '?'}"
+    )
+    n = meta.get("incidents_per_policy")
+    per = (
+        f", {n:,} incidents{' per policy, the same incidents for every policy' if several else ''}"
+        if n
+        else ""
+    )
+    synthetic = " (SYNTHETIC: shapes and positions are not surveyed)" if meta.get("synthetic") else ""
+    return (
+        f"{'Compared' if several else 'Simulated'} {who} on site {meta.get('site', '?')}{synthetic}: "
+        f"{meta.get('replications', '?')} replication(s) x {meta.get('days', 0):g} days{per}."
+    )
+
+
+def _settings_sentence(meta: Mapping) -> str:
+    settings = meta.get("settings") or []
+    if not settings:
+        return "Every setting is the default (conf/), except those named above."
+    parts = [f"{s['key']} = {s['value']} (default {s['default']})" for s in settings]
+    return "Settings changed from the defaults: " + "; ".join(parts) + "."
+
+
+def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> list[Block]:
+    """The first screen: what was compared, what changed and how sure, what is not evidence, assumptions."""
+    identical: Mapping[str, str] = meta.get("identical") or {}
+    lines = [_what_was_compared(meta), _settings_sentence(meta)]
+    if meta.get("baseline") and len(meta.get("policies") or []) > 1:
+        found = findings(diffs, identical)
+        for policy in [p for p in meta["policies"] if p != meta["baseline"] and p in identical]:
+            lines.append(
+                f"{policy} gave exactly the same results as {identical[policy]} in every replication: at "
+                "this load the two rules sent the same units (a heavier load, e.g. incidents=stress, may "
+                "tell them apart)."
+            )
+        lines += _finding_sentences(found)
+        for policy in [p for p in meta["policies"] if p != meta["baseline"] and p not in identical]:
+            if found.empty or not (found["policy"] == policy).any():
+                lines.append(f"{policy}: no difference from {meta['baseline']} is evidence at this sample.")
+        if len(diffs):
+            weak = diffs[diffs["excludes_0"].astype(bool) & (diffs["not_evidence"].fillna("") != "")]
+            weak = weak[_shown(weak["metric"]) & ~weak["policy"].isin(identical)]
+            if len(weak):
+                lines.append(
+                    f"{len(weak)} other difference(s) whose interval excludes 0 are not evidence (too few "
+                    "replications or incidents, or set by the configuration); the table of differences "
+                    "says why for each."
+                )
+    elif len(summary):
+        lines.append(
+            "One policy: the figures below describe it; run `echelon compare` to learn what a change adds."
+        )
+    mix = meta.get("incident_mix")
+    if mix:
+        lines.append(f"Incidents: {mix}.")
+    assumptions = list(ASSUMPTIONS)
+    if meta.get("synthetic"):
+        assumptions.insert(0, "The site is SYNTHETIC: a stylised layout, not surveyed roads and facilities.")
+    return [
+        Block("h2", text="The answer"),
+        Block("ul", items=tuple(lines)),
+        Block("p", text="It rests on these assumptions:"),
+        Block("ul", items=tuple(assumptions)),
     ]
-    items += [
-        f"{k.replace('_', ' ')}: {v}"
-        for k, v in meta.items()
-        if k not in KNOWN_META and isinstance(v, str | int | float | bool)
-    ]
-    return tuple(items)
 
 
 def _headline_table(summary: pd.DataFrame) -> Block:
-    """Metrics as rows, policies as columns; each cell 'mean ± 95% CI half-width'."""
+    """The few headline metrics as rows, policies as columns; each cell 'estimate (95% interval)'."""
+    names = headline_metrics(summary)
     policies = list(pd.unique(summary["policy"]))
-    metrics = list(pd.unique(summary["metric"]))
     cell = {
-        (r.policy, r.metric): _format_with_ci(r.metric, r.mean, r.ci95_half) for r in summary.itertuples()
+        (r.policy, r.metric): _with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)
+        for r in summary.itertuples()
     }
-    rows = tuple((m, describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in metrics)
-    return Block("table", header=("metric", "what it measures", *map(str, policies)), rows=rows)
+    rows = tuple((describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in names)
+    return Block("table", header=("metric", *map(str, policies)), rows=rows)
 
 
-def _diff_table(diffs: pd.DataFrame) -> Block:
+def _full_table(summary: pd.DataFrame) -> Block:
+    """Every metric of every policy, with how it was computed and what it rests on."""
+    shown = summary[_shown(summary["metric"])]
     rows = tuple(
         (
             str(r.policy),
             r.metric,
+            describe_metric(r.metric),
+            format_value(r.metric, r.estimate),
+            _interval(r.metric, r.ci95_low, r.ci95_high),
+            "pooled" if str(r.how).startswith("pooled") else "mean of replications",
+            str(r.n_replications),
+            "" if pd.isna(r.n_counted) else f"{int(r.n_counted):,}",
+        )
+        for r in shown.itertuples()
+    )
+    header = (
+        "policy",
+        "metric",
+        "what it measures",
+        "estimate",
+        "95% interval",
+        "how",
+        "replications",
+        "counted",
+    )
+    return Block("table", header=header, rows=rows)
+
+
+def _diff_table(diffs: pd.DataFrame, identical: Mapping[str, str]) -> Block:
+    shown = diffs[(diffs["n"] > 0) & _shown(diffs["metric"]) & ~diffs["policy"].isin(identical)]
+    rows = tuple(
+        (
+            str(r.policy),
+            describe_metric(r.metric),
             _diff_amount(r.metric, r.mean_diff),
             _diff_range(r.metric, r.ci95_low, r.ci95_high),
             str(int(r.n)),
-            "yes" if r.significant else "no",
+            "finding" if r.finding else (r.not_evidence or "CI includes 0"),
         )
-        for r in diffs.itertuples()
+        for r in shown.itertuples()
     )
     return Block(
         "table",
-        header=("policy", "metric", "difference vs baseline", "95% CI", "pairs", "CI excludes 0"),
+        header=("policy", "metric", "difference vs baseline", "95% CI", "pairs", "evidence"),
         rows=rows,
     )
 
 
-def _figure_blocks(folder: Path, count_from: str) -> list[Block]:
-    """Figures present in the folder, by relative path; a line saying so for each one missing."""
-    out = []
-    for file, template in FIGURES:
-        caption = template.format(moment=MOMENT_WORD.get(count_from, count_from))
-        if (folder / file).exists():
-            out.append(Block("figure", text=file, items=(caption,)))
-        else:
-            out.append(Block("p", text=f"{file}: not produced in this run. ({caption})"))
-    return out
+def _figure_blocks(folder: Path) -> list[Block]:
+    """Figures present in the folder, by relative path."""
+    return [
+        Block("figure", text=file, items=(caption,)) for file, caption in FIGURES if (folder / file).exists()
+    ]
+
+
+def _details(meta: Mapping) -> tuple[str, ...]:
+    items = [
+        f"Site: {meta.get('site', 'not given')}",
+        f"Simulated days per replication: {meta.get('days', 'not given')}",
+        f"Replications: {meta.get('replications', 'not given')}",
+        f"Seed: {meta.get('seed', 'not given')}",
+        f"Tier targets counted from: {meta.get('figures_count_from', 'alarm')}",
+    ]
+    return tuple(items)
 
 
 def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> list[Block]:
     """The report's content, independent of its format."""
-    blocks = [
-        Block("h1", text=str(meta.get("title") or "Echelon: comparison of response policies")),
-        Block("h2", text="What was compared"),
-        Block("ul", items=_meta_list(meta)),
-        Block("h2", text="How every time is counted"),
-        Block("ul", items=TIMING_NOTES),
-        Block("h2", text="Headline results"),
-        Block(
-            "p",
-            text="Mean over replications ± half-width of the 95% confidence interval (Student t); "
-            "no ± when there is only one replication.",
+    identical: Mapping[str, str] = meta.get("identical") or {}
+    comparison = bool(meta.get("baseline")) and len(meta.get("policies") or []) > 1
+    title = str(meta.get("title") or ("Comparison of response policies" if comparison else "One policy"))
+    sections: list[tuple[str, list[Block]]] = [
+        (
+            "Headline metrics",
+            [
+                Block(
+                    "p",
+                    text="Estimate (95% interval). Shares are pooled over replications (Wilson interval); "
+                    "times are the mean over replications (Student-t interval).",
+                ),
+                _headline_table(summary) if len(summary) else Block("p", text="No metrics."),
+            ],
         ),
-        _headline_table(summary) if len(summary) else Block("p", text="No metrics."),
+        ("Figures", _figure_blocks(folder) or [Block("p", text="No figures.")]),
     ]
-    if meta.get("baseline"):  # a comparison; a single policy has nothing to differ from
-        blocks.append(Block("h2", text=f"Differences against the baseline ({meta['baseline']})"))
-        significant = diffs[diffs["significant"]] if len(diffs) else diffs
-        if len(significant):  # one sentence per pair: 'escape rate' says what 'interception rate' would
-            complement = significant["metric"].str.match(COMPLEMENT_RATES)
-            significant = significant[~complement]
-        sentences = tuple(difference_sentence(r) for r in significant.to_dict("records"))
-        blocks.append(
-            Block("ul", items=sentences)
-            if sentences
-            else Block("p", text="No difference against the baseline is significant at the 95% level.")
+    if comparison:
+        sections.append(
+            (
+                f"Differences against the baseline ({meta['baseline']})",
+                [
+                    Block(
+                        "p",
+                        text="Paired by replication (same incidents). 'finding': the 95% CI excludes 0, the "
+                        "difference rests on enough pairs and incidents, and the configuration does not "
+                        "dictate it; otherwise the reason.",
+                    ),
+                    _diff_table(diffs, identical) if len(diffs) else Block("p", text="No differences."),
+                ],
+            )
         )
-        if len(diffs):
-            blocks.append(_diff_table(diffs))
-    blocks += [
-        Block("h2", text="Figures"),
-        *_figure_blocks(folder, str(meta.get("figures_count_from", "alarm"))),
-        Block("h2", text="Warnings"),
+    sections += [
+        ("All metrics", [_full_table(summary) if len(summary) else Block("p", text="No metrics.")]),
+        ("How every time is counted", [Block("ul", items=TIMING_NOTES)]),
+        ("Run details", [Block("ul", items=_details(meta))]),
+        (
+            "Warnings",
+            [
+                Block("ul", items=tuple(str(w) for w in meta["warnings"]))
+                if meta.get("warnings")
+                else Block("p", text="None.")
+            ],
+        ),
     ]
-    warnings = tuple(str(w) for w in meta.get("warnings") or ())
-    blocks.append(Block("ul", items=warnings) if warnings else Block("p", text="None."))
+    blocks = [Block("h1", text=title), *answer_blocks(summary, diffs, meta)]
+    blocks.append(Block("toc", items=tuple(name for name, _ in sections)))
+    for name, content in sections:
+        blocks += [Block("h2", text=name), *content]
     return blocks
 
 
 # --------------------------------------------------------------------------------------------- rendering
+
+
+def _anchor(text: str) -> str:
+    return re.sub(r"[^\w]+", "-", text.lower()).strip("-")
 
 
 def _md_cell(text: str) -> str:
@@ -311,6 +509,8 @@ def to_markdown(blocks: Sequence[Block]) -> str:
             out.append(b.text)
         elif b.kind == "ul":
             out.append("\n".join(f"- {item}" for item in b.items))
+        elif b.kind == "toc":
+            out.append("Contents: " + " · ".join(f"[{t}](#{_anchor(t)})" for t in b.items))
         elif b.kind == "table":
             lines = ["| " + " | ".join(map(_md_cell, b.header)) + " |", "|" + "---|" * len(b.header)]
             lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in b.rows]
@@ -321,10 +521,15 @@ def to_markdown(blocks: Sequence[Block]) -> str:
 
 
 CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:72em;margin:2em auto;padding:0 1em;color:#222}"
-    "table{border-collapse:collapse;margin:1em 0;font-size:0.9em}"
-    "th,td{border:1px solid #ccc;padding:0.3em 0.6em;text-align:left;vertical-align:top}"
-    "th{background:#f0f0f0}figure{margin:1em 0}img{max-width:100%}figcaption{font-style:italic}"
+    "body{font-family:system-ui,sans-serif;max-width:64em;margin:1.5em auto;padding:0 1em;color:#222;"
+    "line-height:1.45}"
+    "h2{border-bottom:1px solid #ddd;padding-bottom:0.2em;margin-top:1.6em}"
+    ".scroll{overflow-x:auto;max-width:100%}"
+    "table{border-collapse:collapse;margin:0.6em 0;font-size:0.88em}"
+    "th,td{border:1px solid #ccc;padding:0.25em 0.5em;text-align:left;vertical-align:top}"
+    "th{background:#f0f0f0}figure{margin:1em 0}img{max-width:100%;height:auto}"
+    "figcaption{font-style:italic;font-size:0.9em}nav{margin:1em 0;font-size:0.95em}"
+    "nav a{margin-right:1em}ul.answer li{margin:0.3em 0}"
 )
 
 
@@ -333,24 +538,36 @@ def to_html(blocks: Sequence[Block]) -> str:
     e = html.escape
     title = next((b.text for b in blocks if b.kind == "h1"), "Echelon report")
     body: list[str] = []
+    first_list = True
     for b in blocks:
-        if b.kind in ("h1", "h2"):
-            body.append(f"<{b.kind}>{e(b.text)}</{b.kind}>")
+        if b.kind == "h1":
+            body.append(f"<h1>{e(b.text)}</h1>")
+        elif b.kind == "h2":
+            body.append(f'<h2 id="{_anchor(b.text)}">{e(b.text)}</h2>')
         elif b.kind == "p":
             body.append(f"<p>{e(b.text)}</p>")
         elif b.kind == "ul":
-            body.append("<ul>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ul>")
+            cls = ' class="answer"' if first_list else ""
+            first_list = False
+            body.append(f"<ul{cls}>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ul>")
+        elif b.kind == "toc":
+            links = "".join(f'<a href="#{_anchor(t)}">{e(t)}</a>' for t in b.items)
+            body.append(f"<nav>Contents: {links}</nav>")
         elif b.kind == "table":
             head = "".join(f"<th>{e(h)}</th>" for h in b.header)
             rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in b.rows)
-            body.append(f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>")
+            body.append(
+                f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
+                f"<tbody>{rows}</tbody></table></div>"
+            )
         elif b.kind == "figure":
             body.append(
                 f'<figure><img src="{e(b.text)}" alt="{e(b.items[0])}">'
                 f"<figcaption>{e(b.items[0])}</figcaption></figure>"
             )
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{e(title)}</title>'
+        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
 
@@ -360,10 +577,10 @@ def write_summary(
 ) -> tuple[Path, Path]:
     """Write ``summary.md`` and ``summary.html`` into ``folder``; figures are linked by relative path.
 
-    ``summary``: from ``sim.analysis.metrics.summarise_replications``; ``diffs``: from ``paired_differences``;
-    ``meta``: title, policies, baseline, site, days, replications, seed,
-    warnings [str], figures_count_from ("alarm" by default: the moment the arrival ECDF counts from);
-    other scalar entries are listed as run settings."""
+    ``summary``: from ``sim.analysis.metrics.summarise_replications``; ``diffs``: from ``paired_differences``
+    (empty for a single policy); ``meta``: title, policies, baseline, site, synthetic, days, replications,
+    seed, incidents_per_policy, incident_mix, settings [{key, default, value}], identical {policy: same as},
+    warnings [str], figures_count_from."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     blocks = report_blocks(folder, summary, diffs, meta)

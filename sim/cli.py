@@ -105,11 +105,12 @@ def cmd_site(overrides: Sequence[str]) -> int:
     return 0
 
 
-def _print_outputs(out) -> None:
+def _print_outputs(out, comparison: bool = True) -> None:
     print(f"wrote {out}/summary.html")
     print(
-        f"  and summary.md, events and incidents (.parquet, .csv), metrics_*.csv, paired_differences.csv, "
-        f"figures in {out}"
+        "  and summary.md, events and incidents (.parquet, .csv), metrics_*.csv, "
+        + ("paired_differences.csv, " if comparison else "")
+        + f"figures in {out}"
     )
 
 
@@ -129,7 +130,7 @@ def cmd_run(overrides: Sequence[str]) -> int:
         f"{cfg.run.days:g} days, "
         f"{n} incidents"
     )
-    _print_outputs(out)
+    _print_outputs(out, comparison=False)
     return 0
 
 

@@ -338,9 +338,14 @@ def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> 
                     "says why for each."
                 )
     elif len(summary):
-        lines.append(
-            "One policy: the figures below describe it; run `echelon compare` to learn what a change adds."
-        )
+        outcomes = summary[summary["metric"].str.match(BAD_OUTCOME)]
+        said = [
+            f"{describe_metric(r.metric)} {_with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
+            for r in outcomes.itertuples()
+        ]
+        if said:
+            lines.append("How incidents ended: " + "; ".join(said) + ".")
+        lines.append("One policy: nothing to compare with; `echelon compare` tells what a change adds.")
     mix = meta.get("incident_mix")
     if mix:
         lines.append(f"Incidents: {mix}.")

@@ -644,7 +644,7 @@ def wilson_interval(successes: float, n: float, z: float = Z95) -> tuple[float, 
     p = successes / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return max(0.0, min(p, centre - half)), min(1.0, max(p, centre + half))  # p inside despite rounding
 
 
 def metric_bounds(name: str) -> tuple[float, float]:

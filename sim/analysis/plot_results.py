@@ -164,7 +164,7 @@ def plot_compliance(summary: pd.DataFrame, path: Path, tier_order: Sequence[str]
             high = np.array([sub["ci95_high"].get(key, np.nan) for key in keys], dtype=float) * 100
             x = np.arange(len(tiers)) + (i - (len(policies) - 1) / 2) * width
             ax.bar(x, mean, width * 0.92, color=POLICY_COLOURS[i % 10], label=policy)
-            yerr = np.clip(np.nan_to_num(np.vstack([mean - low, high - mean])), 0.0, None)  # Wilson: in 0-100%
+            yerr = np.clip(np.nan_to_num(np.vstack([mean - low, high - mean])), 0.0, None)
             ax.errorbar(x, mean, yerr=yerr, fmt="none", ecolor="black", capsize=3, linewidth=1)
             for xi, m in zip(x, mean, strict=True):
                 if np.isfinite(m):

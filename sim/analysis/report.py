@@ -198,6 +198,13 @@ def _diff_range(name: str, low: float, high: float) -> str:
     return f"{_num(low * scale, digits)} to {_num(high * scale, digits)}"
 
 
+def _level(name: str, value: float, diff: float) -> str:
+    """A level quoted beside a difference, with as many digits as the difference needs (18.2% to 18.4%)."""
+    if metric_unit(name) != "share" or not math.isfinite(value) or abs(diff) * 100 >= 10:
+        return format_value(name, value)
+    return f"{_num(value * 100, 1)}%"
+
+
 def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
     """'echelon_135 lowers the escape rate for theft: from 81% to 46%, by 36 points (95% CI 19 to 52) ...'
 
@@ -208,7 +215,7 @@ def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
     low, high = (row["ci95_low"], row["ci95_high"]) if diff > 0 else (-row["ci95_high"], -row["ci95_low"])
     levels = ""
     if "baseline_mean" in row and "policy_mean" in row:
-        before, after = format_value(name, row["baseline_mean"]), format_value(name, row["policy_mean"])
+        before, after = _level(name, row["baseline_mean"], diff), _level(name, row["policy_mean"], diff)
         levels = f": from {before} to {after},"
     return (
         f"{who} {verb} {describe_metric(name)}{levels} by {_diff_amount(name, abs(diff))} "

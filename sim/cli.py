@@ -40,11 +40,84 @@ def _signals_deferred() -> Iterator[None]:
 
 
 def load_configs(overrides: Sequence[str], policies: Sequence[str] = ()):
-    """The configuration, and one per policy in ``policies`` (each with ``policy=<name>`` added)."""
-    from sim.config import load_config
+    """The configuration, and one per policy in ``policies`` (each with ``policy=<name>`` added).
+
+    A relative ``results_dir`` or ``cache_dir`` is made absolute against the current folder: the command
+    writes under ``./results/`` (the Python API reads relative ones against the project folder)."""
+    from sim.config import load_config, paths_from
+
+    here = Path.cwd()
+    with _signals_deferred():
+        return paths_from(load_config(overrides), here), [
+            paths_from(load_config([*overrides, f"policy={p}"]), here) for p in policies
+        ]
+
+
+SITE_IN_NAME = ("site", "site.name", "site.path")  # the folder's name says the site already
+NOT_FOR_SITE = ("policy", "incidents", "fleet", "delays", "run", "ladder")  # a site is drawn without them
+
+
+def _settings(cfgs: dict, *, vary: Sequence[str] = (), ignore: Sequence[str] = ()) -> list:
+    """What the labelled configs change from the defaults (``sim.config_diff``), one list for them all."""
+    from sim.config import reference_config
+    from sim.config_diff import changed_settings, merge_settings
 
     with _signals_deferred():
-        return load_config(overrides), [load_config([*overrides, f"policy={p}"]) for p in policies]
+        default = reference_config()
+        per_config = {
+            label: changed_settings(cfg, default, reference_config(cfg.choices), vary=vary, ignore=ignore)
+            for label, cfg in cfgs.items()
+        }
+    return merge_settings(per_config)
+
+
+def _stem(*parts: str, settings: Sequence = (), skip: Sequence[str] = ()) -> str:
+    """``compare-daishan-coordination=strict``: the kind of run, its site, and what it changed."""
+    from sim.config_diff import short_label
+
+    label = short_label(settings, skip=(*SITE_IN_NAME, *skip))
+    return "-".join([*parts, label] if label else parts)
+
+
+UNITS = {"simulating": "run", "measuring": "run"}  # a run: one policy's replication
+BAR = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit}s [{elapsed}<{remaining}]"
+
+
+@contextmanager
+def _progress() -> Iterator:
+    """A progress callback (``sim.experiment.Progress``) drawing one tqdm bar per stage on stderr; silent
+    when stderr is not a terminal (a pipe, a log file, a test), so nothing but results reaches a log. A bar
+    is wiped when its stage is done, so the lines printed after it stay clean."""
+    from tqdm import tqdm
+
+    bars: dict[str, tqdm] = {}
+
+    def close() -> None:
+        for bar in bars.values():
+            bar.close()
+        bars.clear()
+
+    def show(stage: str, done: int, total: int) -> None:
+        if stage not in bars:
+            close()
+            bars[stage] = tqdm(
+                total=total,
+                desc=stage,
+                unit=UNITS.get(stage, "step"),
+                file=sys.stderr,
+                disable=None,
+                leave=False,
+                dynamic_ncols=True,
+                bar_format=BAR if total > 1 else "{desc} ...",  # one step: only what is going on
+            )
+        bars[stage].update(done - bars[stage].n)
+        if done >= total:
+            close()
+
+    try:
+        yield show
+    finally:
+        close()
 
 
 def _config(overrides: Sequence[str]):
@@ -59,11 +132,16 @@ def _config(overrides: Sequence[str]):
     return cfg
 
 
-def _site(cfg):
+def _site(cfg, progress=None):
     """Build the site and say at once what the user should know about it (placeholders, gaps)."""
     from sim.site.build import build_site
 
+    stage = f"building site '{cfg.site.name}'"
+    if progress:
+        progress(stage, 0, 1)
     site = build_site(cfg)
+    if progress:
+        progress(stage, 1, 1)
     for w in site.warnings:
         print(f"warning: {w}")
     return site
@@ -86,9 +164,15 @@ def cmd_site(overrides: Sequence[str]) -> int:
     cfg = _config(overrides)
     from sim.site.outputs import write_site_outputs
 
-    site = _site(cfg)
-    out = write_site_outputs(site, cfg)
+    with _progress() as progress:
+        site = _site(cfg, progress)
+        settings = _settings({"site": cfg}, ignore=NOT_FOR_SITE)
+        stem = _stem("site", site.name, settings=settings)
+        progress("writing", 0, 1)
+        out = write_site_outputs(site, cfg, stem=stem, settings=settings)
+        progress("writing", 1, 1)
     summary = json.loads((out / "summary.json").read_text())
+    out = _shown(out)
     counts = summary["counts"]
     print(
         f"site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: {summary['network']['nodes']} road "
@@ -105,7 +189,16 @@ def cmd_site(overrides: Sequence[str]) -> int:
     return 0
 
 
+def _shown(folder: Path) -> Path:
+    """A result folder as the user named it: relative to the current folder when it is inside it."""
+    try:
+        return folder.relative_to(Path.cwd())
+    except ValueError:
+        return folder
+
+
 def _print_outputs(out, comparison: bool = True) -> None:
+    out = _shown(out)
     print(f"wrote {out}/summary.html")
     print(
         "  and summary.md, events and incidents (.parquet, .csv), metrics_*.csv, "
@@ -119,12 +212,15 @@ def cmd_run(overrides: Sequence[str]) -> int:
     cfg = _config(overrides)
     from sim.experiment import run, write_results
 
-    site = _site(cfg)
     label = cfg.choices.get("policy", cfg.policy.name)  # the file name: two files may share a policy function
-    reps = run(cfg, site, label)
-    n = sum(len(r.incidents) for r in reps)
-    found = _run_warnings(site, cfg, n)
-    out = write_results(reps, {label: cfg}, site, None, f"run-{label}-{cfg.site.name}", found)
+    settings = _settings({label: cfg}, ignore=("run.policies", "run.baseline", "ladder"))
+    stem = _stem("run", label, cfg.site.name, settings=settings, skip=("policy",))
+    with _progress() as progress:
+        site = _site(cfg, progress)
+        reps = run(cfg, site, label, progress)
+        n = sum(len(r.incidents) for r in reps)
+        found = _run_warnings(site, cfg, n)
+        out = write_results(reps, {label: cfg}, site, None, stem, found, settings=settings, progress=progress)
     print(
         f"policy '{label}' on site '{site.name}': {cfg.run.replications} replication(s) x "
         f"{cfg.run.days:g} days, "
@@ -145,11 +241,17 @@ def cmd_compare(overrides: Sequence[str]) -> int:
     cfgs = dict(zip(names, load_configs(overrides, names)[1], strict=True))
     from sim.experiment import compare, write_results
 
-    site = _site(base)
-    reps = compare(cfgs, site)
-    n = sum(len(r.incidents) for r in reps if r.policy == names[0])
-    found = _run_warnings(site, base, n)
-    out = write_results(reps, cfgs, site, base.run.baseline, f"compare-{base.site.name}", found)
+    # A comparison varies the policy on purpose: its choice is not a setting, a key set in it is.
+    settings = _settings(cfgs, vary=("policy",), ignore=("ladder",))
+    stem = _stem("compare", base.site.name, settings=settings, skip=("run.policies", "run.baseline"))
+    with _progress() as progress:
+        site = _site(base, progress)
+        reps = compare(cfgs, site, progress)
+        n = sum(len(r.incidents) for r in reps if r.policy == names[0])
+        found = _run_warnings(site, base, n)
+        out = write_results(
+            reps, cfgs, site, base.run.baseline, stem, found, settings=settings, progress=progress
+        )
     print(
         f"compared {', '.join(names)} on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
         f"{base.run.replications} replications x {base.run.days:g} days, {n} incidents per policy "
@@ -165,9 +267,17 @@ def cmd_ladder(overrides: Sequence[str]) -> int:
     (baseline,) = load_configs(overrides, [target.run.baseline])[1]
     from sim.ladder import run_ladder, summary_line, write_ladder
 
-    site = _site(target)
-    result = run_ladder(target, baseline, site, list(site.warnings))
-    out = write_ladder(result)
+    # The target's policy choice is a setting (the ladder climbs to it); the rungs' policies are not.
+    labels = [c.choices.get("policy", c.policy.name) for c in (target, baseline)]
+    settings = _settings(dict(zip(labels, (target, baseline), strict=True)), ignore=("run.policies",))
+    settings = [s for s in settings if s.key != "policy" or s.value == labels[0]]
+    stem = _stem("ladder", target.site.name, settings=settings)
+    with _progress() as progress:
+        site = _site(target, progress)
+        result = run_ladder(target, baseline, site, list(site.warnings), progress)
+        progress("writing", 0, 1)
+        out = _shown(write_ladder(result, stem=stem, settings=settings))
+        progress("writing", 1, 1)
     print(summary_line(result))
     for w in result.warnings:
         if w not in site.warnings:  # printed already

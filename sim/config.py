@@ -9,6 +9,7 @@ without the command line.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 import re
 import types
@@ -21,7 +22,8 @@ from typing import Any, ClassVar, Literal
 from sim.distributions import Delay
 from sim.errors import ConfigError
 
-CONF_DIR = Path(__file__).resolve().parents[1] / "conf"
+PROJECT_DIR = Path(__file__).resolve().parents[1]  # the folder holding conf/, results/ and README.md
+CONF_DIR = PROJECT_DIR / "conf"
 GROUPS = ("site", "network", "grid", "enterprises", "policy", "incidents", "fleet", "delays")
 
 
@@ -685,6 +687,38 @@ def config_from_dict(data: dict[str, Any], choices: dict[str, str] | None = None
     if cfg.site.source == "file" and cfg.site.name == "file" and cfg.site.path:
         cfg = dataclasses.replace(cfg, site=dataclasses.replace(cfg.site, name=file_site_name(cfg.site.path)))
     return cfg
+
+
+def output_dir(path: str | Path) -> Path:
+    """``results_dir`` or ``cache_dir`` as the Python API reads it: a relative path is relative to the
+    project folder (the one holding ``conf/``), so a notebook anywhere writes into the same ``results/``
+    and reuses the same cache; an absolute path is used as it is. The ``echelon`` command makes both
+    absolute against the current folder first (``paths_from``), so it writes under ``./results/``."""
+    folder = Path(path).expanduser()
+    return folder if folder.is_absolute() else PROJECT_DIR / folder
+
+
+def paths_from(cfg: EchelonConfig, folder: Path) -> EchelonConfig:
+    """``cfg`` with a relative ``results_dir`` and ``cache_dir`` made absolute against ``folder``."""
+    absolute = {
+        key: str((Path(folder) / Path(getattr(cfg, key)).expanduser()).resolve())
+        for key in ("results_dir", "cache_dir")
+    }
+    return dataclasses.replace(cfg, **absolute)
+
+
+@functools.cache
+def _reference(choices: tuple[tuple[str, str], ...]) -> EchelonConfig:
+    data, composed = compose_dict([f"{group}={choice}" for group, choice in choices])
+    data = {k: v for k, v in data.items() if k != "hydra"}
+    return _build(EchelonConfig, {**data, "choices": composed}, "", composed)
+
+
+def reference_config(choices: dict[str, str] | None = None) -> EchelonConfig:
+    """The configuration the chosen files give with no key overridden (``sim.config_diff`` compares a
+    run's config with it); ``choices=None``: the defaults, every group at its default file. Built but
+    not range-checked: ``site=file`` alone has no path yet. Cached: it depends only on the choices."""
+    return _reference(tuple(sorted((choices or {}).items())))
 
 
 def file_site_name(path: str) -> str:

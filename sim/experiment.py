@@ -9,6 +9,7 @@ writes everything a planner opens. All callable without the command line.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import pandas as pd
 import yaml
 
 from sim.analysis import metrics
-from sim.config import EchelonConfig
+from sim.config import EchelonConfig, output_dir
+from sim.config_diff import Setting
 from sim.errors import ConfigError, ScenarioError
 from sim.model.events import write_log
 from sim.model.incidents import Incident, expected_per_replication, generate_incidents, incidents_frame
@@ -26,6 +28,14 @@ from sim.model.world import World
 from sim.result_folder import result_folder
 from sim.site.build import build_site
 from sim.site.site import Site
+
+Progress = Callable[[str, int, int], None]
+"""Told how far a long step has got: ``(stage, done, total)``, e.g. ``("simulating", 3, 30)``; called with
+``done=0`` when a stage starts. The engine prints nothing itself: the command line draws a bar."""
+
+
+def _silent(stage: str, done: int, total: int) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -82,9 +92,11 @@ def simulate(
     )
 
 
-def run(cfg: EchelonConfig, site: Site | None = None, label: str | None = None) -> list[Replication]:
+def run(
+    cfg: EchelonConfig, site: Site | None = None, label: str | None = None, progress: Progress | None = None
+) -> list[Replication]:
     """Every replication of one configuration (one model, restarted for each replication)."""
-    return compare({label or cfg.policy.name: cfg}, site)
+    return compare({label or cfg.policy.name: cfg}, site, progress)
 
 
 def _same_world(a: EchelonConfig, b: EchelonConfig) -> bool:
@@ -116,8 +128,13 @@ def check_load(world: World, cfg: EchelonConfig, n_policies: int) -> None:
         )
 
 
-def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Replication]:
-    """Run each labelled config on one site and the same incident streams (common random numbers)."""
+def compare(
+    cfgs: dict[str, EchelonConfig], site: Site | None = None, progress: Progress | None = None
+) -> list[Replication]:
+    """Run each labelled config on one site and the same incident streams (common random numbers).
+
+    ``progress`` hears ``("simulating", done, total)`` after each policy's replication."""
+    progress = progress or _silent
     first = next(iter(cfgs.values()))
     for label, cfg in cfgs.items():
         if not _same_world(first, cfg):
@@ -132,19 +149,28 @@ def compare(cfgs: dict[str, EchelonConfig], site: Site | None = None) -> list[Re
     check_load(world, first, len(cfgs))
     out = []
     models: dict[str, EchelonModel] = {}
+    total = first.run.replications * len(cfgs)
+    progress("simulating", 0, total)
     for r in range(first.run.replications):
         incidents = generate_incidents(site, first, r, world)  # the same for every policy: drawn once
         for label, cfg in cfgs.items():
             rep = simulate(site, cfg, r, world, label, models.get(label), incidents)
             models[label] = rep.model
             out.append(rep)
+            progress("simulating", len(out), total)
     return out
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------
-def incident_tables(reps: list[Replication]) -> list[pd.DataFrame]:
+def incident_tables(reps: list[Replication], progress: Progress | None = None) -> list[pd.DataFrame]:
     """One incident table per replication (the costly step of the metrics: done once, used twice)."""
-    return [metrics.incident_table(r.events, r.incidents).assign(replication=r.replication) for r in reps]
+    progress = progress or _silent
+    progress("measuring", 0, len(reps))
+    out = []
+    for r in reps:
+        out.append(metrics.incident_table(r.events, r.incidents).assign(replication=r.replication))
+        progress("measuring", len(out), len(reps))
+    return out
 
 
 def per_replication(reps: list[Replication], tables: list[pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -188,13 +214,30 @@ def write_results(
     baseline: str | None,
     stem: str,
     warnings: list[str] | None = None,
+    *,
+    settings: Sequence[Setting] = (),
+    results_dir: str | Path | None = None,
+    progress: Progress | None = None,
 ) -> Path:
-    """Everything of a run or comparison into a new folder under results/, moved into place when complete."""
+    """Everything of a run or comparison into a new folder ``<stem>-<date>-<time>``, moved into place when
+    complete; returns the folder.
+
+    The folder is made in ``results_dir``, else the config's ``results_dir`` (a relative one is relative to
+    the project folder: ``sim.config.output_dir``). ``settings``: what the run changed from the defaults
+    (``sim.config_diff``), put in config.yaml and given to the report."""
     from sim.analysis import plot_results, report
     from sim.site.isochrones import road_edges
 
     first = next(iter(cfgs.values()))
-    with result_folder(Path(first.results_dir), stem) as (tmp, final):
+    progress = progress or _silent
+    steps = iter(range(1, 8))
+    progress("writing", 0, 7)
+
+    def step() -> None:
+        progress("writing", next(steps), 7)
+
+    folder = Path(results_dir) if results_dir is not None else output_dir(first.results_dir)
+    with result_folder(folder, stem) as (tmp, final):
         events = pd.concat(
             [r.events.assign(policy=r.policy, replication=r.replication) for r in reps], ignore_index=True
         )
@@ -206,8 +249,10 @@ def write_results(
                 seen.add(r.replication)
                 incidents.append(r.incidents.assign(replication=r.replication))
         write_log(pd.concat(incidents, ignore_index=True), tmp, "incidents")
+        step()
 
         per_rep_tables = incident_tables(reps)
+        step()
         rows, counts = per_replication(reps, per_rep_tables)
         rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
         counts.to_csv(tmp / "metric_counts.csv", index=False)
@@ -249,13 +294,16 @@ def write_results(
             [metrics.queueing(r.events).assign(policy=r.policy, replication=r.replication) for r in reps],
             ignore_index=True,
         ).to_csv(tmp / "queueing.csv", index=False)
+        step()
 
         plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
+        step()
         by_tiers = sorted(
             cfgs.values(), key=lambda c: -len(c.policy.tiers)
         )  # the fullest tier list sets the order
         tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
         plot_results.plot_compliance(summary, tmp / "compliance.png", tier_order)
+        step()
         map_policy = next((p for p in tables if p != baseline), next(iter(tables)))
         edges = road_edges(site) if site is not None else None
         pooled = tables[map_policy]  # all replications on one map: make incident numbers unique across them
@@ -264,7 +312,10 @@ def write_results(
         map_tier = names.index("echelon") + 1 if "echelon" in names else len(names)
         note = f"policy {map_policy}, all {first.run.replications} replication(s) on one map"
         plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from, note)
-        config = {label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()}
+        step()
+        changed = [s.as_dict() for s in settings]
+        config = {"changed_settings": changed}
+        config.update({label: dataclasses.asdict(cfg) for label, cfg in cfgs.items()})
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
         synthetic = " (SYNTHETIC)" if first.site.synthetic else ""
         meta = {
@@ -283,6 +334,8 @@ def write_results(
             "warnings": list(warnings or []),
             "figures_count_from": count_from,
             "incident_mix": incident_mix(incidents),
+            "settings": changed,  # [{key, default, value(, policies)}]: what differs from the defaults
         }
         report.write_summary(tmp, summary, diffs, meta)
+        step()
     return final

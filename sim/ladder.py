@@ -17,8 +17,9 @@ import pandas as pd
 import yaml
 
 from sim.analysis import ladder
-from sim.config import EchelonConfig, PolicyConfig
-from sim.experiment import compare, incident_tables, per_replication
+from sim.config import EchelonConfig, PolicyConfig, output_dir
+from sim.config_diff import Setting
+from sim.experiment import Progress, compare, incident_tables, per_replication
 from sim.result_folder import result_folder
 from sim.site.site import Site
 
@@ -77,13 +78,16 @@ def run_ladder(
     baseline: EchelonConfig,
     site: Site | None = None,
     site_warnings: Sequence[str] = (),
+    progress: Progress | None = None,
 ) -> LadderResult:
-    """Run every rung once on the same incidents; tables of ordered steps, Shapley values and totals."""
+    """Run every rung once on the same incidents; tables of ordered steps, Shapley values and totals.
+
+    ``progress`` hears the simulation and the measuring of every rung (``sim.experiment.Progress``)."""
     baseline_label = baseline.choices.get("policy", baseline.policy.name)
     target_label = target.choices.get("policy", target.policy.name)
     cfgs = rung_configs(target, baseline, baseline_label)
-    reps = compare(cfgs, site)
-    rows = per_replication(reps, incident_tables(reps))[0].rename(columns={"policy": "rung"})
+    reps = compare(cfgs, site, progress)
+    rows = per_replication(reps, incident_tables(reps, progress))[0].rename(columns={"policy": "rung"})
     steps, metrics, shapley = target.ladder.steps, target.ladder.metrics, target.ladder.shapley
     first = next(iter(cfgs))
     return LadderResult(
@@ -114,8 +118,9 @@ def _rungs_frame(result: LadderResult) -> pd.DataFrame:
     return info.merge(result.rows, on="rung", how="right")
 
 
-def _config_dump(result: LadderResult) -> dict:
+def _config_dump(result: LadderResult, settings: Sequence[Setting]) -> dict:
     return {
+        "changed_settings": [s.as_dict() for s in settings],
         "target": result.target_label,
         "baseline": result.baseline_label,
         "config": dataclasses.asdict(result.cfg),
@@ -123,19 +128,31 @@ def _config_dump(result: LadderResult) -> dict:
     }
 
 
-def write_ladder(result: LadderResult) -> Path:
-    """Everything into a new ``results/ladder-<site>-<time>/`` folder, moved into place when complete."""
+def write_ladder(
+    result: LadderResult,
+    *,
+    stem: str | None = None,
+    settings: Sequence[Setting] = (),
+    results_dir: str | Path | None = None,
+) -> Path:
+    """Everything into a new folder ``<stem>-<date>-<time>`` (stem ``ladder-<site>`` unless given), moved
+    into place when complete; returns the folder.
+
+    The folder is made in ``results_dir``, else the config's ``results_dir`` (a relative one is relative to
+    the project folder: ``sim.config.output_dir``). ``settings``: what the run changed from the defaults
+    (``sim.config_diff``), put in config.yaml and given to the report as ``meta["settings"]``."""
     from sim.analysis import ladder_report, plot_ladder
 
     cfg = result.cfg
-    with result_folder(Path(cfg.results_dir), f"ladder-{cfg.site.name}") as (tmp, final):
+    folder = Path(results_dir) if results_dir is not None else output_dir(cfg.results_dir)
+    with result_folder(folder, stem or f"ladder-{cfg.site.name}") as (tmp, final):
         result.contributions.to_csv(tmp / "contributions.csv", index=False)
         if result.shapley is not None:
             result.shapley.to_csv(tmp / "shapley.csv", index=False)
         _rungs_frame(result).to_csv(tmp / "rungs.csv", index=False)
-        dump = yaml.safe_dump(_config_dump(result), sort_keys=False, allow_unicode=True)
+        dump = yaml.safe_dump(_config_dump(result, settings), sort_keys=False, allow_unicode=True)
         (tmp / "config.yaml").write_text(dump)
-        meta = _meta(result)
+        meta = {**_meta(result), "settings": [s.as_dict() for s in settings]}
         plot_ladder.plot_waterfall(
             result.contributions, result.totals, tmp / "waterfall.png", meta["figure_title"], meta["full"]
         )

@@ -315,7 +315,12 @@ def _settings_sentence(meta: Mapping) -> str:
     settings = meta.get("settings") or []
     if not settings:
         return "Every setting is the default (conf/), except those named above."
-    parts = [f"{s['key']} = {s['value']} (default {s['default']})" for s in settings]
+    parts = [
+        f"{s['key']} = {s['value']} (default {s['default']}"
+        + (f"; in {', '.join(s['policies'])}" if s.get("policies") else "")
+        + ")"
+        for s in settings
+    ]
     return "Settings changed from the defaults: " + "; ".join(parts) + "."
 
 

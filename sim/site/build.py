@@ -8,14 +8,12 @@ road ``node`` it is snapped to and the distance ``snap_m`` to it.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import geopandas as gpd
 import networkx as nx
 import numpy as np
 from shapely.geometry import Point
 
-from sim.config import EchelonConfig, StationSpec
+from sim.config import EchelonConfig, StationSpec, output_dir
 from sim.errors import SiteError
 from sim.site.enterprises import generate_enterprises
 from sim.site.facilities import enterprises_from, kindless_warning, read_facilities
@@ -201,7 +199,7 @@ def _posts(
 
 def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     """Load, process, populate and validate the configured site."""
-    cache_dir = Path(cfg.cache_dir)
+    cache_dir = output_dir(cfg.cache_dir)
     # The planner's file first: its mistakes are reported before any road is loaded.
     facilities = read_facilities(cfg.site.facilities, cfg.enterprises) if cfg.site.facilities else None
     grid_file = read_grid_file(str(cfg.grid.path)) if cfg.grid.layout == "file" else None

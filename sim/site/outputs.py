@@ -10,12 +10,14 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
 import yaml
 
-from sim.config import EchelonConfig
+from sim.config import EchelonConfig, output_dir
+from sim.config_diff import Setting
 from sim.result_folder import result_folder
 from sim.site.isochrones import isochrone_polygons, jurisdiction_polygons, post_reach_s, road_edges
 from sim.site.network import graph_fingerprint
@@ -86,15 +88,25 @@ def site_summary(site: Site, cfg: EchelonConfig, isochrones) -> dict:
     }
 
 
-def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None = None) -> Path:
-    """Write the site's files into a new folder under ``results_dir``; returns the folder."""
-    results_dir = Path(results_dir or cfg.results_dir)
+def write_site_outputs(
+    site: Site,
+    cfg: EchelonConfig,
+    results_dir: Path | None = None,
+    *,
+    stem: str | None = None,
+    settings: Sequence[Setting] = (),
+) -> Path:
+    """Write the site's files into a new folder ``<stem>-<date>-<time>`` (stem ``site-<name>`` unless
+    given) under ``results_dir``, else the config's (relative: to the project folder, see
+    ``sim.config.output_dir``); returns the folder. ``settings`` (what differs from the defaults,
+    ``sim.config_diff``) go into summary.json as ``changed_settings``."""
+    results_dir = Path(results_dir) if results_dir is not None else output_dir(cfg.results_dir)
     factor = cfg.network.emergency_time_factor
     edges = road_edges(site)
     reach = post_reach_s(site, factor)
     isochrones = isochrone_polygons(site, edges, reach, cfg.isochrones_s)
     jurisdictions = jurisdiction_polygons(site, edges)
-    with result_folder(results_dir, f"site-{site.name}") as (tmp, final):
+    with result_folder(results_dir, stem or f"site-{site.name}") as (tmp, final):
         draw_site(site, edges, isochrones, jurisdictions, factor, tmp / "site.png")
         layers = {
             "roads": edges.assign(reach_from_post_s=np.maximum(reach[edges["u_idx"]], reach[edges["v_idx"]]))[
@@ -149,7 +161,7 @@ def write_site_outputs(site: Site, cfg: EchelonConfig, results_dir: Path | None 
             lon=site.enterprises.to_crs("EPSG:4326").geometry.x,
             lat=site.enterprises.to_crs("EPSG:4326").geometry.y,
         ).to_csv(tmp / "enterprises.csv", index=False, encoding="utf-8-sig")  # a BOM: Excel then reads UTF-8
-        summary = site_summary(site, cfg, isochrones)
+        summary = {**site_summary(site, cfg, isochrones), "changed_settings": [s.as_dict() for s in settings]}
         text = json.dumps(strict_json(summary), indent=2, ensure_ascii=False, allow_nan=False)
         (tmp / "summary.json").write_text(text + "\n")
         config = dataclasses.asdict(cfg)

@@ -97,22 +97,24 @@ def _target_lines(ax) -> list[float]:
     return sorted(float(x[0]) for x in xs if len(x) == 2 and x[0] == x[1])
 
 
-def _summary(policies) -> pd.DataFrame:
+def _summary(policies, pooled: bool = False) -> pd.DataFrame:
+    """A replication summary's compliance rows: mean +- ci95_half (Student t), or, ``pooled``, an estimate
+    with its own interval (ci95_low, ci95_high) and how it was computed. A policy without a tier has a row
+    with no value, as summarise_replications writes it."""
     rows = []
     for p_i, policy in enumerate(policies):
-        tiers = ["police"] if policy == "police_only" else ["own_security", "echelon", "police"]
-        for t_i, tier in enumerate(tiers):
+        for t_i, tier in enumerate(["own_security", "echelon", "police"]):
             for count_from in ("alarm", "incident"):
                 mean = (20 + 10 * p_i + 25 * t_i + (0 if count_from == "alarm" else -15)) / 100
-                rows.append(
-                    {
-                        "policy": policy,
-                        "metric": f"tier_{tier}_target_met_from_{count_from}",
-                        "mean": mean,
-                        "ci95_half": 0.07,
-                        "n": 10,
-                    }
-                )
+                if policy == "police_only" and tier != "police":
+                    mean = math.nan
+                row = {"policy": policy, "metric": f"tier_{tier}_target_met_from_{count_from}", "n": 10}
+                if pooled:
+                    row |= {"estimate": mean, "ci95_low": mean - 0.05, "ci95_high": mean + 0.09}
+                    row["how"] = "pooled over replications (count / count), Wilson 95% interval"
+                else:
+                    row |= {"mean": mean, "ci95_half": 0.07}
+                rows.append(row)
     return pd.DataFrame(rows)
 
 
@@ -198,6 +200,21 @@ def test_compliance_names_each_tiers_target_and_keeps_values_off_the_whiskers():
             for t in labels:
                 value = float(t.get_text()[:-1])
                 assert t.get_position()[1] > value + min(7.0, 100 - value)  # above the whisker's cap
+            own = [p.get_x() + p.get_width() / 2 for p in ax.patches if p.get_x() < 0.5]
+            assert len(own) == 3 and sum(own) / 3 == pytest.approx(0.0)  # no empty slot for police_only
+    finally:
+        plt.close(fig)
+
+
+def test_compliance_draws_a_summarys_own_intervals():
+    """A summary that gives each share's interval (pooled, Wilson) is drawn with it, and says so."""
+    fig = compliance_figure(_summary(["police_only", "echelon_135"], pooled=True))
+    try:
+        for ax in fig.axes:
+            for t in (t for t in ax.texts if t.get_text().endswith("%")):
+                value = float(t.get_text()[:-1])
+                assert t.get_position()[1] > value + 9.0  # above ci95_high
+        assert "Wilson 95% interval" in fig._suptitle.get_text().replace("\n", " ")
     finally:
         plt.close(fig)
 

@@ -340,6 +340,22 @@ def clipped_yerr(mean: np.ndarray, half: np.ndarray, low: float = 0.0, high: flo
     return np.vstack([below, above])
 
 
+def _bar(row: pd.Series | None) -> tuple[float, np.ndarray]:
+    """A bar's height and whisker lengths (below, above) in percent from one summary row: ``estimate``,
+    ``ci95_low``, ``ci95_high`` (a summary with intervals, e.g. pooled Wilson) or ``mean`` +- ``ci95_half``
+    (Student t over replications), cut at 0 and 100%. NaN height when there is no row."""
+    if row is None:
+        return math.nan, np.zeros((2, 1))
+    if "estimate" in row.index:
+        mean = float(row["estimate"]) * 100
+        low, high = float(row["ci95_low"]) * 100, float(row["ci95_high"]) * 100
+        below = np.nan_to_num(np.clip(mean - low, 0.0, None)) if np.isfinite(low) else 0.0
+        above = np.nan_to_num(np.clip(high - mean, 0.0, None)) if np.isfinite(high) else 0.0
+        return mean, np.array([[below], [above]])
+    mean = float(row["mean"]) * 100
+    return mean, clipped_yerr([mean], [float(row["ci95_half"]) * 100])
+
+
 def compliance_width_in(n_bars: int, n_tiers: int) -> float:
     """Figure width for ``n_bars`` bars in ``n_tiers`` groups: about 0.6 in a bar, within 6 and 12 in."""
     return float(np.clip(1.6 + 0.6 * n_bars + 0.4 * n_tiers, 6.0, MAX_WIDTH_IN))
@@ -350,7 +366,9 @@ def _bar_slots(
 ) -> list[tuple[str, str, float]]:
     """(tier, policy, x) of every bar: one group per tier holding only the policies that have that tier
     (police_only has no echelon: no empty slot for it), groups one unit apart, bars 0.8 / (most bars) wide."""
-    have = set(zip(rows["tier"], rows["policy"], strict=True))
+    value = rows["estimate"] if "estimate" in rows else rows["mean"]
+    known = rows[value.notna()]  # a policy without the tier has a row with no value
+    have = set(zip(known["tier"], known["policy"], strict=True))
     widest = max(sum((t, p) in have for p in policies) for t in tiers)
     slots = []
     for g, tier in enumerate(tiers):
@@ -394,11 +412,9 @@ def compliance_figure(
     for ax, count_from in zip(axes[:, 0], moments, strict=True):
         sub = rows[rows["count_from"] == count_from].set_index(["policy", "tier"])
         for tier, policy, x in slots:
-            mean = float(sub["mean"].get((policy, tier), np.nan)) * 100
-            half = float(sub["ci95_half"].get((policy, tier), np.nan)) * 100
+            mean, yerr = _bar(sub.loc[(policy, tier)] if (policy, tier) in sub.index else None)
             if not np.isfinite(mean):
                 continue
-            yerr = clipped_yerr([mean], [half])
             ax.bar(x, mean, width * 0.9, color=colour[policy])
             ax.errorbar([x], [mean], yerr=yerr, fmt="none", ecolor="black", capsize=3, linewidth=1)
             # the value above the CI's cap, never on it
@@ -416,11 +432,17 @@ def compliance_figure(
     fig.legend(
         handles=handles, loc="outside lower center", ncol=min(len(policies), 5), fontsize=9, frameon=False
     )
+    how = "; ".join(sorted(set(rows["how"].dropna()))) if "how" in rows else ""  # the summary says how
+    interval = (
+        f"Bars and whiskers: {how}"
+        if how
+        else "Mean over replications; whiskers: 95% CI (Student t), cut at 0 and 100%; none with fewer "
+        "than 2 replications"
+    )
     _finish(
         fig,
         "Share of incidents whose responder of each tier was on scene within that tier's own target "
-        "(never arrived = missed), counted from the alarm and from the incident.\nMean over replications; "
-        "whiskers: 95% CI (Student t), cut at 0 and 100%; none with fewer than 2 replications. "
+        f"(never arrived = missed), counted from the alarm and from the incident.\n{interval}. "
         "A policy without a tier has no bar in its group.",
         synthetic,
         note,

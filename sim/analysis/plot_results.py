@@ -432,7 +432,8 @@ def compliance_figure(
     fig.legend(
         handles=handles, loc="outside lower center", ncol=min(len(policies), 5), fontsize=9, frameon=False
     )
-    how = "; ".join(sorted(set(rows["how"].dropna()))) if "how" in rows else ""  # the summary says how
+    drawn = rows[(rows["estimate"] if "estimate" in rows else rows["mean"]).notna()]
+    how = "; ".join(sorted(set(drawn["how"].dropna()))) if "how" in rows else ""  # as the summary says
     interval = (
         f"Bars and whiskers: {how}"
         if how

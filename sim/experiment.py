@@ -207,6 +207,74 @@ def incident_mix(incidents: list[pd.DataFrame]) -> str:
 
 
 # ---- files ------------------------------------------------------------------------------------------------
+def _map_tier(cfg: EchelonConfig) -> str:
+    """The tier an incident map shows for a policy: its first echelon tier (the grid's, the nearest or the
+    area-class first responder), else its last tier (police under police_only)."""
+    tiers = cfg.policy.tiers
+    return next((t.name for t in tiers if t.members.endswith("echelon")), tiers[-1].name if tiers else "")
+
+
+def _write_figures(
+    tmp: Path,
+    cfgs: dict[str, EchelonConfig],
+    site: Site | None,
+    baseline: str | None,
+    tables: dict[str, pd.DataFrame],
+    summary: pd.DataFrame,
+    rows: pd.DataFrame,
+) -> None:
+    """The figures of a run or comparison, each saying what it measures, from which moment, on which run."""
+    from sim.analysis import plot_results
+    from sim.site.isochrones import road_edges
+
+    first = next(iter(cfgs.values()))
+    synthetic = bool(first.site.synthetic)
+    n_incidents = max((len(t) for t in tables.values()), default=0)
+    note = (
+        f"Site '{first.site.name}'{' (SYNTHETIC)' if synthetic else ''}; {first.run.replications} "
+        f"replication(s) x {first.run.days:g} days, {n_incidents:,} incidents per policy (the same for every "
+        "policy)."
+    )
+    count_from = first.policy.count_from
+    moments = [count_from, *(m for m in ("alarm", "incident") if m != count_from)]
+    plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", moments, synthetic, note)
+    # the fullest tier list sets the order
+    by_tiers = sorted(cfgs.values(), key=lambda c: -len(c.policy.tiers))
+    tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
+    targets = {name: plot_results.target_label(tables, name) for name in tier_order}
+    plot_results.plot_compliance(
+        summary, tmp / "compliance.png", tier_order, {k: v for k, v in targets.items() if v}, synthetic, note
+    )
+    pooled = {  # all replications on one map: incident numbers made unique across them
+        p: t.assign(incident=t["replication"] * 1_000_000 + t["incident"]) for p, t in tables.items()
+    }
+    facilities = (
+        {"police station": site.stations, "fire station": site.fire_stations, "echelon post": site.posts}
+        if site is not None
+        else None
+    )
+    plot_results.plot_incident_map(
+        pooled,
+        road_edges(site) if site is not None else None,
+        tmp / "incident_map.png",
+        tier={label: _map_tier(cfg) for label, cfg in cfgs.items()},
+        count_from=count_from,
+        note=note + " All replications on one map.",
+        facilities=facilities,
+        synthetic=synthetic,
+        baseline=baseline,
+        posts_used_by=[
+            p for p, c in cfgs.items() if any(t.members.endswith("echelon") for t in c.policy.tiers)
+        ],
+    )
+    plot_results.plot_outcomes_by_kind(
+        plot_results.outcome_table(summary),
+        tmp / "outcomes_by_kind.png",
+        synthetic,
+        note,
+    )
+
+
 def write_results(
     reps: list[Replication],
     cfgs: dict[str, EchelonConfig],
@@ -225,16 +293,15 @@ def write_results(
     The folder is made in ``results_dir``, else the config's ``results_dir`` (a relative one is relative to
     the project folder: ``sim.config.output_dir``). ``settings``: what the run changed from the defaults
     (``sim.config_diff``), put in config.yaml and given to the report."""
-    from sim.analysis import plot_results, report
-    from sim.site.isochrones import road_edges
+    from sim.analysis import report
 
     first = next(iter(cfgs.values()))
     progress = progress or _silent
-    steps = iter(range(1, 8))
-    progress("writing", 0, 7)
+    steps = iter(range(1, 6))
+    progress("writing", 0, 5)
 
     def step() -> None:
-        progress("writing", next(steps), 7)
+        progress("writing", next(steps), 5)
 
     folder = Path(results_dir) if results_dir is not None else output_dir(first.results_dir)
     with result_folder(folder, stem) as (tmp, final):
@@ -296,22 +363,7 @@ def write_results(
         ).to_csv(tmp / "queueing.csv", index=False)
         step()
 
-        plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", count_from)
-        step()
-        by_tiers = sorted(
-            cfgs.values(), key=lambda c: -len(c.policy.tiers)
-        )  # the fullest tier list sets the order
-        tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
-        plot_results.plot_compliance(summary, tmp / "compliance.png", tier_order)
-        step()
-        map_policy = next((p for p in tables if p != baseline), next(iter(tables)))
-        edges = road_edges(site) if site is not None else None
-        pooled = tables[map_policy]  # all replications on one map: make incident numbers unique across them
-        pooled = pooled.assign(incident=pooled["replication"] * 1_000_000 + pooled["incident"])
-        names = [t.name for t in cfgs[map_policy].policy.tiers]  # the echelon tier if there is one
-        map_tier = names.index("echelon") + 1 if "echelon" in names else len(names)
-        note = f"policy {map_policy}, all {first.run.replications} replication(s) on one map"
-        plot_results.plot_incident_map(pooled, edges, tmp / "incident_map.png", map_tier, count_from, note)
+        _write_figures(tmp, cfgs, site, baseline, tables, summary, rows)
         step()
         changed = [s.as_dict() for s in settings]
         config = {"changed_settings": changed}

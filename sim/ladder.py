@@ -154,7 +154,12 @@ def write_ladder(
         (tmp / "config.yaml").write_text(dump)
         meta = {**_meta(result), "settings": [s.as_dict() for s in settings]}
         plot_ladder.plot_waterfall(
-            result.contributions, result.totals, tmp / "waterfall.png", meta["figure_title"], meta["full"]
+            result.contributions,
+            result.totals,
+            tmp / "waterfall.png",
+            meta["figure_title"],
+            meta["full"],
+            synthetic=cfg.site.synthetic,
         )
         ladder_report.write_report(tmp, result.contributions, result.shapley, result.totals, meta)
     return final

@@ -115,6 +115,7 @@ def test_echelon_compare_writes_the_comparison(tmp_path, cache_dir, capsys):
         "arrival_ecdf.png",
         "compliance.png",
         "incident_map.png",
+        "outcomes_by_kind.png",
         "config.yaml",
     ):
         assert (out / name).stat().st_size > 0, name

@@ -20,6 +20,7 @@ from matplotlib.ticker import FuncFormatter
 from sim.analysis.ladder import NO_DIFFERENCE
 from sim.analysis.report import describe_metric
 from sim.fonts import with_figure_fonts
+from sim.plotting import stamp_synthetic
 
 LEVEL_COLOUR = "#8c8c8c"
 UP_COLOUR = "#d6604d"  # the metric goes up (not "worse": for a calming rate up is good)
@@ -108,10 +109,15 @@ def _panel(ax, steps: pd.DataFrame, total: pd.Series, full_label: str) -> None:
 
 
 @with_figure_fonts
-def plot_waterfall(
-    contributions: pd.DataFrame, totals: pd.DataFrame, path: Path, title: str, full_label: str = "all parts"
-) -> Path:
-    """One panel per metric (in the order of ``totals``); a panel that has no replication says so."""
+def waterfall_figure(
+    contributions: pd.DataFrame,
+    totals: pd.DataFrame,
+    title: str,
+    full_label: str = "all parts",
+    synthetic: bool = False,
+):
+    """One panel per metric (in the order of ``totals``); a panel that has no replication says so. Returns
+    the figure, open (``plot_waterfall`` saves it)."""
     metrics = list(totals["metric"])
     cols = min(COLUMNS, max(1, len(metrics)))
     rows = math.ceil(len(metrics) / cols)
@@ -133,6 +139,22 @@ def plot_waterfall(
     for ax in list(axes.flat)[len(metrics) :]:
         ax.axis("off")
     fig.suptitle(title + "\n" + LEGEND, fontsize=9)
+    if synthetic:
+        stamp_synthetic(fig)
+    return fig
+
+
+@with_figure_fonts
+def plot_waterfall(
+    contributions: pd.DataFrame,
+    totals: pd.DataFrame,
+    path: Path,
+    title: str,
+    full_label: str = "all parts",
+    synthetic: bool = False,
+) -> Path:
+    """``waterfall_figure`` saved to ``path``; ``synthetic`` stamps SYNTHETIC site on it."""
+    fig = waterfall_figure(contributions, totals, title, full_label, synthetic)
     path = Path(path)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)

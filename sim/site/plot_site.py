@@ -18,10 +18,14 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
 from sim.fonts import with_figure_fonts
+from sim.plotting import fit_height_to_maps, fit_map, scale_bar, stamp_synthetic, union_bounds, wrap
 from sim.site.site import Site
 
 ROAD_WIDTH = {"motorway": 2.2, "trunk": 2.0, "primary": 1.4, "secondary": 1.0, "tertiary": 0.7}
-ISO_COLOURS = ("#1a9850", "#fdae61", "#f46d43", "#d73027")
+# Areas within 1, 3, 5 (, more) minutes of a post: one sequential palette, dark (reached soonest) to light,
+# opaque so that nested areas keep their legend colour; not blue (water) and not grey (roads).
+ISO_COLOURS = ("#006d2c", "#41ab5d", "#a1d99b", "#e5f5e0")
+PANEL_MAX_IN = (9.0, 8.0)  # the largest map panel, width and height in inches
 STATION_COLOURS = plt.get_cmap("tab10").colors
 FIRE_COLOUR = "#e31a1c"
 
@@ -30,7 +34,52 @@ def _first(value):
     return value[0] if isinstance(value, list) else value
 
 
-def _base(ax, site: Site, edges: gpd.GeoDataFrame) -> None:
+def _bounds(site: Site, edges: gpd.GeoDataFrame) -> tuple[float, float, float, float]:
+    """What a map must show: roads, islands, zones and every facility."""
+    layers = (
+        edges,
+        site.islands,
+        site.zones,
+        site.enterprises,
+        site.stations,
+        site.fire_stations,
+        site.nests,
+    )
+    return union_bounds(*layers)
+
+
+def _panel_size(bounds: tuple[float, float, float, float]) -> tuple[float, float]:
+    """Inches of a map panel that follows the site's shape (so no blank band beside or under it)."""
+    aspect = (bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1.0)
+    width = min(PANEL_MAX_IN[0], PANEL_MAX_IN[1] / aspect)
+    return width, width * aspect
+
+
+def _label(ax, text: str, x: float, y: float, dy: float, width_in: float, **style) -> None:
+    """A label beside a point: to its right unless it would run out of the frame (``width_in``: the map's
+    width in inches), then to its left; above or below as ``dy`` says unless near the top or bottom."""
+    (x0, x1), (y0, y1) = ax.get_xlim(), ax.get_ylim()
+    text_m = (len(text) * 0.62 * style.get("fontsize", 8) + 12) / 72 * (x1 - x0) / width_in
+    right = x + text_m < x1
+    up = dy > 0  # the preferred side, unless the point is near the top or bottom edge
+    if y > y0 + 0.9 * (y1 - y0):
+        up = False
+    elif y < y0 + 0.12 * (y1 - y0):
+        up = True
+    ax.annotate(
+        text,
+        (x, y),
+        xytext=(7 if right else -7, abs(dy) if up else -abs(dy)),
+        textcoords="offset points",
+        ha="left" if right else "right",
+        va="bottom" if up else "top",
+        annotation_clip=True,
+        bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
+        **style,
+    )
+
+
+def _base(ax, site: Site, edges: gpd.GeoDataFrame, bounds) -> None:
     """Water, land, industrial zones, roads and bridges: the background of both panels."""
     ax.set_facecolor("#dceefa" if len(site.islands) else "white")
     if len(site.islands):
@@ -43,15 +92,11 @@ def _base(ax, site: Site, edges: gpd.GeoDataFrame) -> None:
     edges[~bridge].plot(ax=ax, color="#505050", linewidth=widths[~bridge.to_numpy()], zorder=5)
     if bridge.any():
         edges[bridge].plot(ax=ax, color="#7b3294", linewidth=3.0, zorder=6)
-    ax.set_aspect("equal")
-    ax.set_xticks([])
-    ax.set_yticks([])
-    ax.set_xlabel("")
-    ax.set_ylabel("")
-    _scale_bar(ax)
+    fit_map(ax, bounds)
+    scale_bar(ax)
 
 
-def _stations(ax, site: Site) -> None:
+def _stations(ax, site: Site, width_in: float) -> None:
     for k, s in enumerate(site.stations.itertuples()):
         ax.scatter(
             [s.geometry.x],
@@ -63,34 +108,36 @@ def _stations(ax, site: Site) -> None:
             linewidth=0.8,
             zorder=11,
         )
-        ax.annotate(
+        _label(
+            ax,
             f"{s.id} {s.name}",
-            (s.geometry.x, s.geometry.y),
-            xytext=(7, 7),
-            textcoords="offset points",
-            fontsize=7,
+            s.geometry.x,
+            s.geometry.y,
+            5,
+            width_in,
+            fontsize=7.5,
             weight="bold",
             zorder=12,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
         )
 
 
-def _fire_stations(ax, site: Site) -> Line2D:
+def _fire_stations(ax, site: Site, width_in: float) -> Line2D:
     """Fire stations as red crosses with their id and name; returns their legend entry."""
     fire = site.fire_stations
     for f in fire.itertuples():
         ax.scatter(
             [f.geometry.x], [f.geometry.y], marker="P", s=110, color=FIRE_COLOUR, edgecolor="black", zorder=11
         )
-        ax.annotate(
+        _label(
+            ax,
             f"{f.id} {f.name}",
-            (f.geometry.x, f.geometry.y),
-            xytext=(7, -11),
-            textcoords="offset points",
-            fontsize=6.5,
+            f.geometry.x,
+            f.geometry.y,
+            -5,
+            width_in,
+            fontsize=7,
             color="#99000d",
             zorder=12,
-            bbox={"boxstyle": "round,pad=0.2", "fc": "white", "alpha": 0.8, "lw": 0},
         )
     generated = ", generated placeholder" if fire["generated"].any() else ""
     return Line2D(
@@ -105,32 +152,37 @@ def _fire_stations(ax, site: Site) -> Line2D:
     )
 
 
-def _legend(ax, handles: list, title: str) -> None:
+def _legend(ax, handles: list, title: str, width_in: float) -> None:
     ax.legend(
         handles=handles,
         loc="upper left",
-        bbox_to_anchor=(0.0, -0.02),
-        ncol=3,
-        fontsize=7.5,
+        bbox_to_anchor=(0.0, -0.01),
+        ncol=3 if width_in >= 7 else 2,
+        fontsize=8,
         frameon=False,
-        title=title,
-        title_fontsize=8,
+        title=wrap(title, width_in, 8.5),
+        title_fontsize=8.5,
+        alignment="left",
     )
 
 
 @with_figure_fonts
-def draw_site(
+def site_figure(
     site: Site,
     edges: gpd.GeoDataFrame,
     isochrones: gpd.GeoDataFrame,
     jurisdictions: gpd.GeoDataFrame,
     time_factor: float,
-    path: Path,
-) -> Path:
-    """Two panels: (a) who is where and who answers for it; (b) what the echelon posts reach in 1-3-5 min."""
-    fig, (ax_a, ax_b) = plt.subplots(1, 2, figsize=(20, 9.0), dpi=120, layout="constrained")
+):
+    """Two panels: (a) who is where and who answers for it; (b) what the echelon posts reach in 1-3-5 min.
+    The panels follow the site's shape; returns the figure, open (``draw_site`` saves it)."""
+    bounds = _bounds(site, edges)
+    panel_w, panel_h = _panel_size(bounds)
+    fig, (ax_a, ax_b) = plt.subplots(
+        1, 2, figsize=(2 * panel_w + 0.5, panel_h + 2.6), dpi=120, layout="constrained"
+    )
     for ax in (ax_a, ax_b):
-        _base(ax, site, edges)
+        _base(ax, site, edges, bounds)
 
     # (a) jurisdictions, grids, enterprises by kind, stations, drone nests
     for k, row in enumerate(jurisdictions.itertuples()):
@@ -154,8 +206,8 @@ def draw_site(
             linewidth=0.25,
             zorder=8,
         )
-    _stations(ax_a, site)
-    fire_handle = _fire_stations(ax_a, site)
+    _stations(ax_a, site, panel_w)
+    fire_handle = _fire_stations(ax_a, site, panel_w)
     if len(site.nests):
         ax_a.scatter(
             site.nests.geometry.x,
@@ -196,10 +248,14 @@ def draw_site(
         )
         for k in kinds
     ]
-    _legend(ax_a, handles, f"{len(site.enterprises)} enterprises by kind (marker size ~ workforce)")
+    _legend(ax_a, handles, f"{len(site.enterprises)} enterprises by kind (marker size ~ workforce)", panel_w)
     ax_a.set_title(
-        "(a) Police stations and their jurisdictions (first reached by road), fire stations, grids, "
-        "enterprises, drone nests",
+        wrap(
+            "(a) Police stations and their jurisdictions (first reached by road), fire stations, grids, "
+            "enterprises, drone nests",
+            panel_w,
+            10,
+        ),
         fontsize=10,
         loc="left",
     )
@@ -210,7 +266,7 @@ def draw_site(
         isochrones.sort_values("threshold_s", ascending=False).itertuples(), colours[::-1], strict=True
     ):
         if t.geometry is not None:
-            gpd.GeoSeries([t.geometry], crs=site.crs).plot(ax=ax_b, color=colour, alpha=0.45, zorder=3)
+            gpd.GeoSeries([t.geometry], crs=site.crs).plot(ax=ax_b, color=colour, zorder=3)
     if len(site.grids):
         site.grids.boundary.plot(ax=ax_b, color="#2b2b2b", linewidth=0.6, linestyle="--", zorder=7)
         for g in site.grids.itertuples():
@@ -227,12 +283,12 @@ def draw_site(
             linewidth=0.5,
             zorder=10,
         )
-    _stations(ax_b, site)
+    _stations(ax_b, site, panel_w)
     labels = [
         f"within {t.threshold_s / 60:g} min of a post ({t.area_km2:.1f} km² of road buffer)"
         for t in isochrones.sort_values("threshold_s").itertuples()
     ]
-    handles = [Patch(color=c, alpha=0.55, label=lab) for c, lab in zip(colours, labels, strict=True)]
+    handles = [Patch(color=c, label=lab) for c, lab in zip(colours, labels, strict=True)]
     handles += [
         Line2D(
             [],
@@ -259,54 +315,42 @@ def draw_site(
         ax_b,
         handles,
         f"Road travel time from the nearest echelon post at emergency speed (free-flow x "
-        f"{time_factor:g}), counted from departure; mobilisation not included",
+        f"{time_factor:g}), counted from departure; mobilisation not included; darker = sooner",
+        panel_w,
     )
     ax_b.set_title(
-        "(b) Echelon posts and the areas they reach within the 1-3-5 minute targets", fontsize=10, loc="left"
+        wrap("(b) Echelon posts and the areas they reach within the 1-3-5 minute targets", panel_w, 10),
+        fontsize=10,
+        loc="left",
     )
 
     fig.suptitle(
-        f"Site '{site.name}': {site.label}\nRoad network {len(site.graph)} nodes, "
-        f"{site.graph.number_of_edges()} edges; CRS {site.crs}",
+        wrap(f"Site '{site.name}': {site.label}", 2 * panel_w, 12)
+        + f"\nRoad network {len(site.graph)} nodes, {site.graph.number_of_edges()} edges; CRS {site.crs}",
         fontsize=12,
         x=0.01,
         ha="left",
     )
-    if site.synthetic:
-        for ax in (ax_a, ax_b):
-            ax.text(
-                0.99,
-                0.01,
-                "SYNTHETIC",
-                transform=ax.transAxes,
-                fontsize=24,
-                color="#b2182b",
-                alpha=0.35,
-                ha="right",
-                va="bottom",
-                weight="bold",
-                zorder=20,
-            )
-    for ax in (ax_a, ax_b):
+    if site.synthetic:  # the title says so too (the site's label)
+        stamp_synthetic(fig, maps=(ax_a, ax_b), banner=False)
+    for ax in (ax_a, ax_b):  # geopandas labels projected axes 'Easting [metre]': no coordinates are shown
         ax.set_xlabel("")
         ax.set_ylabel("")
+    fit_height_to_maps(fig, (ax_a, ax_b))
+    return fig
+
+
+@with_figure_fonts
+def draw_site(
+    site: Site,
+    edges: gpd.GeoDataFrame,
+    isochrones: gpd.GeoDataFrame,
+    jurisdictions: gpd.GeoDataFrame,
+    time_factor: float,
+    path: Path,
+) -> Path:
+    """``site_figure`` saved to ``path``."""
+    fig = site_figure(site, edges, isochrones, jurisdictions, time_factor)
     fig.savefig(path, bbox_inches="tight")
     plt.close(fig)
     return path
-
-
-def _scale_bar(ax) -> None:
-    x0, x1 = ax.get_xlim()
-    y0, y1 = ax.get_ylim()
-    span = x1 - x0
-    length = next(v for v in (100, 200, 500, 1000, 2000, 5000, 10000, 20000) if v >= span / 8)
-    x, y = x0 + span * 0.03, y0 + (y1 - y0) * 0.03
-    ax.plot([x, x + length], [y, y], color="black", linewidth=3, zorder=13)
-    ax.text(
-        x + length / 2,
-        y + (y1 - y0) * 0.01,
-        f"{length / 1000:g} km" if length >= 1000 else f"{length} m",
-        ha="center",
-        fontsize=8,
-        zorder=13,
-    )

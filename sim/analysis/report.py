@@ -314,7 +314,7 @@ def _what_was_compared(meta: Mapping) -> str:
 def _settings_sentence(meta: Mapping) -> str:
     settings = meta.get("settings") or []
     if not settings:
-        return "Every setting is the default (conf/), except those named above."
+        return "Every setting is the default (conf/)."
     parts = [
         f"{s['key']} = {s['value']} (default {s['default']}"
         + (f"; in {', '.join(s['policies'])}" if s.get("policies") else "")

@@ -29,7 +29,7 @@ def test_compare_and_write_results_report_every_step(daishan_site, cache_dir, tm
     )
     stages = {stage for stage, _, _ in heard}
     assert stages == {"writing"}
-    assert heard[0] == ("writing", 0, 7) and heard[-1] == ("writing", 7, 7)
+    assert heard[0] == ("writing", 0, 5) and heard[-1] == ("writing", 5, 5)
 
 
 class Terminal(io.StringIO):

@@ -222,7 +222,8 @@ def cmd_run(overrides: Sequence[str]) -> int:
         found = _run_warnings(site, cfg, n)
         out = write_results(reps, {label: cfg}, site, None, stem, found, settings=settings, progress=progress)
     print(
-        f"policy '{label}' on site '{site.name}': {cfg.run.replications} replication(s) x "
+        f"policy '{label}' on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
+        f"{cfg.run.replications} replication(s) x "
         f"{cfg.run.days:g} days, "
         f"{n} incidents"
     )

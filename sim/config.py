@@ -436,6 +436,11 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         )
     if cfg.site.source == "place":
         need(bool(cfg.site.place), "site.place", "source=place needs a place name", cfg.site.place)
+        if not cfg.site.online:  # said here, before any library loads, as the site layer would say it
+            raise ConfigError(
+                f"site.place '{cfg.site.place}' needs the internet: add site.online=true "
+                "(downloads are cached), or use site=file with a local .osm/.osm.pbf file"
+            )
     if cfg.grid.layout == "file":
         need(bool(cfg.grid.path), "grid.path", "layout=file needs a GeoJSON path", cfg.grid.path)
     _check_model_ranges(cfg, need)

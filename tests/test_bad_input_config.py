@@ -169,7 +169,8 @@ def test_the_table_is_large_enough():
 )
 def test_values_are_read_as_typed(typed, value):
     site = "file" if typed.startswith("site.path") else "place"
-    cfg = load_config([f"site={site}", *plain_overrides([typed])])
+    online = [] if site == "file" else ["site.online=true"]  # a place is fetched; offline it is refused
+    cfg = load_config([f"site={site}", *online, *plain_overrides([typed])])
     key = typed.split("=", 1)[0].split(".")[1]
     assert getattr(cfg.site, key) == value
 

@@ -19,7 +19,7 @@ def test_default_config_is_daishan_with_a_fixed_seed():
 # Options that are templates: they need the user's path or place before they validate.
 NEEDS = {
     ("site", "file"): ["site.path=x.osm"],
-    ("site", "place"): ["site.place=Daishan"],
+    ("site", "place"): ["site.place=Daishan", "site.online=true"],
     ("grid", "file"): ["grid.path=g.geojson"],
 }
 

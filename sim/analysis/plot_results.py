@@ -301,7 +301,8 @@ def arrival_ecdf_figure(
     _finish(
         fig,
         f"Time to the first on-scene arrival of each tier's responder, counted from {counted}.\n"
-        "A curve levelling off below 1: the tier never arrived for the rest (before the end of the run).",
+        "A curve below 1 at the right edge: the rest arrived later than the axis shows, or never (tables: "
+        "share arrived).",
         synthetic,
         note,
     )

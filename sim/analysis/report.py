@@ -96,7 +96,7 @@ def describe_metric(name: str) -> str:
         return f"{_tier_phrase(m[1])} compliance with its target, counted from {MOMENT_WORD.get(m[2], m[2])}"
     if m := re.fullmatch(r"tier_(.+)_(median|p90|p95)_from_(alarm|incident|dispatch)_s", name):
         return (
-            f"the {PERCENTILE_WORD[m[2]]} arrival time of {_tier_phrase(m[1]).removeprefix('the ')} first "
+            f"the {PERCENTILE_WORD[m[2]]} arrival time of {_tier_phrase(m[1])} first "
             f"responder, counted from {MOMENT_WORD.get(m[3], m[3])}"
         )
     if m := re.fullmatch(r"tier_(.+)_share_arrived", name):
@@ -128,6 +128,11 @@ def describe_metric(name: str) -> str:
         "n_handoffs": "the number of cross-station handoffs",
     }
     return fixed.get(name, name.replace("_", " "))
+
+
+def _count(n: int, noun: str) -> str:
+    """'1 replication', '10 replications'."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _num(x: float, digits: int = 0) -> str:
@@ -190,12 +195,17 @@ def _diff_amount(name: str, x: float) -> str:
     return {"share": f"{number} points", "s": f"{number} s", "m2": f"{number} m²"}.get(unit, number)
 
 
-def _diff_range(name: str, low: float, high: float) -> str:
+def _diff_range(name: str, low: float, high: float, estimate: float = math.nan) -> str:
+    """'2.0 to 12.0 points' style: as many digits as the estimate shows, the unit once, no '-0'."""
     if math.isnan(low) or math.isnan(high):
         return "no interval"
     scale = 100 if metric_unit(name) == "share" else 1
-    digits = _diff_digits(low * scale, high * scale)
-    return f"{_num(low * scale, digits)} to {_num(high * scale, digits)}"
+    own = _diff_digits(estimate * scale) if math.isfinite(estimate) else 0
+    digits = max(_diff_digits(low * scale, high * scale), own)
+    a, b = (_num(x * scale + 0.0, digits).replace("-0.0", "0.0") for x in (low, high))
+    a, b = (("0" if x == "-0" else x) for x in (a, b))
+    unit = {"s": " s", "m2": " m²"}.get(metric_unit(name), "")
+    return f"{a} to {b}{unit}"
 
 
 def _level(name: str, value: float, diff: float) -> str:
@@ -219,7 +229,7 @@ def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
         levels = f": from {before} to {after},"
     return (
         f"{who} {verb} {describe_metric(name)}{levels} by {_diff_amount(name, abs(diff))} "
-        f"(95% CI {_diff_range(name, low, high)}) compared with {row['baseline']}, "
+        f"(95% CI {_diff_range(name, low, high, abs(diff))}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
 
@@ -270,6 +280,31 @@ def findings(diffs: pd.DataFrame, identical: Mapping[str, str]) -> pd.DataFrame:
 # ---------------------------------------------------------------------------------------------- blocks
 
 
+def _new_tier_sentences(
+    summary: pd.DataFrame, policies: Sequence[str], baseline: str, identical: Mapping[str, str]
+) -> list[str]:
+    """How the tiers the baseline does not have (guards, echelons) did: no difference can say it."""
+    if summary.empty:
+        return []
+    met = summary[summary["metric"].str.fullmatch(r"tier_.+_target_met_from_alarm")]
+    base_tiers = set(met.loc[met["policy"] == baseline, "metric"])
+    lines = []
+    for policy in [p for p in policies if p != baseline and p not in identical]:
+        mine = met[(met["policy"] == policy) & ~met["metric"].isin(base_tiers)]
+        said = [
+            f"{r.metric.removeprefix('tier_').removesuffix('_target_met_from_alarm').replace('_', ' ')} "
+            f"{_with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
+            for r in mine.itertuples()
+        ]
+        if said:
+            lines.append(
+                f"Under {policy}, the tiers {baseline} lacks met their own targets, counted from the alarm: "
+                + "; ".join(said)
+                + "."
+            )
+    return lines
+
+
 def _finding_sentences(found: pd.DataFrame, per_policy: int = 4) -> list[str]:
     """The most important findings, each said once for every policy that has exactly the same difference."""
     if found.empty:
@@ -285,7 +320,9 @@ def _finding_sentences(found: pd.DataFrame, per_policy: int = 4) -> list[str]:
             said[p] = said.get(p, 0) + 1
         lines.append(difference_sentence({**row, "baseline": found["baseline"].iloc[0]}, row["policy"]))
     left = {p: int((found["policy"] == p).sum()) - n for p, n in said.items()}
-    lines += [f"{p}: {k} more finding(s) in the table of differences." for p, k in left.items() if k > 0]
+    lines += [
+        f"{p}: {_count(k, 'more finding')} in the table of differences." for p, k in left.items() if k > 0
+    ]
     return lines
 
 
@@ -307,7 +344,7 @@ def _what_was_compared(meta: Mapping) -> str:
     synthetic = " (SYNTHETIC: shapes and positions are not surveyed)" if meta.get("synthetic") else ""
     return (
         f"{'Compared' if several else 'Simulated'} {who} on site {meta.get('site', '?')}{synthetic}: "
-        f"{meta.get('replications', '?')} replication(s) x {meta.get('days', 0):g} days{per}."
+        f"{_count(meta.get('replications', 0), 'replication')} x {meta.get('days', 0):g} days{per}."
     )
 
 
@@ -337,6 +374,7 @@ def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> 
                 "tell them apart)."
             )
         lines += _finding_sentences(found)
+        lines += _new_tier_sentences(summary, meta["policies"], meta["baseline"], identical)
         for policy in [p for p in meta["policies"] if p != meta["baseline"] and p not in identical]:
             if found.empty or not (found["policy"] == policy).any():
                 lines.append(f"{policy}: no difference from {meta['baseline']} is evidence at this sample.")
@@ -345,9 +383,9 @@ def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> 
             weak = weak[_shown(weak["metric"]) & ~weak["policy"].isin(identical)]
             if len(weak):
                 lines.append(
-                    f"{len(weak)} other difference(s) whose interval excludes 0 are not evidence (too few "
-                    "replications or incidents, or set by the configuration); the table of differences "
-                    "says why for each."
+                    f"{_count(len(weak), 'other difference')} whose interval excludes 0 "
+                    f"{'is' if len(weak) == 1 else 'are'} not evidence (too few replications or incidents, "
+                    "or set by the configuration); the table of differences says why for each."
                 )
     elif len(summary):
         outcomes = summary[summary["metric"].str.match(BAD_OUTCOME)]
@@ -362,6 +400,13 @@ def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> 
     if mix:
         lines.append(f"Incidents: {mix}.")
     assumptions = list(ASSUMPTIONS)
+    if meta.get("baseline") and len(meta.get("policies") or []) > 1:
+        assumptions.insert(
+            0,
+            "A policy's difference is the sum of everything it changes at once (e.g. echelon_135 against "
+            "police_only: the one-key alarm, guards, echelons, drones and county coordination); "
+            "`echelon ladder` says what each part adds.",
+        )
     if meta.get("synthetic"):
         assumptions.insert(0, "The site is SYNTHETIC: a stylised layout, not surveyed roads and facilities.")
     return [
@@ -386,7 +431,7 @@ def _headline_table(summary: pd.DataFrame) -> Block:
 
 def _full_table(summary: pd.DataFrame) -> Block:
     """Every metric of every policy, with how it was computed and what it rests on."""
-    shown = summary[_shown(summary["metric"])]
+    shown = summary  # every metric, complements included: this is the full list
     rows = tuple(
         (
             str(r.policy),
@@ -420,7 +465,7 @@ def _diff_table(diffs: pd.DataFrame, identical: Mapping[str, str]) -> Block:
             str(r.policy),
             describe_metric(r.metric),
             _diff_amount(r.metric, r.mean_diff),
-            _diff_range(r.metric, r.ci95_low, r.ci95_high),
+            _diff_range(r.metric, r.ci95_low, r.ci95_high, r.mean_diff),
             str(int(r.n)),
             "finding" if r.finding else (r.not_evidence or "CI includes 0"),
         )

@@ -124,7 +124,9 @@ def test_echelon_compare_writes_the_comparison(tmp_path, cache_dir, capsys):
     assert set(events["replication"]) == {0, 1}
     diffs = pd.read_csv(out / "paired_differences.csv")
     assert set(diffs["baseline"]) == {"police_only"}
-    assert "counted from the alarm" in (out / "summary.md").read_text()
+    text = (out / "summary.md").read_text()
+    assert "counted from the alarm" in text
+    assert "Under echelon_135, the tiers police_only lacks met their own targets" in text
 
 
 def test_echelon_run_one_policy(tmp_path, cache_dir):

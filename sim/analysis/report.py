@@ -287,6 +287,7 @@ def _new_tier_sentences(
     if summary.empty:
         return []
     met = summary[summary["metric"].str.fullmatch(r"tier_.+_target_met_from_alarm")]
+    met = met[met["estimate"].notna()]  # a policy without the tier has the column, empty
     base_tiers = set(met.loc[met["policy"] == baseline, "metric"])
     lines = []
     for policy in [p for p in policies if p != baseline and p not in identical]:

@@ -21,7 +21,7 @@ HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 def stamp_synthetic(fig, maps: Iterable = (), banner: bool = True) -> None:
     """Say SYNTHETIC on a figure of a synthetic site: a red line above everything (``banner``; saved with
     ``bbox_inches="tight"``, which takes in text outside the figure) and a large watermark in the corner of
-    each map axes in ``maps``."""
+    each map axes in ``maps``, drawn under the data."""
     if banner:
         fig.text(
             0.0,
@@ -42,11 +42,11 @@ def stamp_synthetic(fig, maps: Iterable = (), banner: bool = True) -> None:
             transform=ax.transAxes,
             fontsize=20,
             color=SYNTHETIC_COLOUR,
-            alpha=0.4,
+            alpha=0.3,
             ha="right",
             va="bottom",
             weight="bold",
-            zorder=20,
+            zorder=0.5,  # under roads and incidents: it marks the map without hiding what is on it
         )
 
 

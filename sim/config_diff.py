@@ -185,12 +185,3 @@ def short_label(settings: Iterable[Setting], skip: Sequence[str] = ()) -> str:
         kept = f"{kept}+{part}" if kept else part
     cut = kept or safe[0][:room].rstrip("=+._-")  # not even one fits: cut the first
     return f"{cut}-{digest}"
-
-
-def describe(settings: Iterable[Setting]) -> list[str]:
-    """One plain line per setting, ``incidents: default -> festival_restart``, for a terminal or a log."""
-    lines = []
-    for s in settings:
-        where = f" ({', '.join(s.policies)})" if s.policies else ""
-        lines.append(f"{s.key}: {_text(s.default)} -> {_text(s.value)}{where}")
-    return lines

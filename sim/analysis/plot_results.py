@@ -706,22 +706,10 @@ def incident_map_figure(
 
 @with_figure_fonts
 def plot_incident_map(
-    tables: Mapping[str, pd.DataFrame] | pd.DataFrame,
-    edges,
-    path: Path,
-    tier: str | int | Mapping[str, str | int] = "echelon",
-    count_from: str = "alarm",
-    note: str = "",
-    facilities: Mapping[str, object] | None = None,
-    synthetic: bool = False,
-    baseline: str | None = None,
-    posts_used_by: Collection[str] | None = None,
+    tables: Mapping[str, pd.DataFrame] | pd.DataFrame, edges, path: Path, *args, **kwargs
 ) -> Path:
-    """``incident_map_figure`` saved to ``path``."""
-    fig = incident_map_figure(
-        tables, edges, tier, count_from, note, facilities, synthetic, baseline, posts_used_by
-    )
-    return _save(fig, path)
+    """``incident_map_figure(tables, edges, ...)`` saved to ``path``; the other arguments are its own."""
+    return _save(incident_map_figure(tables, edges, *args, **kwargs), path)
 
 
 # ---------------------------------------------------------------------------------------- bad outcomes

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Literal
 
 from sim.distributions import Delay
-from sim.errors import ConfigError
+from sim.errors import ConfigError, EchelonError
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]  # the folder holding conf/, results/ and README.md
 CONF_DIR = PROJECT_DIR / "conf"
@@ -303,23 +303,48 @@ def _where(key: str, choices: dict[str, str]) -> str:
     return "conf/config.yaml or a command-line override"
 
 
-def _convert(tp: Any, value: Any, key: str, choices: dict[str, str]) -> Any:
-    """Check ``value`` against the annotation ``tp`` and convert it; raise ConfigError naming ``key``."""
+@dataclass(frozen=True)
+class Reader:
+    """How a typed reader words its errors: the config names the conf file a key came from; a scenario
+    names its own file. ``bad(key, text)`` and ``unknown(key, allowed)`` return the exception to raise."""
+
+    bad: typing.Callable[[str, str], Exception]
+    unknown: typing.Callable[[str, str], Exception]
+
+
+def config_reader(choices: dict[str, str]) -> Reader:
+    return Reader(
+        lambda key, text: ConfigError(f"config key '{key}' ({_where(key, choices)}): {text}"),
+        lambda key, allowed: ConfigError(
+            f"unknown config key '{key}' ({_where(key, choices)}); allowed here: {allowed}"
+        ),
+    )
+
+
+def _convert(tp: Any, value: Any, key: str, reader: Reader) -> Any:
+    """Check ``value`` against the annotation ``tp`` and convert it; the reader's error names ``key``."""
     origin = typing.get_origin(tp)
     args = typing.get_args(tp)
 
-    def bad(allowed: str) -> ConfigError:
-        return ConfigError(f"config key '{key}' ({_where(key, choices)}): {allowed}, got {value!r}")
+    def bad(allowed: str) -> Exception:
+        return reader.bad(key, f"{allowed}, got {value!r}")
 
     if dataclasses.is_dataclass(tp):
         if not isinstance(value, dict):
             raise bad("expected a mapping")
-        return _build(tp, value, key, choices)
+        return read_typed(tp, value, key, reader)
     if origin in (types.UnionType, typing.Union):
         if value is None and type(None) in args:
             return None
         inner = [a for a in args if a is not type(None)]
-        return _convert(inner[0], value, key, choices)
+        if len(inner) > 1:  # e.g. str | float: the first that accepts the value
+            for option in inner:
+                try:
+                    return _convert(option, value, key, reader)
+                except EchelonError:
+                    continue
+            raise bad("expected " + " or ".join(getattr(a, "__name__", str(a)) for a in inner))
+        return _convert(inner[0], value, key, reader)
     if origin is Literal:
         if value not in args:
             raise bad("allowed values are " + ", ".join(repr(a) for a in args))
@@ -327,11 +352,11 @@ def _convert(tp: Any, value: Any, key: str, choices: dict[str, str]) -> Any:
     if origin is list:
         if not isinstance(value, list | tuple):
             raise bad("expected a list")
-        return [_convert(args[0], v, f"{key}[{i}]", choices) for i, v in enumerate(value)]
+        return [_convert(args[0], v, f"{key}[{i}]", reader) for i, v in enumerate(value)]
     if origin is dict:
         if not isinstance(value, dict):
             raise bad("expected a mapping")
-        return {str(k): _convert(args[1], v, f"{key}.{k}", choices) for k, v in value.items()}
+        return {str(k): _convert(args[1], v, f"{key}.{k}", reader) for k, v in value.items()}
     if tp is bool:
         if not isinstance(value, bool):
             raise bad("expected true or false")
@@ -353,22 +378,27 @@ def _convert(tp: Any, value: Any, key: str, choices: dict[str, str]) -> Any:
     raise TypeError(f"unsupported annotation {tp!r} for {key}")  # a bug in this module, not user input
 
 
-def _build(cls: type, data: dict[str, Any], prefix: str, choices: dict[str, str]) -> Any:
+def read_typed(cls: type, data: dict[str, Any], prefix: str, reader: Reader) -> Any:
+    """Build dataclass ``cls`` from a plain mapping: unknown keys refused, required ones demanded, every
+    value checked against its annotation (shared by the config and scenario files)."""
     hints = typing.get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     unknown = sorted(set(data) - set(fields))
     if unknown:
         key = f"{prefix}.{unknown[0]}" if prefix else unknown[0]
-        allowed = ", ".join(sorted(n for n in fields if n != "choices"))
-        raise ConfigError(f"unknown config key '{key}' ({_where(key, choices)}); allowed here: {allowed}")
+        raise reader.unknown(key, ", ".join(sorted(n for n in fields if n != "choices")))
     values = {}
     for name, f in fields.items():
         key = f"{prefix}.{name}" if prefix else name
         if name in data:
-            values[name] = _convert(hints[name], data[name], key, choices)
+            values[name] = _convert(hints[name], data[name], key, reader)
         elif f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
-            raise ConfigError(f"config key '{key}' ({_where(key, choices)}) is required")
+            raise reader.bad(key, "is required")
     return cls(**values)
+
+
+def _build(cls: type, data: dict[str, Any], prefix: str, choices: dict[str, str]) -> Any:
+    return read_typed(cls, data, prefix, config_reader(choices))
 
 
 def _check_ranges(cfg: EchelonConfig) -> None:

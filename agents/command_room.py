@@ -66,6 +66,9 @@ class CommandRoom(mesa.Agent):
         yield env.timeout(report_s)
         self.alarms += 1
         log.emit(env.now, K.REPORTED, inc.id, self.name, "command_room", detail=channel)
+        if case.reported:  # a second alarm of an incident already in hand: merged with the first
+            return
+        case.reported = True
         model.fire_control.alerted(case)
         if inc.cross_district:
             model.county.coordinate(case)
@@ -77,7 +80,7 @@ class CommandRoom(mesa.Agent):
         yield env.timeout(decide_s)
         log.emit(env.now, K.DECIDED, inc.id, self.name, "command_room")
         model.board.request(case, tiers)
-        if policy.drone_overwatch:
+        if model.decided(case, "launch_drone", "", policy.drone_overwatch):
             self.launch_overwatch(case)
 
     def launch_overwatch(self, case: Case) -> None:
@@ -120,7 +123,7 @@ class CountyCentre(CommandRoom):
     def coordinate(self, case: Case) -> None:
         """A cross-district dispute needs both stations: the county centre merges the two alarms and
         coordinates them, or (strict) the two stations liaise by phone, which takes longer."""
-        county = self.model.policy_cfg.coordination == "county"
+        county = self.model.decided(case, "ask_county", "", self.model.policy_cfg.coordination == "county")
         delay = (self.handoff if county else self.liaison).quantile(case.inc.u[U.COORDINATION])
         case.t_coordinated = self.model.env.now + delay
         self.model.env.process(self._coordinated(case, delay, county))

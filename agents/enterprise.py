@@ -49,12 +49,21 @@ class Enterprise(mesa.Agent):
         self.on_platform = on_platform  # a one-key terminal wired to the station (the platform's policies)
         self.guards_id = f"{record.eid}/guards"
         self._mobilise, self._on_site = mobilise, on_site
+        self.reset()
+
+    def reset(self) -> None:
+        """The start of a replication: no drill has touched the terminal or the guards yet."""
+        self.terminal_forced: bool | None = None  # a drill's inject: the terminal is off (False) or on (True)
+        self.guards_extra = 0  # a task order's extra guards on duty
 
     def guards_on_duty(self, t_s: float) -> int:
-        return self.guards[shift_at(t_s)]
+        return self.guards[shift_at(t_s)] + self.guards_extra
 
     def terminal_online(self, u: float) -> bool:
-        """Is the one-key terminal online at this incident? ``u`` is the incident's pre-drawn uniform."""
+        """Is the one-key terminal online at this incident? ``u`` is the incident's pre-drawn uniform;
+        a drill may have switched the terminal off (or back on)."""
+        if self.terminal_forced is not None:
+            return self.terminal_forced
         return u < self.terminal_online_p
 
     def notice(self, case: Case, t_detect_s: float) -> Generator:

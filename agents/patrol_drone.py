@@ -114,13 +114,18 @@ class PatrolDrone(mesa.Agent):
         self.free_at_s = 0.0
 
     def can_overwatch(self, now_s: float) -> bool:
-        return self.role == "docked" and now_s >= self.free_at_s
+        return self.role == "docked" and now_s >= self.free_at_s and not self.model.drones_grounded
 
     def report(self, case: Case, t_seen_s: float) -> Generator:
         """The patrol sees the incident and streams it to the drone control centre, which orders the
         station's command room to act."""
         env = self.model.env
         yield env.timeout(t_seen_s - env.now)
+        if self.model.drones_grounded:  # the wind rose before it came by: whoever else notices, notices
+            from sim.model.detection import start_detection  # (detection imports the agents)
+
+            start_detection(self.model, case, drones=False)
+            return
         self.model.log.emit(env.now, K.DETECTED, case.inc.id, self.unit_id, "drone", detail="drone")
         yield from self.model.command_room_for(case).take_alarm(case, "drone_centre")
 

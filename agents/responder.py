@@ -74,6 +74,7 @@ class Responder(mesa.Agent):
     def reset(self) -> None:
         """Home and idle: the start of a replication."""
         self.status, self.incident, self._trip, self._home_from = Status.AVAILABLE, None, 0, None
+        self.off_duty = False  # a drill's inject: taken out of service (it finishes a job it is on)
 
     # ---- where it is ------------------------------------------------------------------------------------
     def travel_s(self, node_idx: int, now_s: float) -> float:

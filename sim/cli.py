@@ -292,7 +292,78 @@ def cmd_ladder(overrides: Sequence[str]) -> int:
     return 0
 
 
-COMMANDS = {"site": cmd_site, "run": cmd_run, "compare": cmd_compare, "ladder": cmd_ladder}
+DRILL_KEYS = ("scenario", "lang", "decisions")  # a drill's own keys; every other key=value is Hydra's
+
+
+def _drill_args(overrides: Sequence[str], command: str) -> tuple[dict[str, str], list[str]]:
+    """Split ``scenario=... lang=... decisions=...`` from the Hydra overrides."""
+    from sim.errors import ConfigError
+
+    mine, rest = {}, []
+    for o in overrides:
+        key, _, value = o.partition("=")
+        if key in DRILL_KEYS:
+            mine[key] = value
+        else:
+            rest.append(o)
+    lang = mine.setdefault("lang", "en")
+    if lang not in ("en", "zh"):
+        raise ConfigError(f"echelon {command}: lang is en or zh, got {lang!r}")
+    return mine, rest
+
+
+def _scenario(args: dict[str, str]):
+    """The scenario named on the command line, with a decisions file's choices in place of its own."""
+    from sim.drill.scenario import load_decisions, load_scenario, shipped_names
+    from sim.errors import ScenarioError
+
+    if not args.get("scenario"):
+        raise ScenarioError(
+            "echelon drill needs scenario=<name or file.yaml>; shipped scenarios: "
+            + ", ".join(shipped_names())
+        )
+    scenario = load_scenario(args["scenario"])
+    if args.get("decisions"):
+        scenario = load_decisions(scenario, args["decisions"])
+    return scenario
+
+
+def cmd_drill(overrides: Sequence[str]) -> int:
+    """Replay a scripted drill under one or more policies: log, narrative, timeline, animation, report."""
+    args, hydra = _drill_args(overrides, "drill")
+    scenario = _scenario(args)
+    from sim.drill.run import drill_overrides
+
+    full = drill_overrides(scenario, hydra)
+    cfg = _config(full)
+    policies = list(cfg.run.policies)
+    cfgs = dict(zip(policies, load_configs(full, policies)[1], strict=True))
+    from sim.drill.outputs import write_drill
+    from sim.drill.run import run_drill
+
+    settings = _settings(cfgs, vary=("policy",), ignore=("ladder", "run"))
+    stem = _stem("drill", scenario.id, settings=settings, skip=("run.policies", "run.baseline"))
+    with _progress() as progress:
+        site = _site(cfg, progress)
+        run = run_drill(scenario, cfg, cfgs, site, progress)
+        out = _shown(write_drill(run, Path(cfg.results_dir), stem, args["lang"], settings, progress))
+    n = len(run.drill.incidents)
+    print(
+        f"drill '{scenario.id}' on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
+        f"{', '.join(a.label for a in run.arms)}; {len(run.drill.labels)} scripted incident(s), "
+        f"{n - len(run.drill.labels)} background, {len(scenario.injects)} injects"
+    )
+    print(f"wrote {out}/")
+    return 0
+
+
+COMMANDS = {
+    "site": cmd_site,
+    "run": cmd_run,
+    "compare": cmd_compare,
+    "ladder": cmd_ladder,
+    "drill": cmd_drill,
+}
 
 
 SUBCOMMANDS = {  # name: (one-line help, description)
@@ -317,6 +388,13 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "one at a time, on the same incidents: each step's contribution with a paired 95% CI, and each "
         "part's order-free Shapley value (ladder.shapley). E.g. ladder.steps=[guards,one_key,echelons,"
         "drones,county] run.days=7.",
+    ),
+    "drill": (
+        "replay a scripted drill (scenario=...): narrative, timeline, animation, after-action report",
+        "Replay a tabletop drill from scenarios/ (scenario=<name or file.yaml>) under the scenario's "
+        "policies or run.policies=[...] side by side, on the same incidents with the same luck; "
+        "decisions=<file.yaml> replays the trainees' choices beside the policy's; lang=zh writes it in "
+        "Chinese.",
     ),
 }
 

@@ -418,3 +418,24 @@ def scenario_to_dict(s: Scenario) -> dict[str, Any]:
 
 def dump_scenario(s: Scenario) -> str:
     return yaml.safe_dump(scenario_to_dict(s), allow_unicode=True, sort_keys=False, width=110)
+
+
+def load_decisions(s: Scenario, path_text: str) -> Scenario:
+    """The trainees' decisions from their own file (a YAML list, or a mapping with ``decisions:``) in place
+    of the scenario's; checked against the scenario as if they were written in it."""
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        raise ScenarioError(f"decisions file {path} not found")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise ScenarioError(f"{path}: not a UTF-8 YAML file ({type(err).__name__})") from None
+    if isinstance(data, dict) and set(data) == {"decisions"}:
+        data = data["decisions"]
+    if not isinstance(data, list):
+        raise ScenarioError(f"{path}: a list of decisions (incident, point, choice, tier, note)")
+    merged = {**scenario_to_dict(s), "decisions": data}
+    try:
+        return dataclasses.replace(scenario_from_dict(merged, str(path)), path=s.path)
+    except ScenarioError as err:
+        raise ScenarioError(f"{err} (checked against {s.path})") from None

@@ -28,6 +28,7 @@ class Case:
         "kind",
         "node_idx",
         "present",
+        "reported",
         "resolved",
         "t_contained",
         "t_coordinated",
@@ -50,6 +51,7 @@ class Case:
         self.active = 0  # units sent and not yet cleared
         self.resolved = False  # the outcome is decided
         self.handled = False  # some unit has finished its work on scene
+        self.reported = False  # an alarm has reached a command room (a later alarm is a repeat: merged)
         self.present: dict[str, str] = {}  # unit id -> unit kind, for the units on scene now
         self._orders: dict[str, int] = {}
         self._containment = containment

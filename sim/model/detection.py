@@ -17,8 +17,9 @@ from sim.model.events import EventKind as K
 from sim.model.incidents import U
 
 
-def start_detection(model: Any, case: Case) -> None:
-    """Start the process of whoever notices the incident first."""
+def start_detection(model: Any, case: Case, drones: bool = True) -> None:
+    """Start the process of whoever notices the incident first (from now on: a drone grounded before its
+    sighting hands the incident back here, without drones)."""
     inc, icfg = case.inc, model.cfg.incidents
     best_t = inc.t_s + icfg.passerby_detection.quantile(inc.u[U.PASSERBY_DETECT])
     best: tuple[str, Any] = ("passerby", None)
@@ -28,7 +29,7 @@ def start_detection(model: Any, case: Case) -> None:
         t = inc.t_s + night * icfg.staff_detection.quantile(inc.u[U.STAFF_DETECT])
         if t <= best_t:  # a tie goes to the staff: they are on site
             best_t, best = t, ("staff", enterprise)
-    if case.kind.visible_from_air and model.policy_cfg.drone_patrols:
+    if case.kind.visible_from_air and model.policy_cfg.drone_patrols and not model.drones_grounded and drones:
         radius = model.cfg.fleet.drones.detect_radius_m
         for drone in model.patrol_drones:
             if drone.could_see(inc.x_m, inc.y_m, radius):

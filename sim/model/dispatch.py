@@ -16,7 +16,15 @@ from agents.responder import Responder, Status
 from sim.config import PolicyConfig
 from sim.model.case import Case
 from sim.model.events import EventKind as K
-from sim.model.policies import UNSERVABLE, Policy, Situation, Units, nearest_of_kind, tier_target_s
+from sim.model.policies import (
+    UNSERVABLE,
+    Assignment,
+    Policy,
+    Situation,
+    Units,
+    nearest_of_kind,
+    tier_target_s,
+)
 from sim.model.world import World
 
 BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
@@ -39,6 +47,7 @@ class DispatchBoard:
         bases = world.bases
         for slot, unit in enumerate(units):
             unit.slot = slot
+        self.slot_of = {u.unit_id: u.slot for u in units}
         self._rows = np.array([bases.row[u.base_node] for u in units], dtype=np.int64)
         self._mobilise_median = np.array([u.timing.mobilise.median_s_value for u in units])
         self._kind = np.array([u.unit_kind for u in units] + [GUARDS], dtype=object)
@@ -121,14 +130,53 @@ class DispatchBoard:
         """Fill these tiers of the policy: dispatch, queue, or record as unserved."""
         if not tiers:
             return
-        decision = self.policy(self.situation(case), self.policy_cfg, tiers)
+        situation = self.situation(case)
+        decision = self.policy(situation, self.policy_cfg, tiers)
         for k in tiers:
             if k not in decision:
                 continue  # this tier does not apply to this kind of incident
             spec = self.policy_cfg.tiers[k - 1]
             target = tier_target_s(spec, case.inc.area_class)
             self.log.emit(self.env.now, K.TARGET, case.inc.id, tier=k, detail=spec.name, value=target)
-            self._answer(case, k, "", decision[k])
+            taken = [a.index for t, a in decision.items() if t != k and isinstance(a, Assignment)]
+            self._answer(case, k, "", self._trainees(case, k, spec.name, decision[k], situation, taken))
+
+    def _trainees(self, case: Case, tier: int, name: str, pick, situation: Situation, taken: list[int]):
+        """A drill's trainees may choose the unit for a tier: it goes if it is free and can reach the
+        scene (else the policy's pick goes, and the log says why). Logged beside the policy's choice."""
+        choice = self.model.decisions.get((case.inc.id, "dispatch", name))
+        if choice is None:
+            return pick
+        mine = pick.unit if isinstance(pick, Assignment) else ("queue" if pick is None else str(pick))
+        slot = self.slot_of.get(choice)
+        units = situation.units
+        usable = slot is not None and units.free[slot] and units.eta_s[slot] < np.inf and slot not in taken
+        detail = f"dispatch:{name}={choice};policy={mine}" + ("" if usable else ";unavailable")
+        self.log.emit(self.env.now, K.DECISION, case.inc.id, choice, tier=tier, detail=detail)
+        if not usable:
+            return pick
+        unit = self.units[slot]
+        return Assignment(
+            choice, handoff=unit.unit_kind == "police" and unit.station != case.inc.station, index=slot
+        )
+
+    # ---- units out of service (a drill's injects) ----------------------------------------------------
+    def set_off_duty(self, unit: Responder) -> None:
+        """Out of service: not dispatched from now; a job in hand is finished first."""
+        unit.off_duty = True
+        self.free[unit.slot] = False
+        self._returning.pop(unit.slot, None)
+
+    def set_on_duty(self, unit: Responder) -> None:
+        """Back in service: free at once if it is idle (at home, or driving home when units may be
+        redirected), and the oldest waiting request it can answer gets it."""
+        unit.off_duty = False
+        idle = unit.status is Status.AVAILABLE or (self.redirect and unit.status is Status.RETURNING)
+        if idle and not self.free[unit.slot]:
+            self.free[unit.slot] = True
+            if unit.status is Status.RETURNING:
+                self._returning[unit.slot] = unit
+            self._serve_queue()
 
     def request_brigade(self, case: Case, unit_kinds: list[str]) -> None:
         """The 119 centre: one unit of each kind, the nearest free one."""
@@ -156,7 +204,7 @@ class DispatchBoard:
     def cleared(self, unit: Responder, case: Case) -> None:
         """A unit has left a scene. With redirection it is free at once, from wherever it is driving."""
         self.closed_if_over(case)
-        if self.redirect and unit.status is Status.RETURNING:
+        if self.redirect and unit.status is Status.RETURNING and not unit.off_duty:
             self.free[unit.slot] = True
             self._returning[unit.slot] = unit
             self._serve_queue()
@@ -164,7 +212,7 @@ class DispatchBoard:
     def back(self, unit: Responder) -> None:
         """A unit is home."""
         self._returning.pop(unit.slot, None)
-        if not self.free[unit.slot]:
+        if not self.free[unit.slot] and not unit.off_duty:
             self.free[unit.slot] = True
             self._serve_queue()
 
@@ -185,7 +233,10 @@ class DispatchBoard:
 
     def closed_if_over(self, case: Case) -> None:
         """Once the outcome is decided and nobody is on scene or on the way, drop its waiting requests."""
-        if not case.over or not self.queue:
+        if not case.over:
+            return
+        self.model.cases.pop(case.inc.id, None)  # the model keeps only open cases
+        if not self.queue:
             return
         keep = []
         for entry in self.queue:

@@ -54,6 +54,8 @@ class EchelonModel(mesa.Model):
         d = self.delays
         self.guards_eta_s = d.mobilise_own_security.median_s_value + d.on_site_travel.median_s_value
         self.env = simpy.Environment()
+        # The trainees' choices in a drill (sim/drill): (incident id, point, tier name) -> choice
+        self.decisions: dict[tuple[int, str, str], str] = {}
         self._build_agents()
         self.log = EventLog()
         self.board = DispatchBoard(
@@ -76,11 +78,19 @@ class EchelonModel(mesa.Model):
         self.steps, self.time = 0, 0.0  # Mesa's own counters, as a new model has them
         self.env = simpy.Environment()
         self.log = EventLog()
-        for agent in (*self.units, *self.patrol_drones, *self.docked_drones, *self.command_rooms.values()):
+        for agent in (
+            *self.units,
+            *self.patrol_drones,
+            *self.docked_drones,
+            *self.command_rooms.values(),
+            *self.enterprises.values(),
+        ):
             agent.reset()
         self.county.reset()
         self.board.reset()
         self.incidents = incidents
+        self.cases: dict[int, Case] = {}  # incident id -> its case, from the moment it occurs
+        self.drones_grounded = False  # wind (a drill's inject): no drone flies, none is launched
         self.env.process(self._incident_source(incidents))
 
     # ---- agents -------------------------------------------------------------------------------------------
@@ -140,6 +150,16 @@ class EchelonModel(mesa.Model):
                 )
         return patrol, docked
 
+    def decided(self, case: Case, point: str, tier: str, policy_choice: bool) -> bool:
+        """A yes/no decision point (ask the county centre, launch a drone): the trainees' choice when a
+        drill gives one (logged beside the policy's own), else the policy's."""
+        choice = self.decisions.get((case.inc.id, point, tier))
+        if choice is None:
+            return policy_choice
+        mine = "yes" if policy_choice else "no"
+        self.log.emit(self.env.now, K.DECISION, case.inc.id, detail=f"{point}={choice};policy={mine}")
+        return choice == "yes"
+
     def command_room_for(self, case: Case) -> CommandRoom:
         """The command room of the incident's station; the county centre where no station's area covers it."""
         return self.command_rooms.get(case.inc.station, self.county)
@@ -169,6 +189,7 @@ class EchelonModel(mesa.Model):
             yield env.timeout(inc.t_s - env.now)
             kind = self.kinds[inc.kind.removeprefix("cross_district_")]
             case = Case(inc, index[inc.node], kind, env, self.delays.containment)
+            self.cases[inc.id] = case
             self.log.emit(env.now, K.OCCURRED, inc.id, detail=inc.kind)
             outcomes.watch(self, case)
             start_detection(self, case)

@@ -6,6 +6,7 @@ Bad input (config, site, file) ends in one clear line on stderr and exit status 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import signal
 import sys
@@ -357,6 +358,48 @@ def cmd_drill(overrides: Sequence[str]) -> int:
     return 0
 
 
+REPLAY_KEYS = ("incident", "replication", "policies", "lang", "results_dir", "cache_dir")
+
+
+def cmd_replay(folder: str, options: Sequence[str]) -> int:
+    """One incident of a run or compare folder, replayed as a drill from its log: narrative, timeline,
+    animation and after-action report, every policy of the folder side by side."""
+    from sim.errors import ConfigError
+
+    given = {}
+    for o in options:
+        key, sep, value = o.partition("=")
+        if not sep or key not in REPLAY_KEYS:
+            allowed = ", ".join(f"{k}=..." for k in REPLAY_KEYS)
+            raise ConfigError(f"echelon replay: options are {allowed}, got {o!r}")
+        given[key] = value
+    lang = given.get("lang", "en")
+    if lang not in ("en", "zh"):
+        raise ConfigError(f"echelon replay: lang is en or zh, got {lang!r}")
+    if "incident" not in given:
+        raise ConfigError("echelon replay needs incident=<id> (the incident column of incidents.csv)")
+    from sim.drill.replay import load_source
+    from sim.result_folder import check_writable
+
+    policies = [p for p in given.get("policies", "").strip("[]").split(",") if p]
+    source = load_source(folder, given["incident"], given.get("replication", "0"), policies)
+    cfg = next(iter(source.cfgs.values()))
+    results_dir = Path(given.get("results_dir", "results")).expanduser().resolve()
+    cache_dir = Path(given.get("cache_dir", cfg.cache_dir)).expanduser().resolve()
+    cfg = dataclasses.replace(cfg, results_dir=str(results_dir), cache_dir=str(cache_dir))
+    check_writable(results_dir, "results_dir")
+    check_writable(cache_dir, "cache_dir")
+    from sim.drill.outputs import write_replay
+
+    with _progress() as progress:
+        site = _site(cfg, progress)
+        out = _shown(write_replay(source, cfg, site, results_dir, lang, progress))
+    arms = ", ".join(a["label"] for a in source.meta["arms"])
+    print(f"replayed incident {given['incident']} of {folder} under {arms}")
+    print(f"wrote {out}/")
+    return 0
+
+
 COMMANDS = {
     "site": cmd_site,
     "run": cmd_run,
@@ -408,6 +451,15 @@ def build_parser() -> argparse.ArgumentParser:
             name, help=help_text, description=description + " Overrides are Hydra's key=value."
         )
         p.add_argument("overrides", nargs="*", help="Hydra overrides (key=value)")
+    p = sub.add_parser(
+        "replay",
+        help="replay one incident of a run or compare folder as a drill (incident=...)",
+        description="Replay one incident of a folder written by echelon run or compare, from its log alone: "
+        "narrative, timeline, animation and after-action report, every policy side by side. Options: "
+        "incident=<id> (required), replication=<k> (0), policies=a,b, lang=en|zh, results_dir=...",
+    )
+    p.add_argument("folder", help="a results folder of echelon run or compare")
+    p.add_argument("overrides", nargs="*", help="key=value options")
     return parser
 
 
@@ -427,6 +479,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             if previous[sig] is not signal.SIG_IGN:  # nohup: the user asked to ignore it
                 signal.signal(sig, _stop_on)
         args = build_parser().parse_args(argv)
+        if args.command == "replay":
+            return cmd_replay(args.folder, args.overrides)
         return COMMANDS[args.command](args.overrides)
     except EchelonError as err:
         print(f"echelon: error: {err}", file=sys.stderr)

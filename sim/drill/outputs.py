@@ -54,3 +54,19 @@ def draw_from_log(
     folder: Path, scenario, meta: dict, site, lang: str, progress: Progress | None = None
 ) -> None:
     """Narrative, timeline, animation and after-action report, from the folder's log and tables."""
+
+
+def write_replay(source, cfg, site, results_dir: Path, lang: str, progress: Progress | None = None) -> Path:
+    """``echelon replay``: one incident of a run or compare folder, drawn as a drill."""
+    from sim.drill.unit_table import units_frame
+    from sim.model.model import EchelonModel
+
+    units = units_frame(EchelonModel(site, cfg, []))
+    meta = {**source.meta, "site": site.name, "synthetic": bool(site.synthetic), "lang": lang}
+    with result_folder(results_dir, source.scenario.id) as (tmp, final):
+        write_log(source.events.reset_index(drop=True), tmp)
+        write_log(source.incidents.reset_index(drop=True), tmp, "incidents")
+        units.to_csv(tmp / "units.csv", index=False)
+        (tmp / "drill.json").write_text(json.dumps(meta, indent=2, ensure_ascii=False))
+        draw_from_log(tmp, source.scenario, meta, site, lang, progress)
+    return final

@@ -66,13 +66,16 @@ ASSUMPTIONS = (
 
 @dataclass(frozen=True)
 class Block:
-    """One piece of the report: kind is h1, h2, p, ul, table, figure or toc."""
+    """One piece of the report: kind is h1, h2, h3, p, ul, table, figure, link, toc or details (a table
+    folded under a summary line ``text``). ``marks``: (row, column, css class) of table cells to set apart
+    (class ``diff`` is also bold in Markdown)."""
 
     kind: str
     text: str = ""
     items: tuple[str, ...] = ()
     header: tuple[str, ...] = ()
     rows: tuple[tuple[str, ...], ...] = ()
+    marks: tuple[tuple[int, int, str], ...] = ()
 
 
 # --------------------------------------------------------------------------------------------- wording
@@ -562,29 +565,49 @@ def _md_cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(blocks: Sequence[Block]) -> str:
-    """Markdown: headings, bullet lists, pipe tables, images by relative path."""
+def _md_table(b: Block) -> str:
+    bold = {(r, c) for r, c, cls in b.marks if cls == "diff"}
+
+    def cell(r: int, c: int, text: str) -> str:
+        return f"**{_md_cell(text)}**" if (r, c) in bold and text else _md_cell(text)
+
+    lines = ["| " + " | ".join(map(_md_cell, b.header)) + " |", "|" + "---|" * len(b.header)]
+    lines += [
+        "| " + " | ".join(cell(r, c, t) for c, t in enumerate(row)) + " |" for r, row in enumerate(b.rows)
+    ]
+    return "\n".join(lines)
+
+
+def to_markdown(blocks: Sequence[Block], contents: str = "Contents") -> str:
+    """Markdown: headings, bullet lists, pipe tables, images and links by relative path."""
     out: list[str] = []
     for b in blocks:
-        if b.kind in ("h1", "h2"):
+        if b.kind in ("h1", "h2", "h3"):
             out.append(f"{'#' * int(b.kind[1])} {b.text}")
         elif b.kind == "p":
             out.append(b.text)
         elif b.kind == "ul":
             out.append("\n".join(f"- {item}" for item in b.items))
         elif b.kind == "toc":
-            out.append("Contents: " + " · ".join(f"[{t}](#{_anchor(t)})" for t in b.items))
+            out.append(f"{contents}: " + " · ".join(f"[{t}](#{_anchor(t)})" for t in b.items))
         elif b.kind == "table":
-            lines = ["| " + " | ".join(map(_md_cell, b.header)) + " |", "|" + "---|" * len(b.header)]
-            lines += ["| " + " | ".join(map(_md_cell, row)) + " |" for row in b.rows]
-            out.append("\n".join(lines))
+            out.append(_md_table(b))
+        elif b.kind == "details":
+            out.append(f"**{b.text}**\n\n{_md_table(b)}")
         elif b.kind == "figure":
             out.append(f"![{b.items[0]}]({b.text})\n\n*{b.items[0]}*")
+        elif b.kind == "link":
+            out.append(f"[{b.items[0]}]({b.text})")
     return "\n\n".join(out) + "\n"
 
 
+# Latin first, then the CJK faces of each platform, so Chinese pages never fall back to boxes or serifs.
+FONTS = (
+    "system-ui,-apple-system,'Segoe UI',Roboto,'Helvetica Neue',Arial,'PingFang SC','Hiragino Sans GB',"
+    "'Microsoft YaHei','Noto Sans CJK SC','Source Han Sans SC','WenQuanYi Micro Hei',sans-serif"
+)
 CSS = (
-    "body{font-family:system-ui,sans-serif;max-width:64em;margin:1.5em auto;padding:0 1em;color:#222;"
+    f"body{{font-family:{FONTS};max-width:64em;margin:1.5em auto;padding:0 1em;color:#222;"
     "line-height:1.45}"
     "h2{border-bottom:1px solid #ddd;padding-bottom:0.2em;margin-top:1.6em}"
     ".scroll{overflow-x:auto;max-width:100%}"
@@ -593,10 +616,29 @@ CSS = (
     "th{background:#f0f0f0}figure{margin:1em 0}img{max-width:100%;height:auto}"
     "figcaption{font-style:italic;font-size:0.9em}nav{margin:1em 0;font-size:0.95em}"
     "nav a{margin-right:1em}ul.answer li{margin:0.3em 0}"
+    "td.diff{background:#fff3bf;font-weight:bold}td.P{background:#d3f9d8}td.S{background:#fff3bf}"
+    "td.M{background:#ffd8a8}td.U{background:#ffc9c9}details{margin:0.8em 0}"
+    "summary{cursor:pointer;font-weight:bold}"
+    "@media (max-width:40em){body{margin:0.5em auto;padding:0 0.5em}table{font-size:0.8em}}"
 )
 
 
-def to_html(blocks: Sequence[Block]) -> str:
+def _html_table(b: Block) -> str:
+    e = html.escape
+    marks = {(r, c): cls for r, c, cls in b.marks}
+
+    def td(r: int, c: int, text: str) -> str:
+        cls = marks.get((r, c))
+        return f'<td class="{e(cls)}">{e(text)}</td>' if cls else f"<td>{e(text)}</td>"
+
+    head = "".join(f"<th>{e(h)}</th>" for h in b.header)
+    rows = "".join(
+        "<tr>" + "".join(td(r, c, t) for c, t in enumerate(row)) + "</tr>" for r, row in enumerate(b.rows)
+    )
+    return f'<div class="scroll"><table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table></div>'
+
+
+def to_html(blocks: Sequence[Block], lang: str = "en", contents: str = "Contents") -> str:
     """A self-contained page (inline CSS, no scripts, no remote resources); every text escaped."""
     e = html.escape
     title = next((b.text for b in blocks if b.kind == "h1"), "Echelon report")
@@ -605,8 +647,8 @@ def to_html(blocks: Sequence[Block]) -> str:
     for b in blocks:
         if b.kind == "h1":
             body.append(f"<h1>{e(b.text)}</h1>")
-        elif b.kind == "h2":
-            body.append(f'<h2 id="{_anchor(b.text)}">{e(b.text)}</h2>')
+        elif b.kind in ("h2", "h3"):
+            body.append(f'<{b.kind} id="{_anchor(b.text)}">{e(b.text)}</{b.kind}>')
         elif b.kind == "p":
             body.append(f"<p>{e(b.text)}</p>")
         elif b.kind == "ul":
@@ -615,21 +657,20 @@ def to_html(blocks: Sequence[Block]) -> str:
             body.append(f"<ul{cls}>" + "".join(f"<li>{e(i)}</li>" for i in b.items) + "</ul>")
         elif b.kind == "toc":
             links = "".join(f'<a href="#{_anchor(t)}">{e(t)}</a>' for t in b.items)
-            body.append(f"<nav>Contents: {links}</nav>")
+            body.append(f"<nav>{e(contents)}: {links}</nav>")
         elif b.kind == "table":
-            head = "".join(f"<th>{e(h)}</th>" for h in b.header)
-            rows = "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in b.rows)
-            body.append(
-                f'<div class="scroll"><table><thead><tr>{head}</tr></thead>'
-                f"<tbody>{rows}</tbody></table></div>"
-            )
+            body.append(_html_table(b))
+        elif b.kind == "details":
+            body.append(f"<details><summary>{e(b.text)}</summary>{_html_table(b)}</details>")
+        elif b.kind == "link":
+            body.append(f'<p><a href="{e(b.text)}">{e(b.items[0])}</a></p>')
         elif b.kind == "figure":
             body.append(
                 f'<figure><img src="{e(b.text)}" alt="{e(b.items[0])}">'
                 f"<figcaption>{e(b.items[0])}</figcaption></figure>"
             )
     return (
-        f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<!DOCTYPE html>\n<html lang="{e(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )

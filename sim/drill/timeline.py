@@ -388,7 +388,7 @@ def _levels(items: Sequence[tuple[float, str]], s_per_in: float, gap_s: float) -
 
 NOTE = {"fontsize": FONT - 0.5, "va": "center", "zorder": 8}
 NOTE_BOX = {"boxstyle": "round,pad=0.12", "fc": "white", "ec": "none", "alpha": 0.85}
-INJECT_BOX = {"boxstyle": "round,pad=0.15", "fc": "white", "ec": "#777777", "lw": 0.6}
+INJECT_BOX = {"boxstyle": "round,pad=0.2", "fc": "white", "ec": "#777777", "lw": 0.6}
 MARK = {"ls": "none", "zorder": 5}
 STAR = {"marker": "*", "ms": 12, "mec": "black", "mew": 0.5, **MARK}
 
@@ -416,6 +416,7 @@ class _Chart:
     colour: dict[str, str] = field(default_factory=dict)  # tier name -> colour
     x0: float = 0.0
     x1: float = 0.0
+    s_per_in: float = 1.0  # drill seconds per inch of the time axis
 
     @property
     def base(self) -> str:
@@ -455,7 +456,8 @@ def timeline_figure(
     chart.x0, chart.x1 = min(xs) - pad, max(xs) + 5 * pad
     left_in = 0.3 + max([_width_in(_lane_label(u, k, labels), FONT) for u, k in chart.lanes] + [1.0])
     axes_in = WIDTH_IN - left_in - 0.3
-    heads = _headers(chart, (chart.x1 - chart.x0) / axes_in, pad)
+    chart.s_per_in = (chart.x1 - chart.x0) / axes_in
+    heads = _headers(chart, pad)
     rows = {a: len(heads[a]) and max(i[3] for i in heads[a]) + 1 for a in chart.arms}
     rows = {a: rows[a] + len(chart.shown) + 0.4 + len(chart.lanes) for a in chart.arms}
     row_in = 0.2 if sum(rows.values()) < 80 else 0.17
@@ -588,7 +590,7 @@ def _moments(chart: _Chart) -> list[float]:
     return [t - chart.start_s for t in out if math.isfinite(t)]
 
 
-def _headers(chart: _Chart, s_per_in: float, pad: float) -> dict[str, list[tuple[float, str, str, int]]]:
+def _headers(chart: _Chart, pad: float) -> dict[str, list[tuple[float, str, str, int]]]:
     """Per panel, its header labels (x, text, 'inject' or the tier, row): the injects' in the first panel
     only, then the target lines'; none in a panel whose targets are those of the panel above (the lines
     go on from there)."""
@@ -600,21 +602,19 @@ def _headers(chart: _Chart, s_per_in: float, pad: float) -> dict[str, list[tuple
             seq=int(seq) if math.isfinite(seq) else "", what=what, target=target
         )
         injects.append((t - chart.start_s, text.strip()))
-    levels = _levels(injects, s_per_in, pad)
+    levels = _levels(injects, chart.s_per_in, pad)
     heads, above = {}, None
     for n, arm in enumerate(chart.arms):
-        mine = _target_labels(chart, arm, s_per_in, pad)
+        mine = _target_labels(chart, arm, pad)
         top = max(levels, default=-1) + 1 if n == 0 else 0
-        heads[arm] = [] if [i[:3] for i in mine] == above else [(x, s, t, lv + top) for x, s, t, lv in mine]
-        if n == 0:
-            heads[arm] = [(x, s, "inject", lv) for (x, s), lv in zip(injects, levels, strict=True)] + heads[
-                arm
-            ]
-        above = [i[:3] for i in mine]
+        head = [(x, s, "inject", lv) for (x, s), lv in zip(injects, levels, strict=True)] if n == 0 else []
+        if [i[:3] for i in mine] != above:
+            head += [(x, s, t, lv + top) for x, s, t, lv in mine]
+        heads[arm], above = head, [i[:3] for i in mine]
     return heads
 
 
-def _target_labels(chart: _Chart, arm: str, s_per_in: float, pad: float) -> list[tuple[float, str, str, int]]:
+def _target_labels(chart: _Chart, arm: str, pad: float) -> list[tuple[float, str, str, int]]:
     """(x, text, tier, row) of each target line of one panel: 'I1 echelon 3 min', or 'I1 3 min' (the
     tier told by its colour) when the long labels would need more than ``MAX_LONG_LEVELS`` rows."""
     words, several = chart.words, len(chart.shown) > 1
@@ -629,7 +629,7 @@ def _target_labels(chart: _Chart, arm: str, s_per_in: float, pad: float) -> list
             (x, words[key].format(incident=inc, tier=_word(words, "tier", tier), target=duration(s, words)))
             for inc, tier, x, s in lines
         ]
-        levels = _levels(items, s_per_in, pad)
+        levels = _levels(items, chart.s_per_in, pad)
         if max(levels, default=0) < MAX_LONG_LEVELS:
             break
     return [(x, text.strip(), line[1], lv) for (x, text), line, lv in zip(items, lines, levels, strict=True)]
@@ -658,15 +658,22 @@ def _panel(ax, chart: _Chart, arm: str, head: Sequence[tuple[float, str, str, in
         faded = b.incident not in chart.shown
         style = {"facecolor": PHASE_COLOURS[b.phase], "lw": 0, "alpha": 0.35 if faded else 1.0, "zorder": 2}
         ax.add_patch(Rectangle((x, lane_y[b.unit] - 0.3), width, 0.6, **style, gid=f"{b.phase}|{b.unit}"))
-        if len(chart.shown) > 1 and not faded and b.phase == "on_scene" and width > 240:
-            name = chart.shown[b.incident]
-            ax.text(
-                x + 20, lane_y[b.unit], name, color="white", clip_on=True, **NOTE | {"fontsize": FONT - 1.5}
-            )
+        if len(chart.shown) > 1 and not faded and b.phase == "on_scene" and width > 0.3 * chart.s_per_in:
+            small = NOTE | {"fontsize": FONT - 1.5, "color": "white", "clip_on": True}
+            ax.text(x + 0.03 * chart.s_per_in, lane_y[b.unit], chart.shown[b.incident], **small)
     for t, unit, detail in view.reroutes[["t_s", "unit", "detail"]].itertuples(index=False):
         if unit in lane_y:
-            mark = {"marker": "X", "mfc": "white"} if detail in STOPPED else {"marker": "^", "mfc": "white"}
-            ax.plot(t - s0, lane_y[unit], ms=7, mec="black", **mark, **MARK, gid=f"rerouted|{unit}")
+            marker = "X" if detail in STOPPED else "^"
+            ax.plot(
+                t - s0,
+                lane_y[unit],
+                marker=marker,
+                ms=7,
+                mfc="white",
+                mec="black",
+                **MARK,
+                gid=f"rerouted|{unit}",
+            )
     for t in chart.injects["t_s"]:
         ax.axvline(t - s0, **INJECT_LINE, zorder=1.5, gid="inject")
     for x, text, style, level in head:

@@ -16,7 +16,14 @@ import pytest
 from matplotlib.patches import Rectangle
 
 from sim.config import load_config
-from sim.drill.timeline import DEFAULT_LABELS, bars, draw_timeline, missing_labels, timeline_figure
+from sim.drill.timeline import (
+    DEFAULT_LABELS,
+    bars,
+    draw_timeline,
+    missing_labels,
+    shown_incidents,
+    timeline_figure,
+)
 from sim.experiment import simulate
 from sim.model.events import COLUMNS
 from sim.model.incidents import N_UNIFORMS, generate_incidents
@@ -335,3 +342,11 @@ def test_a_model_run_draws_each_phase_at_its_logged_time(daishan_site, cache_dir
                 u == unit and math.isclose(a, t_in) and (t_out - b).abs().min() < 1e-6 for u, a, b in spans
             ), (policy, unit)
     plt.close(fig)
+
+
+def test_the_incidents_shown_are_the_scripted_ones_or_those_asked_for():
+    assert shown_incidents(INCIDENTS) == {0: "I1"}
+    assert shown_incidents(INCIDENTS.drop(columns="label")) == {0: "#0", 1: "#1"}  # a plain model run
+    assert shown_incidents(INCIDENTS, ["I1", 1]) == {0: "I1", 1: "#1"}
+    with pytest.raises(ValueError, match=r"lacks: \['I9'\]"):
+        shown_incidents(INCIDENTS, ["I9"])

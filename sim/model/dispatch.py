@@ -201,7 +201,10 @@ class DispatchBoard:
 
     def _answer(self, case: Case, tier: int, brigade: str, pick) -> None:
         name = brigade or self.policy_cfg.tiers[tier - 1].name
-        if pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
+        if pick == UNSERVABLE and self._blocked(case, tier, brigade):  # waits for a road to reopen
+            self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
+            self.queue.append((case, tier, brigade))
+        elif pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
             self.log.emit(self.env.now, K.UNSERVED, case.inc.id, tier=tier, detail=name)
         elif pick is None:
             self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
@@ -265,6 +268,27 @@ class DispatchBoard:
             self.free[unit.slot] = True
             self._serve_queue()
 
+    def _blocked(self, case: Case, tier: int, brigade: str) -> bool:
+        """Unservable only because roads are closed: on the open network some unit would reach it. Such
+        a request waits in the queue for a road to reopen instead of being missed for good."""
+        if not self.roads.closed:
+            return False
+        closed = self.roads
+        self.use_roads(self.model.open_roads)
+        try:
+            situation = self.situation(case)
+            if brigade:
+                pick = nearest_of_kind(situation, brigade)
+            else:
+                pick = self.policy(situation, self.policy_cfg, [tier]).get(tier)
+        finally:
+            self.use_roads(closed)
+        return pick != UNSERVABLE
+
+    def serve_queue(self) -> None:
+        """The roads changed: requests waiting for a reachable unit may be answered now."""
+        self._serve_queue()
+
     def _serve_queue(self) -> None:
         """The oldest waiting requests get the free units (FIFO)."""
         if not self.queue:
@@ -275,7 +299,7 @@ class DispatchBoard:
                 pick = nearest_of_kind(self.situation(case), brigade)
             else:
                 pick = self.policy(self.situation(case), self.policy_cfg, [tier]).get(tier)
-            if pick is None:
+            if pick is None or (pick == UNSERVABLE and self.roads.closed):  # still waiting
                 self.queue.append((case, tier, brigade))
             else:
                 self._answer(case, tier, brigade, pick)

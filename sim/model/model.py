@@ -61,8 +61,8 @@ class EchelonModel(mesa.Model):
         self.env = simpy.Environment()
         # The trainees' choices in a drill (sim/drill): (incident id, point, tier name) -> choice
         self.decisions: dict[tuple[int, str, str], str] = {}
-        self._open_roads = Roads.open(self.world)  # one object: the board keeps its ETA cache across restarts
-        self.roads = self._open_roads
+        self.open_roads = Roads.open(self.world)  # one object: the board keeps its ETA cache across restarts
+        self.roads = self.open_roads
         self._build_agents()
         self.log = EventLog()
         self.board = DispatchBoard(
@@ -85,7 +85,7 @@ class EchelonModel(mesa.Model):
         self.steps, self.time = 0, 0.0  # Mesa's own counters, as a new model has them
         self.env = simpy.Environment()
         self.log = EventLog()
-        self.roads = self._open_roads
+        self.roads = self.open_roads
         for agent in (
             *self.units,
             *self.patrol_drones,
@@ -196,12 +196,13 @@ class EchelonModel(mesa.Model):
         if closed == self.roads.closed:
             return
         old = self.roads
-        self.roads = self._open_roads if not closed else Roads.without(self.world, closed)
+        self.roads = self.open_roads if not closed else Roads.without(self.world, closed)
         self.board.use_roads(self.roads)
         then = [unit.road_change(old, self.roads) for unit in self.units]
         for consequence in then:
             if consequence is not None:
                 consequence()
+        self.board.serve_queue()  # a reopened road may bring a waiting request within reach
 
     # ---- running ------------------------------------------------------------------------------------------
     def step(self) -> None:

@@ -15,9 +15,10 @@ import pytest
 import shapely
 from PIL import Image
 
-from sim.drill.animation import frame_times, render_animation, scene, spread, still_frame
+from sim.drill.animation import render_animation, spread, still_frame
 from sim.drill.animation_labels import LABELS, clock_text
 from sim.drill.road_paths import Closures, RoadPaths, _edges_named
+from sim.drill.scene import frame_times, scene
 from sim.drill.tracks import GROUND, unit_tracks
 from sim.drill.unit_table import COLUMNS, units_frame
 from sim.model.incidents import N_UNIFORMS, Incident, incidents_frame
@@ -310,6 +311,8 @@ def test_frames_clock_and_spread():
     xy = spread(np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]]), 10.0)
     assert np.allclose(np.hypot(*xy[:2].T), 10.0) and not np.allclose(xy[0], xy[1])
     assert np.allclose(xy[2], [5.0, 5.0])
+    beside = spread(np.array([[5.0, 5.0], [9.0, 9.0]]), 10.0, fixed_m=np.array([[5.0, 5.0]]))
+    assert np.isclose(np.hypot(*(beside[0] - 5.0)), 10.0) and np.allclose(beside[1], [9.0, 9.0])
 
 
 def test_gif_and_mp4_are_written_with_one_frame_per_step(drill, tmp_path):

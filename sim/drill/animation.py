@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from io import BytesIO
 from pathlib import Path
 
 import matplotlib
@@ -24,14 +22,12 @@ import pandas as pd
 from matplotlib import animation
 from matplotlib.artist import Artist
 from matplotlib.collections import LineCollection
-from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
-from PIL import Image
 
 from sim.drill.animation_labels import LABELS, clock_text
-from sim.drill.road_paths import RoadPaths
-from sim.drill.tracks import Track, unit_tracks
+from sim.drill.gif import GifWriter, gif_palette
+from sim.drill.scene import Scene, extent, fit_box, frame_times, scene
 from sim.fonts import figure_fonts
 from sim.plotting import fit_map, scale_bar, stamp_synthetic, wrap
 from sim.site.plot_site import ROAD_WIDTH
@@ -40,11 +36,10 @@ from sim.site.site import Site
 Progress = Callable[[str, int, int], None]
 FRAME_IN, DPI = (8.0, 6.0), 100  # 800 x 600 pixels: even sides for H.264
 MAP_RECT = (0.01, 0.115, 0.98, 0.815)  # the map's box in the frame (left, bottom, width, height)
-MIN_SPAN_M = 1500.0  # the frame shows at least this much ground
-MARGIN = 0.08
 RING = 0.011  # units at one spot are drawn on a ring this share of the map's width across
 INJECT_HOLD_S = 600.0  # an inject's message stays on screen this long (or until the next one)
-ROAD_COLOUR, INCIDENT_COLOUR, OVER_COLOUR, LEAK_COLOUR = "#c8c8c8", "#e7298a", "#9e9e9e", "#fd8d3c"
+ROAD_COLOUR, INCIDENT_COLOUR, OVER_COLOUR = "#c8c8c8", "#e7298a", "#9e9e9e"
+LEAK_COLOUR, LEAK_EDGE = "#fd8d3c", "#d94801"
 UNIT_STYLE = {  # kind: (colour, marker)
     "police": ("#2166ac", "o"),
     "echelon": ("#f1a340", "o"),
@@ -54,102 +49,6 @@ UNIT_STYLE = {  # kind: (colour, marker)
     "own_security": ("#8c510a", "D"),
 }
 BASES = (("stations", "police"), ("posts", "echelon"), ("fire_stations", "fire_engine"), ("nests", "drone"))
-
-
-@dataclass(frozen=True)
-class Scene:
-    """What a frame shows, from the record: tracks, incidents (place, when, when over), leaks, injects."""
-
-    tracks: dict[str, Track]
-    incidents: pd.DataFrame  # incident, x_m, y_m, t_s, over_s, leak_m (final radius, NaN), outcome_s
-    injects: list[tuple[float, str]]
-
-
-def _incidents(events: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
-    """Each incident's place, when it occurred, when it was over (its outcome and every unit cleared) and,
-    for a chemical leak, the final affected radius (the outcome's value is the area, m2)."""
-    table = incidents[["incident", "kind", "x_m", "y_m", "t_s"]].copy()
-    outcome = (
-        events[events["kind"] == "outcome"]
-        .groupby("incident")
-        .agg(outcome_s=("t_s", "min"), area=("value", "max"))
-    )
-    cleared = events[events["kind"] == "cleared"].groupby("incident")["t_s"].max().rename("cleared_s")
-    table = table.join(outcome, on="incident").join(cleared, on="incident")
-    table["over_s"] = table[["outcome_s", "cleared_s"]].max(axis=1).fillna(np.inf)
-    table["leak_m"] = np.sqrt(table["area"] / math.pi)  # NaN where the outcome has no area
-    return table
-
-
-def _injects(events: pd.DataFrame, messages: Mapping[int, str] | None) -> list[tuple[float, str]]:
-    """(time, text) of each inject: the caller's message by MSEL seq, else its type and target."""
-    rows = events[events["kind"] == "inject"].sort_values("t_s", kind="stable")
-    out = []
-    for row in rows.itertuples():
-        seq = int(row.value) if math.isfinite(row.value) else -1
-        text = (messages or {}).get(seq) or f"{str(row.detail).replace('_', ' ')}: {row.unit}".rstrip(": ")
-        out.append((float(row.t_s), text))
-    return out
-
-
-def scene(
-    events: pd.DataFrame,
-    incidents: pd.DataFrame,
-    units: pd.DataFrame,
-    site: Site,
-    messages: Mapping[int, str] | None = None,
-    paths: RoadPaths | None = None,
-) -> Scene:
-    """Everything a frame needs, rebuilt once from the record (one policy and replication)."""
-    return Scene(
-        unit_tracks(events, incidents, units, site, paths=paths),
-        _incidents(events, incidents),
-        _injects(events, messages),
-    )
-
-
-def frame_times(start_s: float, end_s: float, step_s: float) -> np.ndarray:
-    """One frame every ``step_s`` from the start, the end excluded: an hour at 10 s is 360 frames."""
-    return start_s + step_s * np.arange(max(1, math.ceil((end_s - start_s) / step_s - 1e-9)))
-
-
-# ------------------------------------------------------------------------------------------------ extent
-
-
-def _extent(
-    sc: Scene, times: np.ndarray, start_s: float, end_s: float
-) -> tuple[float, float, float, float] | None:
-    """The ground the frames must show: every unit that moves within the window, wherever it is at each
-    frame, plus the incidents open in the window (with a leak's full circle)."""
-    pts = [
-        xy
-        for tr in sc.tracks.values()
-        if tr.moves_within(start_s, end_s)
-        for xy in [
-            tr.positions(times),
-            *(leg.line.xy_m for leg in tr.legs if leg.t0_s <= end_s and leg.t1_s >= start_s),
-        ]
-    ]
-    inc = sc.incidents[(sc.incidents["t_s"] <= end_s) & (sc.incidents["over_s"] >= start_s)]
-    r = inc["leak_m"].fillna(0.0).to_numpy()
-    x, y = inc["x_m"].to_numpy(), inc["y_m"].to_numpy()
-    pts += [np.column_stack([x - r, y - r]), np.column_stack([x + r, y + r])]
-    xy = np.vstack(pts)
-    xy = xy[np.isfinite(xy).all(axis=1)]
-    if not len(xy):
-        return None
-    return float(xy[:, 0].min()), float(xy[:, 1].min()), float(xy[:, 0].max()), float(xy[:, 1].max())
-
-
-def _fit_box(bounds: tuple[float, float, float, float], aspect: float) -> tuple[float, float, float, float]:
-    """``bounds`` grown by the margin, to at least MIN_SPAN_M, then to the map box's aspect (height/width),
-    so the map fills its box."""
-    x0, y0, x1, y1 = bounds
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    w = max(x1 - x0, MIN_SPAN_M) * (1 + 2 * MARGIN)
-    h = max(y1 - y0, MIN_SPAN_M) * (1 + 2 * MARGIN)
-    w, h = max(w, h / aspect), max(h, w * aspect)
-    return cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2
 
 
 # ------------------------------------------------------------------------------------------- background
@@ -216,7 +115,7 @@ def _legend_handles(kinds: list[str], labels: Mapping[str, str], leaks: bool) ->
         ),
     ]
     if leaks:
-        handles.append(Patch(fc=LEAK_COLOUR, ec="#d94801", alpha=0.4, label=labels["leak"]))
+        handles.append(Patch(fc=LEAK_COLOUR, ec=LEAK_EDGE, alpha=0.4, label=labels["leak"]))
     handles.append(Line2D([], [], color=ROAD_COLOUR, lw=2, label=labels["road"]))
     return handles
 
@@ -279,49 +178,6 @@ class _Backdrop(Artist):
         renderer.restore_region(self.region)
 
 
-class _GifWriter(animation.PillowWriter):
-    """Matplotlib's PillowWriter with one palette for every frame: the background's colours and the
-    markers' own. Pillow would otherwise build a palette per frame as it saves (most of the time a GIF
-    took) and a marker could change shade from frame to frame."""
-
-    def __init__(self, palette: Image.Image, fps: int) -> None:
-        super().__init__(fps=fps)
-        self.palette = palette
-        self.paletted: list[Image.Image] = []
-
-    def grab_frame(self, **savefig_kwargs) -> None:
-        buf = BytesIO()
-        self.fig.savefig(buf, **{**savefig_kwargs, "format": "rgba", "dpi": self.dpi})
-        self._add(Image.frombuffer("RGBA", self.frame_size, buf.getbuffer(), "raw", "RGBA", 0, 1))
-
-    def grab_drawn(self) -> None:
-        """The frame the figure's canvas has just drawn (for the MP4), without drawing it again."""
-        self._add(Image.fromarray(np.asarray(self.fig.canvas.buffer_rgba())))
-
-    def _add(self, rgba: Image.Image) -> None:
-        self.paletted.append(rgba.convert("RGB").quantize(palette=self.palette, dither=Image.Dither.NONE))
-
-    def finish(self) -> None:
-        first, *rest = self.paletted
-        first.save(self.outfile, save_all=True, append_images=rest, duration=int(1000 / self.fps), loop=0)
-
-
-def gif_palette(background: np.ndarray) -> Image.Image:
-    """The background's most common colours and every marker colour, exactly, in one palette."""
-    exact = [*(c for c, _ in UNIT_STYLE.values()), INCIDENT_COLOUR, OVER_COLOUR, LEAK_COLOUR, "#d94801"]
-    exact += ["#000000", "#ffffff", "#888888"]
-    rgb = [tuple(int(v * 255) for v in to_rgb(c)) for c in exact]
-    land = Image.fromarray(background).quantize(colors=256 - len(rgb) - 16, method=Image.Quantize.MEDIANCUT)
-    colours = np.asarray(land.getpalette()[: 3 * (256 - len(rgb) - 16)], dtype=int).reshape(-1, 3).tolist()
-    # half-transparent leak circles and antialiased marker edges: blends of each marker on the ground
-    ground = np.asarray(background.reshape(-1, 3).mean(axis=0), dtype=float)
-    blends = [tuple(int(v) for v in (0.35 * np.array(c) + 0.65 * ground)) for c in rgb[:16]]
-    palette = Image.new("P", (1, 1))
-    flat = [v for c in [*colours, *rgb, *blends] for v in c][: 3 * 256]
-    palette.putpalette(flat + [0] * (3 * 256 - len(flat)))
-    return palette
-
-
 # ------------------------------------------------------------------------------------------------ frames
 
 
@@ -337,19 +193,20 @@ class _Frames:
         end_s: float,
         labels: Mapping[str, str],
     ):
-        self.sc, self.times, self.labels = sc, times, labels
-        ground = _extent(sc, times, start_s, end_s)
+        self.sc, self.labels = sc, labels
+        ground = extent(sc, times, start_s, end_s)
         if ground is None:  # nothing happens: the whole road network
             xs = [d["x"] for _, d in site.graph.nodes(data=True)]
             ys = [d["y"] for _, d in site.graph.nodes(data=True)]
             ground = (min(xs), min(ys), max(xs), max(ys))
         aspect = (MAP_RECT[3] * FRAME_IN[1]) / (MAP_RECT[2] * FRAME_IN[0])
-        box = _fit_box(ground, aspect)
+        box = fit_box(ground, aspect)
         shown = {
             u: tr for u, tr in sc.tracks.items() if any(a <= end_s and b >= start_s for a, b in tr.shown)
         }
         self.kinds = [k for k in UNIT_STYLE if any(tr.unit_kind == k for tr in shown.values())]
-        leaks = sc.incidents["leak_m"].notna()
+        inc = sc.incidents[sc.incidents["over_s"] >= start_s]  # what ended before the window is not shown
+        leaks = inc["leak_m"].notna()
         region, self.background, position = _background(site, box, self.kinds, labels, bool(leaks.any()))
         self.fig = fig = plt.figure(figsize=FRAME_IN, dpi=DPI)
         fig.add_artist(_Backdrop(region))
@@ -373,15 +230,18 @@ class _Frames:
             )
             for k in self.kinds
         }
-        inc = sc.incidents
         self.inc_xy = inc[["x_m", "y_m"]].to_numpy(dtype=float)
+        self.inc_from_s, self.inc_over_s = (
+            inc["t_s"].to_numpy(dtype=float),
+            inc["over_s"].to_numpy(dtype=float),
+        )
         self.incidents = ax.scatter([], [], s=190, marker="*", ec="black", lw=0.5, zorder=5)
         self.leaks = [
             (
                 row,
                 ax.add_patch(
                     Circle(
-                        (row.x_m, row.y_m), 0.0, fc=LEAK_COLOUR, ec="#d94801", alpha=0.35, lw=1.2, zorder=4
+                        (row.x_m, row.y_m), 0.0, fc=LEAK_COLOUR, ec=LEAK_EDGE, alpha=0.35, lw=1.2, zorder=4
                     )
                 ),
             )
@@ -420,15 +280,13 @@ class _Frames:
             xy = self._positions[kind][frame] if frame is not None else self._at(kind, np.array([t_s]))[0]
             spots.append(xy[np.isfinite(xy).all(axis=1)])
         if spots:
-            placed = np.split(spread(np.vstack(spots), self.ring_m), np.cumsum([len(p) for p in spots])[:-1])
+            ring = spread(np.vstack(spots), self.ring_m, self.inc_xy[self.inc_from_s <= t_s])
+            placed = np.split(ring, np.cumsum([len(p) for p in spots])[:-1])
             for kind, xy in zip(self.kinds, placed, strict=True):
                 self.units[kind][1].set_offsets(xy)
-        inc = self.sc.incidents
-        seen = (inc["t_s"] <= t_s).to_numpy()
+        seen = self.inc_from_s <= t_s
         self.incidents.set_offsets(self.inc_xy[seen])
-        self.incidents.set_facecolors(
-            np.where((inc["over_s"] > t_s).to_numpy()[seen], INCIDENT_COLOUR, OVER_COLOUR)
-        )
+        self.incidents.set_facecolors(np.where(self.inc_over_s[seen] > t_s, INCIDENT_COLOUR, OVER_COLOUR))
         for row, circle in self.leaks:
             span = row.outcome_s - row.t_s
             grown = 1.0 if span <= 0 else min(1.0, max(0.0, (t_s - row.t_s) / span))
@@ -443,15 +301,19 @@ class _Frames:
             self.inject.set_text(wrap(f"{self.labels['inject']}: {message}", FRAME_IN[0] * 0.55, 9.5))
 
 
-def spread(xy_m: np.ndarray, radius_m: float) -> np.ndarray:
+def spread(xy_m: np.ndarray, radius_m: float, fixed_m: np.ndarray | None = None) -> np.ndarray:
     """Markers at the same spot (to the metre) set on a small ring around it, so that every unit on a
-    scene can be seen; the tracks themselves are not moved."""
+    scene can be seen; a spot taken by a ``fixed_m`` point (an incident's marker) puts the units there on
+    the ring too. The tracks themselves are not moved."""
     out = np.array(xy_m, dtype=float)
-    if len(out) < 2:
+    fixed = np.empty((0, 2)) if fixed_m is None else np.asarray(fixed_m, dtype=float).reshape(-1, 2)
+    if not len(out) or len(out) + len(fixed) < 2:
         return out
-    _, group, counts = np.unique(np.round(out), axis=0, return_inverse=True, return_counts=True)
+    spots = np.round(np.vstack([out, fixed]))
+    _, group, counts = np.unique(spots, axis=0, return_inverse=True, return_counts=True)
+    group = group.ravel()
     for g in np.flatnonzero(counts > 1):
-        members = np.flatnonzero(group.ravel() == g)
+        members = np.flatnonzero(group[: len(out)] == g)
         angle = 2 * np.pi * np.arange(len(members)) / len(members) + np.pi / 2
         out[members] += radius_m * np.column_stack([np.cos(angle), np.sin(angle)])
     return out
@@ -477,20 +339,21 @@ def render_animation(
     progress: Progress | None = None,
     stem: str = "animation",
     messages: Mapping[int, str] | None = None,
-    the_scene: Scene | None = None,
+    prepared: Scene | None = None,
 ) -> list[Path]:
     """``<stem>.gif`` and ``<stem>.mp4`` in ``out_dir``: one frame every ``step_s`` of drill time from
     ``start_s`` to ``end_s``, ``fps`` frames a second. ``events`` is one policy's and replication's log.
     ``labels`` override the ``lang`` defaults (sim/drill/animation_labels.py); ``messages``: inject texts by
     MSEL seq; ``progress(stage, done, total)`` is told of every frame."""
     out_dir = Path(out_dir)
-    sc = the_scene or scene(events, incidents, units, site, messages)
+    sc = prepared or scene(events, incidents, units, site, messages)
     times = frame_times(start_s, end_s, step_s)
     gif, mp4 = out_dir / f"{stem}.gif", out_dir / f"{stem}.mp4"
     rc = {"animation.ffmpeg_path": imageio_ffmpeg.get_ffmpeg_exe()}
     with figure_fonts(), matplotlib.rc_context(rc):
         frames = _Frames(sc, site, times, start_s, end_s, _labels(lang, labels))
-        gif_writer = _GifWriter(gif_palette(frames.background), fps)
+        marks = [*(c for c, _ in UNIT_STYLE.values()), INCIDENT_COLOUR, OVER_COLOUR, LEAK_COLOUR, LEAK_EDGE]
+        gif_writer = GifWriter(gif_palette(frames.background, marks), fps)
         mp4_writer = animation.FFMpegWriter(fps=fps, codec="h264")
         try:
             with gif_writer.saving(frames.fig, gif, DPI), mp4_writer.saving(frames.fig, mp4, DPI):
@@ -518,11 +381,11 @@ def still_frame(
     lang: str = "en",
     labels: Mapping[str, str] | None = None,
     messages: Mapping[int, str] | None = None,
-    the_scene: Scene | None = None,
+    prepared: Scene | None = None,
 ) -> Path:
     """One frame at ``t_s`` as a PNG, framed like the animation of ``start_s``-``end_s`` (default: the
     log's whole span)."""
-    sc = the_scene or scene(events, incidents, units, site, messages)
+    sc = prepared or scene(events, incidents, units, site, messages)
     start = float(events["t_s"].min()) if start_s is None else start_s
     end = float(events["t_s"].max()) if end_s is None else end_s
     with figure_fonts():

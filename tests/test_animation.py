@@ -185,6 +185,46 @@ def test_every_leg_is_driven_at_the_models_pace_so_the_path_is_the_models_own(dr
     assert any(abs(p - emergency) < 1e-6 for p in paces) and any(abs(p - 1.0) < 1e-6 for p in paces)
 
 
+def test_a_stressed_week_every_leg_at_the_models_pace_and_every_arrival_on_its_scene(daishan_site, cache_dir):
+    """60x the incident rates for a week: units redirected on their way home (some after a county handoff,
+    so home before they turn), queued, sent on: the log's every moment fits the rebuilt paths."""
+    from sim.config import load_config
+    from sim.experiment import simulate
+
+    cfg = load_config([f"cache_dir={cache_dir}", "incidents=stress", "run.days=7"])
+    rep = simulate(daishan_site, cfg, 0)
+    events = rep.events
+    assert (events["detail"] == "redirected").sum() >= 5
+    tracks = unit_tracks(events, rep.incidents, units_frame(rep.model), daishan_site)
+    emergency = 1.0 / cfg.network.emergency_time_factor
+    for track in tracks.values():
+        if track.unit_kind in GROUND:
+            for leg in track.legs:
+                if leg.t1_s > leg.t0_s and leg.line.total > 0:
+                    pace = leg.line.total / (leg.t1_s - leg.t0_s)
+                    assert min(abs(pace - emergency), abs(pace - 1.0)) < 1e-6, (track.unit, leg.t0_s, pace)
+    node = dict(zip(rep.incidents["incident"], rep.incidents["node"], strict=True))
+    arrived = events[(events["kind"] == "arrived") & events["unit_kind"].isin(GROUND)]
+    for row in arrived.itertuples():
+        assert np.allclose(tracks[row.unit].positions(row.t_s)[0], _xy(daishan_site, node[row.incident]))
+
+
+def test_tracks_refuse_a_log_of_several_policies(drill):
+    site, _, _, events, incidents, units = drill
+    both = pd.concat([events.assign(policy="a"), events.assign(policy="b")], ignore_index=True)
+    with pytest.raises(ValueError, match="filter the events by policy"):
+        unit_tracks(both, incidents, units, site)
+
+
+def test_the_stand_in_finds_a_road_by_any_of_its_names_ignoring_case(daishan_site):
+    u, v, k, names = next(
+        (u, v, k, n) for u, v, k, n in daishan_site.graph.edges(keys=True, data="name") if isinstance(n, list)
+    )
+    for name in names:
+        assert (u, v, k) in _edges_named(daishan_site, f"  {name.upper()} ")
+    assert _edges_named(daishan_site, "no such road") == []
+
+
 def test_a_redirected_unit_turns_off_from_where_it_was_on_its_way_home(drill, tracks):
     site, _, _, events, incidents, _ = drill
     row = events[events["detail"] == "redirected"].iloc[0]

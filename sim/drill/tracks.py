@@ -18,7 +18,9 @@ so its position between two logged moments is the path cut in proportion to the 
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -105,11 +107,14 @@ class _Ground:
         self.used_fallback = True
         return self.fallback
 
-    def _close(self, t: float, w: float | None = None) -> None:
+    def _close(self, t: float, w: float | None = None, rate: float | None = None) -> None:
+        """End the leg under way at ``t``, or cut it at weight ``w`` reached at ``rate`` (it may have got
+        there before ``t``: a unit home before it mobilises again waits there)."""
         leg = self.open
         assert leg is not None
         line = leg.line if w is None else leg.line.cut(0.0, w)
-        self.track.legs.append(Leg(leg.t0_s, t, line))
+        t1 = min(t, leg.t0_s + w / rate) if w is not None and rate else t
+        self.track.legs.append(Leg(leg.t0_s, t1, line))
         if w is None and not leg.home and leg.rate is None and t > leg.t0_s and line.total > 0:
             self.rates.append(line.total / (t - leg.t0_s))
         self.open = None
@@ -120,7 +125,7 @@ class _Ground:
 
     def run(self, rows: list) -> None:
         for i, ev in enumerate(rows):
-            getattr(self, f"_{ev.kind}")(ev, rows[i + 1 :])
+            getattr(self, f"_{ev.kind}")(ev, itertools.islice(rows, i + 1, None))
         if self.open is not None:  # the log ends on the road
             leg = self.open
             t1 = leg.t0_s + leg.line.total / self._rate(leg)
@@ -141,8 +146,9 @@ class _Ground:
         if leg is None:
             line = self._path(self.node if self.node is not None else self.base, dest, t)
         else:  # turned off the road home (redirected), or sent on while driving
-            w = min(self._rate(leg) * (t - leg.t0_s), leg.line.total)
-            self._close(t, w)
+            rate = self._rate(leg)
+            w = min(rate * (t - leg.t0_s), leg.line.total)
+            self._close(t, w, rate)
             line = self._turn_off(leg, w, dest, t)
         self.open = _Open(t, line, None, dest, False)
         self.node = None
@@ -177,7 +183,7 @@ class _Ground:
         self.track.shown.append((self.out_since if self.out_since is not None else ev.t_s, ev.t_s))
         self.out_since = None
 
-    def _still_to_drive(self, ev, rest, home: bool) -> float | None:
+    def _still_to_drive(self, ev, rest: Iterable, home: bool) -> float | None:
         """Seconds from a reroute to the end of the leg: the logged arrival (or return) when it follows,
         else the event's own estimate."""
         end = "returned" if home else "arrived"
@@ -205,13 +211,14 @@ class _Ground:
             else:
                 rate = self._rate(leg)
             w = min(rate * elapsed, w_via)
-            self._close(t, w)
+            self._close(t, w, rate)
             self.open = _Open(t, leg.line.cut(w, w_via).then(ahead), rate, leg.dest, leg.home)
             return
         if detail == "turned_back":
-            w = min(self._rate(leg) * elapsed, leg.line.total)
+            rate = self._rate(leg)
+            w = min(rate * elapsed, leg.line.total)
             passed = leg.line.node_before(w)
-            self._close(t, w)
+            self._close(t, w, rate)
             if passed is None:
                 back = leg.line.cut(0.0, w).reversed()
                 node = leg.line.nodes[0][0] if leg.line.nodes else self.base
@@ -303,6 +310,11 @@ def unit_tracks(
         int(i): (float(x), float(y))
         for i, x, y in zip(incidents["incident"], incidents["x_m"], incidents["y_m"], strict=True)
     }
+    for column in ("policy", "replication"):
+        if column in events and events[column].nunique() > 1:
+            raise ValueError(f"unit_tracks reads one run's log: filter the events by {column} first")
+    if incidents["incident"].duplicated().any():
+        raise ValueError("unit_tracks needs each incident once: filter the incidents by replication first")
     moves = events[events["kind"].isin(MOVES)].sort_values("t_s", kind="stable")
     by_unit = {u: list(g.itertuples(index=False)) for u, g in moves.groupby("unit", sort=False)}
     table = units.set_index("unit")

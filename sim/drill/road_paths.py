@@ -108,7 +108,8 @@ class RoadPaths:
     def __init__(self, site: Site, weight: str = "travel_time") -> None:
         self.graph, self.weight = site.graph, weight
         self.nodes = site.router.nodes
-        self.index = {int(n): i for i, n in enumerate(self.nodes.tolist())}
+        self._ids = self.nodes.tolist()  # graph node ids as Python objects, in the router's order
+        self.index = {n: i for i, n in enumerate(self._ids)}
         self._matrix = {NO_EDGES: site.router.forward}
         self._trees: dict[tuple[int, frozenset[Edge]], tuple[np.ndarray, np.ndarray]] = {}
         self._edges: dict[tuple[int, int, frozenset[Edge]], Polyline] = {}
@@ -141,7 +142,7 @@ class RoadPaths:
         chain = [j]
         while chain[-1] != self.index[origin]:
             chain.append(int(pred[chain[-1]]))
-        ids = [int(self.nodes[i]) for i in reversed(chain)]
+        ids = [self._ids[i] for i in reversed(chain)]
         if len(ids) == 1:
             return Polyline.point(self.xy(ids[0]), ids[0])
         return Polyline.join([self._edge(u, v, closed) for u, v in itertools.pairwise(ids)])

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from msel_scenarios import EVERY_FIELD, scenarios
 
+from sim.cli import main
 from sim.drill.msel import COLUMNS, export_msel, import_msel, inject_cards_html
 from sim.drill.scenario import (
     INJECT_TYPES,
@@ -175,3 +176,27 @@ def test_inject_cards(every_field):
     english = inject_cards_html(every_field, "en")
     assert '<html lang="en">' in english and "A thief, &lt;b&gt;armed&lt;/b&gt; &amp; fast" in english
     assert "T+00:02:00.5" in english and "23:32:00" in english and "00:10:00" in english  # past midnight
+
+
+def test_cli_export_then_import(tmp_path, capsys):
+    results = tmp_path / "results"
+    assert (
+        main(
+            ["scenario", "export", "scenario=xiushan_trade_secret_leak", "lang=zh", f"results_dir={results}"]
+        )
+        == 0
+    )
+    (folder,) = results.iterdir()
+    assert re.fullmatch(r"msel-xiushan_trade_secret_leak-\d{8}-\d{6}", folder.name)
+    assert sorted(p.name for p in folder.iterdir()) == ["inject_cards.html", "msel.csv", "scenario.yaml"]
+    shipped = Path(load_scenario("xiushan_trade_secret_leak").path)
+    assert (folder / "scenario.yaml").read_bytes() == shipped.read_bytes()
+    assert f"wrote {folder}/msel.csv" in capsys.readouterr().out
+    assert main(["scenario", "import", str(folder / "msel.csv")]) == 0
+    assert same(load_scenario(str(folder / "msel.yaml")), load_scenario("xiushan_trade_secret_leak"))
+    assert f"wrote {folder / 'msel.yaml'}" in capsys.readouterr().out
+    out = tmp_path / "mine.yaml"
+    out.write_text("mine")
+    assert main(["scenario", "import", str(folder / "msel.csv"), f"out={out}", "force=true"]) == 0
+    assert same(load_scenario(str(out)), load_scenario("xiushan_trade_secret_leak"))
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temporary file left

@@ -206,9 +206,9 @@ def _never(where: str, why: str) -> Exception:  # a loaded scenario's times are 
 
 LABELS = {
     "en": {"expected": "Expected action", "objective": "Objective", "delivery": "Delivery:",
-           "cards": "Inject cards", "injects": "injects", "start": "starts at"},
+           "cards": "Inject cards", "inject": "inject", "injects": "injects", "start": "starts at"},
     "zh": {"expected": "预期行动", "objective": "演练目标", "delivery": "传递方式：",
-           "cards": "情景注入卡", "injects": "条注入", "start": "开始时间"},
+           "cards": "情景注入卡", "inject": "条注入", "injects": "条注入", "start": "开始时间"},
 }  # fmt: skip
 TYPE_NAMES_ZH = {
     "incident": "警情", "second_alarm": "二次报警", "terminal_offline": "报警终端离线",
@@ -252,8 +252,8 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(words['cards'])}: {e(title)}</title><style>{CARD_CSS}</style></head><body>\n"
         f'<header class="page"><h1>{e(title)}</h1><p>{e(text(s.summary, lang))}</p>'
-        f"<p>{e(s.id)} · {len(s.injects)} {e(words['injects'])} · {e(words['start'])} "
-        f"{e(clock(start))}</p></header>\n"
+        f"<p>{e(s.id)} · {len(s.injects)} {e(words['injects' if len(s.injects) != 1 else 'inject'])} · "
+        f"{e(words['start'])} {e(clock(start))}</p></header>\n"
         f'<main class="cards">\n' + "\n".join(cards) + "\n</main>\n</body></html>\n"
     )
 

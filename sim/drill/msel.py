@@ -26,8 +26,8 @@ by the scenario's field names; a field left out (or an empty cell anywhere) take
 language columns filled are the two translations; one filled is the same words in every language, unless
 ``details`` lists it under ``untranslated`` (``untranslated: [message]``: a text in that language only).
 An empty translation counts as none. ``details`` may hold ``at``, the time as the scenario file wrote it
-(``300.0`` seconds, or ``"00:00"``), kept only when it is the time the ``time`` column shows; a trainer
-who edits the time column overrides it.
+(``300.0`` seconds, or ``"00:00"``), kept when it is the time the ``time`` column shows (or that column
+is empty); a trainer who edits the time column overrides it.
 
 Reading back: rows may come in any order; injects are sorted by time, then seq, then row; an empty seq
 takes the next number after the largest one given. Times are hh:mm:ss, mm:ss (``"0:05"`` is five

@@ -131,7 +131,7 @@ CASES = [
     imports(
         "incident_without_kind",
         cell(9, "details", "{incident: I1, zone: Xiushan Industrial Park}"),
-        "row 9 (seq 1), column details (kind): a incident inject needs 'kind'",
+        "row 9 (seq 1), column details (kind): an incident inject needs 'kind'",
     ),
     imports(
         "field_of_another_type",

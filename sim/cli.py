@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
+import re
 import signal
 import sys
 import warnings
@@ -400,6 +401,102 @@ def cmd_replay(folder: str, options: Sequence[str]) -> int:
     return 0
 
 
+def _keys(command: str, args: Sequence[str], allowed: Sequence[str]) -> dict[str, str]:
+    """``key=value`` arguments of a command that takes no Hydra overrides; anything else is refused."""
+    from sim.errors import ConfigError
+
+    keys: dict[str, str] = {}
+    for arg in args:
+        key, eq, value = arg.partition("=")
+        if not eq or key not in allowed:
+            raise ConfigError(f"unknown argument {arg!r}; 'echelon {command}' takes {', '.join(allowed)}")
+        keys[key] = value
+    return keys
+
+
+def cmd_scenario_export(args: Sequence[str]) -> int:
+    """A scenario's MSEL (msel.csv), printable inject cards and a copy of its file, in a new result folder."""
+    import shutil
+
+    from sim.drill.msel import export_msel
+    from sim.drill.scenario import find_scenario, load_scenario
+    from sim.errors import ConfigError
+    from sim.result_folder import check_writable, result_folder
+
+    keys = _keys("scenario export", args, ("scenario", "lang", "results_dir", "cache_dir"))
+    if not keys.get("scenario"):
+        raise ConfigError("say which scenario: echelon scenario export scenario=<name or path.yaml>")
+    lang = keys.get("lang", "en")
+    if lang not in ("en", "zh"):
+        raise ConfigError(f"lang: the inject cards' language, en or zh, got {lang!r}")
+    scenario = load_scenario(keys["scenario"])
+    paths = [f"{k}={keys[k]}" for k in ("results_dir", "cache_dir") if k in keys]
+    results_dir = Path(load_configs(paths)[0].results_dir)
+    check_writable(results_dir, "results_dir")
+    with result_folder(results_dir, f"msel-{scenario.id}") as (tmp, final):
+        export_msel(scenario, tmp, lang)
+        shutil.copyfile(find_scenario(keys["scenario"]), tmp / "scenario.yaml")
+    out = _shown(final)
+    print(
+        f"scenario '{scenario.id}': {len(scenario.injects)} inject(s), {len(scenario.objectives)} "
+        f"objective(s), {len(scenario.decisions)} decision(s)"
+    )
+    print(f"wrote {out}/msel.csv")
+    print(f"  and inject_cards.html (in {lang}), scenario.yaml in {out}")
+    return 0
+
+
+def cmd_scenario_import(args: Sequence[str]) -> int:
+    """A trainer's edited MSEL back into a scenario file; an existing file is replaced only on force=true."""
+    import os
+    import secrets
+
+    from sim.drill.msel import import_msel
+    from sim.drill.scenario import dump_scenario
+    from sim.errors import ConfigError
+
+    usage = "echelon scenario import <msel.csv> [out=<path.yaml>] [force=true]"
+    files = [a for a in args if not re.match(r"[A-Za-z_]+=", a)]
+    if len(files) != 1:
+        raise ConfigError(f"give one MSEL CSV file, got {len(files)}: {usage}")
+    csv_path = Path(files[0]).expanduser()
+    keys = _keys(
+        "scenario import", [a for a in args if a != files[0]], ("out", "force", "results_dir", "cache_dir")
+    )
+    force = keys.get("force", "false").lower()
+    if force not in ("true", "false"):
+        raise ConfigError(f"force: true or false, got {keys['force']!r}")
+    out = Path(keys["out"]).expanduser() if keys.get("out") else csv_path.with_suffix(".yaml")
+    if out.suffix.lower() not in (".yaml", ".yml"):
+        raise ConfigError(f"out: a .yaml file for the scenario, got '{out}'")
+    if not out.parent.is_dir():
+        raise ConfigError(f"out: folder '{out.parent}' does not exist")
+    if out.exists() and force != "true":
+        raise ConfigError(f"'{out}' exists; give another out=<path.yaml>, or force=true to replace it")
+    scenario = import_msel(csv_path)
+    tmp = out.with_name(f".{out.name}.{secrets.token_hex(4)}.tmp")
+    try:
+        tmp.write_text(dump_scenario(scenario), encoding="utf-8")
+        if force == "true":
+            os.replace(tmp, out)
+        else:
+            os.link(tmp, out)  # never replaces a file made meanwhile: FileExistsError instead
+    except FileExistsError:
+        raise ConfigError(
+            f"'{out}' exists; give another out=<path.yaml>, or force=true to replace it"
+        ) from None
+    except OSError as err:
+        raise ConfigError(f"cannot write '{out}' ({err.strerror or err})") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+    print(
+        f"read {csv_path}: scenario '{scenario.id}', {len(scenario.injects)} inject(s), "
+        f"{len(scenario.objectives)} objective(s), {len(scenario.decisions)} decision(s)"
+    )
+    print(f"wrote {out}")
+    return 0
+
+
 COMMANDS = {
     "site": cmd_site,
     "run": cmd_run,
@@ -407,6 +504,7 @@ COMMANDS = {
     "ladder": cmd_ladder,
     "drill": cmd_drill,
 }
+SCENARIO_COMMANDS = {"export": cmd_scenario_export, "import": cmd_scenario_import}
 
 
 SUBCOMMANDS = {  # name: (one-line help, description)
@@ -442,6 +540,18 @@ SUBCOMMANDS = {  # name: (one-line help, description)
 }
 
 
+SCENARIO_ACTIONS = {  # name: (help, what it takes)
+    "export": (
+        "write a scenario's MSEL (msel.csv), printable inject cards and a copy of it to a new folder",
+        "scenario=<name or path.yaml> [lang=zh] [results_dir=...]",
+    ),
+    "import": (
+        "read an (edited) MSEL CSV back into a scenario YAML file",
+        "<msel.csv> [out=<path.yaml>, default: beside the CSV] [force=true: replace an existing file]",
+    ),
+}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="echelon", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"echelon {__version__}")
@@ -460,6 +570,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("folder", help="a results folder of echelon run or compare")
     p.add_argument("overrides", nargs="*", help="key=value options")
+    p = sub.add_parser(
+        "scenario",
+        help="a drill scenario as its MSEL (CSV), printable inject cards, and back",
+        description="Drill scenarios and their Master Scenario Events List (sim/drill/msel.py).",
+    )
+    actions = p.add_subparsers(dest="action", required=True)
+    for name, (help_text, usage) in SCENARIO_ACTIONS.items():
+        a = actions.add_parser(name, help=help_text, description=f"{help_text}: {usage}")
+        a.add_argument("args", nargs="*", help=usage)
     return parser
 
 
@@ -481,6 +600,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = build_parser().parse_args(argv)
         if args.command == "replay":
             return cmd_replay(args.folder, args.overrides)
+        if args.command == "scenario":
+            return SCENARIO_COMMANDS[args.action](args.args)
         return COMMANDS[args.command](args.overrides)
     except EchelonError as err:
         print(f"echelon: error: {err}", file=sys.stderr)

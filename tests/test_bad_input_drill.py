@@ -111,13 +111,13 @@ CASES = [
     D(
         "incident without kind",
         FILE,
-        "injects[0] (seq 1, incident).kind: a incident inject needs 'kind'",
+        "injects[0] (seq 1, incident).kind: an incident inject needs 'kind'",
         make=scenario(drop0("kind")),
     ),
     D(
         "a field of another type",
         FILE,
-        "injects[0] (seq 1, incident).road: not used by a incident inject (its own fields: incident, kind,",
+        "injects[0] (seq 1, incident).road: not used by an incident inject (its own fields: incident, kind,",
         make=scenario(inject0("road", "Yushan Bridge")),
     ),
     D(

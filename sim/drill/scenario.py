@@ -297,12 +297,12 @@ def _check_inject(inj: Inject, where: str, at: float, duration: float, opened, c
     needs, may = NEEDS[inj.type], MAY.get(inj.type, ())
     for key in needs:
         if not getattr(inj, key):
-            raise fail(f"{where}.{key}", f"a {inj.type} inject needs '{key}'")
+            raise fail(f"{where}.{key}", f"{_a(inj.type)} inject needs '{key}'")
     default = {f.name: _default(f) for f in dataclasses.fields(Inject)}
     for key in SPECIFIC:
         if key not in needs and key not in may and getattr(inj, key) != default[key]:
             allowed = ", ".join((*needs, *may)) or "none"
-            raise fail(f"{where}.{key}", f"not used by a {inj.type} inject (its own fields: {allowed})")
+            raise fail(f"{where}.{key}", f"not used by {_a(inj.type)} inject (its own fields: {allowed})")
     if inj.type == "incident":
         if inj.incident in opened:
             raise fail(f"{where}.incident", f"incident labels are unique; {inj.incident!r} is opened twice")
@@ -342,6 +342,10 @@ def _check_inject(inj: Inject, where: str, at: float, duration: float, opened, c
             raise fail(f"{where}.zone", "a task order goes to listed enterprises or to a zone, not both")
 
 
+def _a(word: str) -> str:
+    return f"{'an' if word[0] in 'aeiou' else 'a'} {word}"
+
+
 def _default(f: dataclasses.Field) -> Any:
     """A field's default value (MISSING for a required one)."""
     if f.default is not dataclasses.MISSING:
@@ -365,7 +369,7 @@ def _check_objectives(s: Scenario, opened: set[str], fail) -> None:
                 f"an incident the injects open ({_listed(opened)}) or '*', got {o.incident!r}",
             )
         if o.measure in ("arrival", "coordinated", "detected") and (o.target_s is None or o.target_s <= 0):
-            raise fail(f"{where}.target_s", f"a {o.measure} objective needs a positive target in seconds")
+            raise fail(f"{where}.target_s", f"{_a(o.measure)} objective needs a positive target in seconds")
         if o.measure == "arrival" and not o.unit_kind:
             raise fail(f"{where}.unit_kind", "an arrival objective names the unit kind (echelon, police...)")
         if o.measure == "outcome" and not o.expect:

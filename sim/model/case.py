@@ -86,6 +86,10 @@ class Case:
         self.active -= 1
         self.handled = True
 
+    def withdraw(self) -> None:
+        """A unit sent here will not come after all (a road closed on its way): it is no longer on the way."""
+        self.active -= 1
+
     def containment_s(self, slot: int) -> float:
         """How long a hazmat-capable unit needs on scene to contain this leak; ``slot`` is its uniform,
         chosen by the unit's kind and order (the brigade's first hazmat unit draws the same number under

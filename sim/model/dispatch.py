@@ -5,6 +5,10 @@ snapshot, sim/model/policies.py) which unit answers each tier, and sends it, que
 when every eligible unit is busy, or records the tier as unserved when no unit can ever answer it. When a
 unit comes free the oldest waiting request it can answer gets it. The fire brigade is sent the same way,
 without tiers: the nearest free unit of the kind the incident needs.
+
+Travel times come from the model's current roads (sim/model/roads.py): the World's tables while every road
+is open, recomputed ones while a drill has roads closed. A unit that turns back because a road closed hands
+its tier back here, and the board asks the policy again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from sim.model.policies import (
     nearest_of_kind,
     tier_target_s,
 )
+from sim.model.roads import Roads
 from sim.model.world import World
 
 BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
@@ -60,28 +65,38 @@ class DispatchBoard:
         for name, column in (("kind", self._kind), ("grid", self._grid), ("station", self._station)):
             for i, value in enumerate(column.tolist()):
                 self._index.setdefault(f"{name}:{value}", []).append(i)
-        self._eta_home: dict[int, np.ndarray] = {}  # node -> every unit's ETA from home (homes never move)
+        self._eta_home: dict[int, np.ndarray] = {}  # node -> every unit's ETA from home, on ``self.roads``
+        self.roads: Roads = model.roads
         self.reset()
 
     def reset(self) -> None:
-        """Every unit free at home, nobody waiting: the start of a replication (the model's clock and log
-        are new, so take them again)."""
+        """Every unit free at home, nobody waiting: the start of a replication (the model's clock, log and
+        roads are new, so take them again)."""
         self.env, self.log = self.model.env, self.model.log
+        self.use_roads(self.model.roads)
         self.queue: list[tuple[Case, int, str]] = []  # (case, tier, brigade unit kind or '')
         self.free = np.ones(len(self.units) + 1, dtype=bool)  # one more column: the incident's guards
         self._returning: dict[int, Responder] = {}
 
     # ---- travel -----------------------------------------------------------------------------------------
+    def use_roads(self, roads: Roads) -> None:
+        """Read travel times from these roads from now on (ETAs from home computed on others are dropped)."""
+        if roads is not self.roads:
+            self.roads = roads
+            self._eta_home.clear()
+
     def from_base_s(self, base_node: int, node_idx: int) -> float:
         """Emergency travel time from a unit base to a road node."""
-        return float(self.world.bases.out_s[self.world.bases.row[base_node], node_idx]) * self.factor
+        bases = self.roads.bases
+        return float(bases.out_s[bases.row[base_node], node_idx]) * self.factor
 
     def home_s(self, base_node: int, node_idx: int) -> float:
         """Normal travel time from a road node back to a base (no lights on the way home)."""
-        return float(self.world.bases.back_s[self.world.bases.row[base_node], node_idx])
+        bases = self.roads.bases
+        return float(bases.back_s[bases.row[base_node], node_idx])
 
     def from_node_s(self, origin_idx: int, node_idx: int) -> float:
-        return float(self.world.times_from_node_s(origin_idx)[node_idx]) * self.factor
+        return float(self.roads.times_from_node_s(origin_idx)[node_idx]) * self.factor
 
     def _eta_s(self, case: Case) -> np.ndarray:
         """Expected mobilisation + travel of every unit to the incident (and inf in the guards' column);
@@ -89,7 +104,7 @@ class DispatchBoard:
         home = self._eta_home.get(case.node_idx)
         if home is None:
             home = np.append(
-                self._mobilise_median + self.world.bases.out_s[self._rows, case.node_idx] * self.factor,
+                self._mobilise_median + self.roads.bases.out_s[self._rows, case.node_idx] * self.factor,
                 np.inf,
             )
             self._eta_home[case.node_idx] = home
@@ -171,12 +186,13 @@ class DispatchBoard:
         """Back in service: free at once if it is idle (at home, or driving home when units may be
         redirected), and the oldest waiting request it can answer gets it."""
         unit.off_duty = False
-        idle = unit.status is Status.AVAILABLE or (self.redirect and unit.status is Status.RETURNING)
-        if idle and not self.free[unit.slot]:
+        if self.free[unit.slot]:
+            return
+        if unit.status is Status.AVAILABLE:
             self.free[unit.slot] = True
-            if unit.status is Status.RETURNING:
-                self._returning[unit.slot] = unit
             self._serve_queue()
+        elif unit.stranded or (self.redirect and unit.status is Status.RETURNING):
+            self.free_on_road(unit)
 
     def request_brigade(self, case: Case, unit_kinds: list[str]) -> None:
         """The 119 centre: one unit of each kind, the nearest free one."""
@@ -185,7 +201,10 @@ class DispatchBoard:
 
     def _answer(self, case: Case, tier: int, brigade: str, pick) -> None:
         name = brigade or self.policy_cfg.tiers[tier - 1].name
-        if pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
+        if pick == UNSERVABLE and self._blocked(case, tier, brigade):  # waits for a road to reopen
+            self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
+            self.queue.append((case, tier, brigade))
+        elif pick == UNSERVABLE:  # no unit of this tier exists or reaches the place: the tier is missed
             self.log.emit(self.env.now, K.UNSERVED, case.inc.id, tier=tier, detail=name)
         elif pick is None:
             self.log.emit(self.env.now, K.QUEUED, case.inc.id, tier=tier, detail=name)
@@ -205,9 +224,42 @@ class DispatchBoard:
         """A unit has left a scene. With redirection it is free at once, from wherever it is driving."""
         self.closed_if_over(case)
         if self.redirect and unit.status is Status.RETURNING and not unit.off_duty:
-            self.free[unit.slot] = True
-            self._returning[unit.slot] = unit
-            self._serve_queue()
+            self.free_on_road(unit)
+
+    def free_on_road(self, unit: Responder) -> None:
+        """Free where it is (cleared with redirection, or stranded): its ETA counts from there (a unit
+        out of service stays off the board)."""
+        if unit.off_duty:
+            return
+        self.free[unit.slot] = True
+        self._returning[unit.slot] = unit
+        self._serve_queue()
+
+    def heading_home(self, unit: Responder) -> None:
+        """A stranded unit drives home (a road reopened): without redirection it is busy until home."""
+        if not self.redirect:
+            self.free[unit.slot] = False
+            self._returning.pop(unit.slot, None)
+
+    def withdrawn(self, unit: Responder, case: Case, tier: int) -> None:
+        """``unit`` turned back from ``case`` (a road closed): the tier is asked for again, unless the
+        incident is over, and the unit is free as after clearing (at once if home or stranded)."""
+        case.withdraw()
+        self.closed_if_over(case)
+        if not case.over:
+            brigade = unit.unit_kind if tier == BRIGADE_TIER else ""
+            situation = self.situation(case)
+            if brigade:
+                pick = nearest_of_kind(situation, brigade)
+            else:
+                pick = self.policy(situation, self.policy_cfg, [tier]).get(tier)
+            self._answer(case, tier, brigade, pick)
+        if unit.stranded:
+            self.free_on_road(unit)
+        elif unit.status is Status.AVAILABLE:
+            self.back(unit)
+        elif self.redirect and unit.status is Status.RETURNING:
+            self.free_on_road(unit)
 
     def back(self, unit: Responder) -> None:
         """A unit is home."""
@@ -215,6 +267,27 @@ class DispatchBoard:
         if not self.free[unit.slot] and not unit.off_duty:
             self.free[unit.slot] = True
             self._serve_queue()
+
+    def _blocked(self, case: Case, tier: int, brigade: str) -> bool:
+        """Unservable only because roads are closed: on the open network some unit would reach it. Such
+        a request waits in the queue for a road to reopen instead of being missed for good."""
+        if not self.roads.closed:
+            return False
+        closed = self.roads
+        self.use_roads(self.model.open_roads)
+        try:
+            situation = self.situation(case)
+            if brigade:
+                pick = nearest_of_kind(situation, brigade)
+            else:
+                pick = self.policy(situation, self.policy_cfg, [tier]).get(tier)
+        finally:
+            self.use_roads(closed)
+        return pick != UNSERVABLE
+
+    def serve_queue(self) -> None:
+        """The roads changed: requests waiting for a reachable unit may be answered now."""
+        self._serve_queue()
 
     def _serve_queue(self) -> None:
         """The oldest waiting requests get the free units (FIFO)."""
@@ -226,7 +299,7 @@ class DispatchBoard:
                 pick = nearest_of_kind(self.situation(case), brigade)
             else:
                 pick = self.policy(self.situation(case), self.policy_cfg, [tier]).get(tier)
-            if pick is None:
+            if pick is None or (pick == UNSERVABLE and self.roads.closed):  # still waiting
                 self.queue.append((case, tier, brigade))
             else:
                 self._answer(case, tier, brigade, pick)

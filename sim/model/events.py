@@ -39,9 +39,11 @@ class EventKind(StrEnum):
     RETURNED = "returned"  # the unit is back at its base and free
     OUTCOME = "outcome"  # detail: escaped | intercepted | ...; value: e.g. area_m2; unit: who made a good one
     # Drills (sim/drill): what the facilitator injected, and what the model did because of it.
-    INJECT = "inject"  # detail: inject type (road_closed...); unit: its target; value: MSEL seq
-    REROUTED = "rerouted"  # a unit on the road takes a new route (a road closed or reopened);
-    #   detail: via:<node> or turned_back (no road to the scene any more); value: seconds still to drive
+    INJECT = "inject"  # detail: inject type (road_closed, unit_unavailable...); unit: its target;
+    #   value: MSEL seq
+    REROUTED = "rerouted"  # a unit on the road takes a new route (a road closed or reopened); detail:
+    #   via:<graph node where the new route starts>, or turned_back (no road to the scene any more), or
+    #   stranded (no road home either: it waits, free, at that node); value: seconds still to drive
     DECISION = "decision"  # the trainees' choice at a decision point; detail: point=choice;policy=its choice
 
 

@@ -6,12 +6,14 @@ alarm, a command room decides and asks the board for units, the units respond on
 outcome (sim/model/outcomes.py) follows from who arrived when. Every random quantity is the incident's
 pre-drawn uniform through a configured delay distribution (sim/distributions.py), so policies compared on
 the same incidents share their luck. ``step()`` advances the clock by one tick so Mesa's visualisation
-can drive the same model.
+can drive the same model. A drill may close and reopen roads during a run (``close_roads``,
+``reopen_roads``): travel times then come from the network without them, and units on the road re-route.
 """
 
 from __future__ import annotations
 
 import gc
+from collections.abc import Iterable
 
 import mesa
 import numpy as np
@@ -23,6 +25,7 @@ from agents.enterprise import Enterprise
 from agents.patrol_drone import PatrolDrone
 from agents.responder import Responder
 from sim.config import EchelonConfig
+from sim.errors import ScenarioError
 from sim.model import outcomes
 from sim.model.case import Case
 from sim.model.detection import start_detection
@@ -31,7 +34,9 @@ from sim.model.events import EventKind as K
 from sim.model.events import EventLog
 from sim.model.incidents import Incident
 from sim.model.policies import policy_for
+from sim.model.roads import Roads
 from sim.model.world import World
+from sim.site.roads import Edge
 from sim.site.site import Site
 
 TAIL_S = 6 * 3600.0  # after the last day, let incidents in progress finish
@@ -56,6 +61,8 @@ class EchelonModel(mesa.Model):
         self.env = simpy.Environment()
         # The trainees' choices in a drill (sim/drill): (incident id, point, tier name) -> choice
         self.decisions: dict[tuple[int, str, str], str] = {}
+        self.open_roads = Roads.open(self.world)  # one object: the board keeps its ETA cache across restarts
+        self.roads = self.open_roads
         self._build_agents()
         self.log = EventLog()
         self.board = DispatchBoard(
@@ -78,6 +85,7 @@ class EchelonModel(mesa.Model):
         self.steps, self.time = 0, 0.0  # Mesa's own counters, as a new model has them
         self.env = simpy.Environment()
         self.log = EventLog()
+        self.roads = self.open_roads
         for agent in (
             *self.units,
             *self.patrol_drones,
@@ -163,6 +171,38 @@ class EchelonModel(mesa.Model):
     def command_room_for(self, case: Case) -> CommandRoom:
         """The command room of the incident's station; the county centre where no station's area covers it."""
         return self.command_rooms.get(case.inc.station, self.county)
+
+    # ---- roads -------------------------------------------------------------------------------------------
+    def close_roads(self, edges: Iterable[Edge]) -> None:
+        """Close these directed edges (u, v, key) from now on, on top of those already closed (a drill's
+        "road closed"; sim/site/roads.py finds a road's edges by name). Units on the road re-route."""
+        edges = {tuple(e) for e in edges}
+        unknown = sorted((e for e in edges if len(e) != 3 or not self.site.graph.has_edge(*e)), key=str)
+        if unknown:
+            raise ScenarioError(
+                f"cannot close {unknown[0]}: no such edge (u, v, key) on site {self.site.name!r}"
+            )
+        self._set_closed(self.roads.closed | edges)
+
+    def reopen_roads(self, edges: Iterable[Edge]) -> None:
+        """Open these edges again (edges that are not closed are ignored). Units on the road take a
+        reopened road only if it is strictly faster."""
+        self._set_closed(self.roads.closed - set(edges))
+
+    def _set_closed(self, closed: frozenset[Edge]) -> None:
+        """Travel on the network without ``closed`` from now on: new tables for the board, and every unit on
+        the road re-routed (all routes first, then the board's consequences, so no unit is sent on a route
+        the change has already broken)."""
+        if closed == self.roads.closed:
+            return
+        old = self.roads
+        self.roads = self.open_roads if not closed else Roads.without(self.world, closed)
+        self.board.use_roads(self.roads)
+        then = [unit.road_change(old, self.roads) for unit in self.units]
+        for consequence in then:
+            if consequence is not None:
+                consequence()
+        self.board.serve_queue()  # a reopened road may bring a waiting request within reach
 
     # ---- running ------------------------------------------------------------------------------------------
     def step(self) -> None:

@@ -9,7 +9,7 @@ speed-up is measured by benchmarks/bench_routing.py.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable
 from dataclasses import dataclass
 
 import networkx as nx
@@ -20,15 +20,21 @@ from scipy.sparse.csgraph import dijkstra
 from sim.errors import SiteError
 
 
-def edge_matrix(graph: nx.MultiDiGraph, nodes: np.ndarray, weight: str) -> sparse.csr_array:
-    """CSR matrix of edge weights, keeping the *minimum* over parallel edges.
+def edge_matrix(
+    graph: nx.MultiDiGraph, nodes: np.ndarray, weight: str, closed: Collection[tuple] = ()
+) -> sparse.csr_array:
+    """CSR matrix of edge weights, keeping the *minimum* over parallel edges, leaving out the ``closed``
+    edges (u, v, key): a closed road's parallel twin, if any, still carries traffic.
 
     networkx's ``to_scipy_sparse_array`` sums parallel edges, which is wrong for travel times. A zero
     weight would read as "no edge" in a sparse matrix, so it is stored as the smallest positive float.
     """
     index = {node: i for i, node in enumerate(nodes)}
     rows, cols, weights = [], [], []
-    for u, v, w in graph.edges(data=weight):
+    shut = set(closed)
+    for u, v, k, w in graph.edges(keys=True, data=weight):
+        if shut and (u, v, k) in shut:
+            continue
         if w is None:
             raise SiteError(f"edge {u}->{v} has no '{weight}'; prepare it with sim.site.network first")
         rows.append(index[u])
@@ -58,7 +64,11 @@ class Router:
     _index: dict[Hashable, int]
 
     @classmethod
-    def from_graph(cls, graph: nx.MultiDiGraph, weight: str = "travel_time") -> Router:
+    def from_graph(
+        cls, graph: nx.MultiDiGraph, weight: str = "travel_time", closed: Collection[tuple] = ()
+    ) -> Router:
+        """The router of ``graph``, without the ``closed`` edges (u, v, key); node order is the graph's,
+        closed or not, so tables of both line up."""
         ids = list(graph.nodes)
         if all(isinstance(n, int | np.integer) for n in ids):
             nodes = np.array(ids, dtype=np.int64)
@@ -66,7 +76,7 @@ class Router:
             nodes = np.empty(len(ids), dtype=object)
             for i, n in enumerate(ids):
                 nodes[i] = n
-        forward = edge_matrix(graph, nodes, weight)
+        forward = edge_matrix(graph, nodes, weight, closed)
         return cls(nodes, forward, forward.T.tocsr(), {node: i for i, node in enumerate(nodes)})
 
     @property

@@ -66,6 +66,22 @@ def test_every_key_the_drill_modules_use_is_in_the_catalogue():
         assert any(k.startswith(prefix) for k in CATALOGUE), prefix
 
 
+def test_every_cause_says_itself_and_every_action_has_an_owner_and_a_date():
+    from sim.drill import causes
+
+    source = (ROOT / "sim" / "drill" / "causes.py").read_text(encoding="utf-8")
+    codes = set(re.findall(r'say\.cause\(\s*"([a-z_.]+)"', source)) | {"rerouted", "turned_back", "stranded"}
+    plans = set(re.findall(r'say\.cause\(\s*"[a-z_.]+",\s*"([a-z_.]+)"', source))
+    plans |= {k.removeprefix("plan.") for k in CATALOGUE if k.startswith("plan.")}
+    assert len(codes) > 15
+    for code in codes:
+        assert f"cause.{code}" in CATALOGUE, code
+    for plan in plans:
+        assert f"plan.{plan}" in CATALOGUE, plan
+        assert plan in causes.DUE_DAYS, plan
+        assert plan in causes.OWNERS or plan in ("drive", "mobilise"), plan  # those: the unit's own chief
+
+
 def test_the_term_tables_cover_the_model():
     from agents import RESPONDERS
 
@@ -658,7 +674,7 @@ def test_the_aar_says_why_and_what_to_do(drill, tmp_path):
     md = (tmp_path / "aar.md").read_text("utf-8")
     afi = md.split("## Areas for improvement")[1].split("## ")[0]
     assert "the terminal of enterprise E2 was offline (inject 2)" in afi  # I2's 110 call, read from the log
-    assert "the request waited 2 min 55 s in the queue: every echelon was busy" in afi  # I3
+    assert "the echelon request waited 2 min 55 s in the queue: no free unit could come" in afi  # I3
     assert "the two stations coordinated by phone (10 min)" in afi
     assert "1 min 6 s before any alarm reached a command room" in afi  # I4's flashover
     assert "the trainees sent E-3 where the policy would have sent E-2" in afi

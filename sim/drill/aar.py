@@ -193,16 +193,15 @@ def objectives_table(rec: Record, results: Mapping[str, list[Result]], lang: str
 
 
 def _grouped(
-    rec: Record, results: Mapping[str, list[Result]], k: int, keep
+    rec: Record, results: Mapping[str, list[Result]], k: int, keep, said
 ) -> list[tuple[list[str], Result]]:
-    """The arms' results of objective ``k`` that ``keep`` accepts, arms with the same rating and measured
-    value said once."""
-    groups: dict[tuple[str, str], tuple[list[str], Result]] = {}
+    """The arms' results of objective ``k`` that ``keep`` accepts; arms whose results ``said`` (a
+    function of the result: its words in the report) says alike are said once, together."""
+    groups: dict[tuple, tuple[list[str], Result]] = {}
     for arm in rec.arms:
         r = results[arm][k]
         if keep(r):
-            key = (r.rating, measured_text(r, "en"))
-            groups.setdefault(key, ([], r))[0].append(arm)
+            groups.setdefault((r.rating, said(r)), ([], r))[0].append(arm)
     return list(groups.values())
 
 
@@ -222,7 +221,9 @@ def _item(arms: list[str], r: Result, lang: str) -> str:
 def strengths(rec: Record, results: Mapping[str, list[Result]], lang: str) -> list[Block]:
     items = []
     for k in range(len(rec.scenario.objectives)):
-        for arms, r in _grouped(rec, results, k, lambda r: r.rating == "P"):
+        for arms, r in _grouped(
+            rec, results, k, lambda r: r.rating == "P", lambda r: evidence_text(rec, r, lang)
+        ):
             items.append(
                 sentences(
                     lang,
@@ -239,8 +240,12 @@ def improvements(
     """The S/M/U objectives with their measured values and causes; also the causes, for the plan."""
     items: list[str] = []
     found: list[tuple[Result, list[str], Cause]] = []
+
+    def words(r: Result) -> tuple[str, ...]:
+        return (evidence_text(rec, r, lang), *(c.text for c in causes(rec, r, lang)))
+
     for k in range(len(rec.scenario.objectives)):
-        for arms, r in _grouped(rec, results, k, lambda r: r.rating != "P"):
+        for arms, r in _grouped(rec, results, k, lambda r: r.rating != "P", words):
             said = causes(rec, r, lang)
             reasons = msg("list.semi", lang).join(c.text for c in said)
             items.append(
@@ -380,7 +385,7 @@ def _after(seconds: float, lang: str) -> str:
 
 
 def _dur(seconds: float, lang: str) -> str:
-    return msg("aar.dec.never", lang) if math.isnan(seconds) else duration(seconds, lang)
+    return msg("aar.sbs.never", lang) if math.isnan(seconds) else duration(seconds, lang)
 
 
 def side_by_side(rec: Record, lang: str) -> list[Block]:

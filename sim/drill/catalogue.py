@@ -293,6 +293,10 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{who}改道经路口{node}（剩余车程{left}）",
     ),
     "nar.turned_back": ("{who} turned back: no road to the scene", "{who}返回：无道路可达现场"),
+    "nar.stranded": (
+        "{who} is stranded: no road to the scene or home; it waits, free, where it is",
+        "{who}受阻滞留：既无路到达现场也无路返回，原地待命",
+    ),
     "nar.other": ("{who}: {kind}", "{who}：{kind}"),
     "nar.bg": ("Background incident #{id}: {kind} at {place}", "背景警情#{id}：{place}发生{kind}"),
     "nar.bg_alarm": ("alarm {clock} ({channel})", "{clock}接警（{channel}）"),
@@ -441,8 +445,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "经110电话报警，接警和定位均慢于一键报警",
     ),
     "cause.queue": (
-        "the request waited {d} in the queue: every {kind} was busy",
-        "请求排队等待{d}：{kind}均在出警",
+        "the {kind} request waited {d} in the queue: no free unit could come",
+        "{kind}请求排队等待{d}：无空闲力量可以前往",
+    ),
+    "cause.stranded": (
+        "{who} was stranded: no road to the scene or home (inject {seq}: {road})",
+        "{who}受阻滞留：既无路到达现场也无路返回（注入{seq}：{road}）",
     ),
     "cause.unserved": ("no {kind} could answer the {tier} tier", "无{kind}可承担{tier}梯次"),
     "cause.handoff": (
@@ -471,7 +479,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "学员选择的{choice}不空闲或无法到达现场",
     ),
     "cause.drones_grounded": ("the drones were grounded (inject {seq})", "无人机停飞（注入{seq}）"),
-    "cause.no_drone": ("no docked drone was launched", "未起飞机巢无人机"),
     "cause.too_late": (
         "the outcome was {outcome} at {at}, {d} after the alarm{first}",
         "{at}（报警后{d}）结果为{outcome}{first}",
@@ -566,7 +573,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "aar.sbs.queued": ("requests that waited in the queue", "排队等待的请求"),
     "aar.sbs.same": ("The arms did not differ in these rows.", "各方案在以上各项无差别。"),
     "aar.sbs.differ": ("They differ in: {rows}.", "差别在于：{rows}。"),
-    "aar.sbs.none": ("none", "无"),
+    "aar.sbs.never": ("none", "未到场"),
     "aar.sbs.one": ("One arm only: nothing to compare.", "仅一个方案，无对比。"),
     # improvement plan
     "aar.plan.intro": (
@@ -580,6 +587,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "owner.command_room": ("{station} command room", "{station} 综合指挥室"),
     "owner.echelon_leader": ("echelon leader of grid {grid}", "{grid}网格应急梯队队长"),
     "owner.security_chief": ("security chief of enterprise {enterprise}", "{enterprise}企业保卫负责人"),
+    "owner.fire_control": ("the 119 centre (fire service)", "119指挥中心（消防）"),
     "owner.county": ("county command centre", "县指挥中心"),
     "owner.station": ("{station}", "{station}"),
     "owner.planners": ("exercise planning team", "演练策划组"),
@@ -640,10 +648,6 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "plan.trainee_choice": (
         "Debrief the dispatch choice of {choice} instead of {policy}: nearest free unit first",
         "复盘调派{choice}而非{policy}的决定：坚持就近调派空闲力量",
-    ),
-    "plan.no_drone": (
-        "Launch the docked drone for overwatch at such incidents",
-        "此类警情应起飞机巢无人机空中监视",
     ),
     "plan.drones_grounded": (
         "Plan ground patrols to cover the drones' areas while they are grounded",

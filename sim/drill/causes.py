@@ -38,7 +38,6 @@ DUE_DAYS = {  # plan key -> days to do it in (0: at the hot wash)
     "rerouted": 90,
     "unit_unavailable": 30,
     "trainee_choice": 0,
-    "no_drone": 7,
     "drones_grounded": 30,
     "liaison": 7,
     "too_late": 30,
@@ -57,7 +56,6 @@ OWNERS = {  # plan key -> who acts (owner.* keys)
     "rerouted": ("command_room",),
     "unit_unavailable": ("station",),
     "trainee_choice": ("command_room",),
-    "no_drone": ("command_room",),
     "drones_grounded": ("station",),
     "liaison": ("command_room", "county"),
     "too_late": ("command_room",),
@@ -251,64 +249,74 @@ def _alarm_channel(say: _Say) -> list[Cause]:
     return [say.cause("call_110", "call_110", enterprise=say.enterprise)]
 
 
-def _queue(say: _Say, unit: str, kind: str) -> list[Cause]:
-    sent = say.first(K.DISPATCHED, unit=unit) if unit else None
-    tier = int(sent["tier"]) if sent is not None else 0
-    names = (
-        set(say.ev.loc[(say.ev["kind"] == K.TARGET) & (say.ev["tier"] == tier), "detail"]) if tier else set()
-    )
-    names |= {kind}
-    out = []
-    queued = say.ev[(say.ev["kind"] == K.QUEUED) & say.ev["detail"].isin(names)]
-    if len(queued):
-        t_end = float(sent["t_s"]) if sent is not None else float(say.ev["t_s"].max())
+BRIGADE = ("fire_engine", "hazmat_unit")  # the 119 centre's units serve every station's area
+
+
+def _queue(say: _Say, kinds: set[str], until_s: float | None = None) -> list[Cause]:
+    """Requests for these unit kinds that waited (until a unit of the kind was sent, ``until_s``, or the end
+    of the log), or that no unit could ever answer."""
+    ev, out = say.ev, []
+    names = set(kinds) | {n for k in kinds for n in _tier_names(say, k)}
+    for name, g in ev[(ev["kind"] == K.QUEUED) & ev["detail"].isin(names)].groupby("detail", sort=False):
+        kind = _kind_of(say, str(name), kinds)
+        t0 = float(g["t_s"].iloc[0])
+        later = ev[(ev["kind"] == K.DISPATCHED) & (ev["unit_kind"] == kind) & (ev["t_s"] >= t0)]
+        end = (
+            until_s if until_s is not None else float(later["t_s"].iloc[0]) if len(later) else ev["t_s"].max()
+        )
         plan = "queue" if kind == "echelon" else "queue_other"
+        what = term("unit_kind", kind, say.lang)
+        owners = ("fire_control",) if kind in BRIGADE else ()
         out.append(
-            say.cause(
-                "queue",
-                plan,
-                kind=term("unit_kind", kind, say.lang),
-                d=say.d(t_end - float(queued["t_s"].iloc[0])),
-                grid=say.grid or "?",
-            )
+            say.cause("queue", plan, owners, kind=what, d=say.d(float(end) - t0), grid=say.grid or "?")
         )
-    unserved = say.ev[(say.ev["kind"] == K.UNSERVED) & say.ev["detail"].isin(names)]
-    if len(unserved):
-        tier_name = term("tier", str(unserved["detail"].iloc[0]), say.lang)
-        out.append(
-            say.cause(
-                "unserved",
-                "unserved",
-                kind=term("unit_kind", kind, say.lang),
-                tier=tier_name,
-                grid=say.grid or "?",
-            )
-        )
+    for name in pd.unique(ev.loc[(ev["kind"] == K.UNSERVED) & ev["detail"].isin(names), "detail"]):
+        kind = term("unit_kind", _kind_of(say, str(name), kinds), say.lang)
+        tier = term("tier", str(name), say.lang)
+        out.append(say.cause("unserved", "unserved", kind=kind, tier=tier, grid=say.grid or "?"))
     return out
 
 
-def _on_the_way(say: _Say, unit: str, kind: str) -> list[Cause]:
-    """Re-routes of the unit, units of its kind out of service, a redirected dispatch, the trainees' pick."""
+def _tier_names(say: _Say, kind: str) -> set[str]:
+    """The policy's tiers answered by units of ``kind`` in this arm's log."""
+    ev = say.rec.arm(say.arm)
+    targets = ev[ev["kind"] == K.TARGET][["incident", "tier", "detail"]]
+    sent = ev[(ev["kind"] == K.DISPATCHED) & (ev["unit_kind"] == kind) & (ev["tier"] > 0)]
+    both = targets.merge(sent[["incident", "tier"]], on=["incident", "tier"])
+    return set(both["detail"])
+
+
+def _kind_of(say: _Say, name: str, kinds: set[str]) -> str:
+    """The unit kind a queued tier (or brigade role) name stands for, among ``kinds``."""
+    if name in kinds:
+        return name
+    return next((k for k in sorted(kinds) if name in _tier_names(say, k)), name)
+
+
+def _on_the_way(say: _Say, units: set[str], kinds: set[str], until_s: float) -> list[Cause]:
+    """Re-routes and turn-backs of these units, a redirected dispatch, and units of these kinds out of
+    service before ``until_s`` near the incident (any brigade unit: the 119 centre serves everywhere)."""
     out: list[Cause] = []
-    who = unit_name(unit, kind, say.lang) if unit else ""
-    sent = say.first(K.DISPATCHED, unit=unit) if unit else None
-    t_sent = float(sent["t_s"]) if sent is not None else float(say.ev["t_s"].max())
-    if sent is not None and sent["detail"] == "redirected":
-        out.append(say.cause("redirected", who=who))
-    rerouted = say.ev[(say.ev["kind"] == K.REROUTED) & (say.ev["unit"] == unit)] if unit else say.ev.iloc[0:0]
-    for row in rerouted.itertuples():
+    ev = say.ev
+    for row in ev[(ev["kind"] == K.DISPATCHED) & ev["unit"].isin(units)].itertuples():
+        if row.detail == "redirected":
+            out.append(say.cause("redirected", who=unit_name(row.unit, row.unit_kind, say.lang)))
+    for row in ev[(ev["kind"] == K.REROUTED) & ev["unit"].isin(units)].itertuples():
         roads = say.rec.injects_in_log(say.arm, ("road_closed", "road_reopened"), float(row.t_s))
         road, seq = (roads["unit"].iloc[-1], seq_of(roads.iloc[-1])) if len(roads) else ("?", 0)
-        code = "rerouted" if str(row.detail).startswith("via:") else "turned_back"
-        out.append(say.cause(code, "rerouted", who=who, road=road, seq=seq))
-    toggles = say.rec.injects_in_log(say.arm, ("unit_unavailable", "unit_back"), t_sent)
+        code = str(row.detail).split(":", 1)[0].replace("via", "rerouted")  # rerouted|turned_back|stranded
+        who = unit_name(row.unit, row.unit_kind, say.lang)
+        owners = ("command_room", "fire_control") if row.unit_kind in BRIGADE else ()
+        out.append(say.cause(code, "rerouted", owners, who=who, road=road, seq=seq))
+    toggles = say.rec.injects_in_log(say.arm, ("unit_unavailable", "unit_back"), until_s)
     for target, g in toggles.groupby("unit", sort=False):
-        last = g.iloc[-1]
-        row = say.rec.unit_row(str(target))
-        nearby = row.get("station") == say.station_id or row.get("grid") == say.grid
-        if last["detail"] == "unit_unavailable" and row.get("unit_kind") == kind and nearby:
+        last, row = g.iloc[-1], say.rec.unit_row(str(target))
+        kind = str(row.get("unit_kind", ""))
+        near = kind in BRIGADE or row.get("station") == say.station_id or row.get("grid") == say.grid
+        if last["detail"] == "unit_unavailable" and kind in kinds and near:
             name = unit_name(str(target), kind, say.lang)
-            out.append(say.cause("unit_unavailable", "unit_unavailable", unit=name, seq=seq_of(last)))
+            owners = ("fire_control",) if kind in BRIGADE else ()
+            out.append(say.cause("unit_unavailable", "unit_unavailable", owners, unit=name, seq=seq_of(last)))
     return out
 
 
@@ -382,8 +390,13 @@ def _outcome_causes(say: _Say, m: Measure) -> list[Cause]:
             out.append(say.cause("late_alarm", plan, d=say.d(alarm - began), enterprise=say.enterprise))
         out += _alarm_channel(say)
         out += _coordination(say, m.end_s, late=True)
-        if _point_decisions(say, "launch_drone"):
-            out.append(say.cause("no_drone", "no_drone"))
+        asked = say.ev[say.ev["kind"].isin([K.DISPATCHED, K.QUEUED, K.UNSERVED])]
+        kinds = {k for k in asked["unit_kind"] if k and k != "drone"} | set(
+            asked.loc[asked["tier"] == 0, "detail"]
+        )
+        kinds = {k for k in kinds if k and k != "redirected"}
+        units = set(asked.loc[asked["kind"] == K.DISPATCHED, "unit"])
+        out += _queue(say, kinds, None) + _on_the_way(say, units, kinds, m.end_s)
     return out
 
 
@@ -419,14 +432,16 @@ def causes(rec: Record, result: Result, lang: str) -> list[Cause]:
     out: list[Cause] = []
     if o.measure == "arrival":
         unit = m.who or _first_sent(say, o.unit_kind)
-        out += _queue(say, unit, o.unit_kind)
+        sent = say.first(K.DISPATCHED, unit=unit) if unit else None
+        out += _queue(say, {o.unit_kind}, float(sent["t_s"]) if sent is not None else None)
         if not unit and not out:  # never sent, never asked for: the arm does not send this kind here
             return [say.cause("not_sent", kind=term("unit_kind", o.unit_kind, lang))]
         chosen = _trainees(say, unit, o.unit_kind)
         out += _alarm_channel(say)
         propose = not any(c.action for c in chosen)  # the trainees' pick, not the unit's post, made it late
         out += _steps_cause(say, unit, o.unit_kind, o.count_from == "incident", propose) if unit else []
-        out += _on_the_way(say, unit, o.unit_kind) + chosen
+        until = float(sent["t_s"]) if sent is not None else m.end_s if not math.isnan(m.end_s) else math.inf
+        out += _on_the_way(say, {unit} if unit else set(), {o.unit_kind}, until) + chosen
     elif o.measure == "outcome":
         out += _outcome_causes(say, m)
     elif o.measure == "coordinated":

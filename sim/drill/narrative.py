@@ -280,7 +280,7 @@ def _rerouted(row: pd.Series, lang: str) -> str:
     if row["detail"].startswith("via:"):
         left = duration(row["value"], lang) if not math.isnan(row["value"]) else "?"
         return msg("nar.rerouted", lang, who=who, node=row["detail"][4:], left=left)
-    return msg("nar.turned_back", lang, who=who)
+    return msg("nar.stranded" if row["detail"] == "stranded" else "nar.turned_back", lang, who=who)
 
 
 def _background_line(g: pd.DataFrame, inc: _Incident, lang: str) -> str:

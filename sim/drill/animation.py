@@ -25,7 +25,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
-from sim.drill.animation_labels import LABELS, clock_text
+from sim.drill.animation_labels import clock_text
+from sim.drill.catalogue import figure_labels
 from sim.drill.gif import GifWriter, gif_palette
 from sim.drill.scene import Scene, extent, fit_box, frame_times, scene
 from sim.fonts import figure_fonts
@@ -193,7 +194,7 @@ class _Frames:
         end_s: float,
         labels: Mapping[str, str],
     ):
-        self.sc, self.labels = sc, labels
+        self.sc, self.labels, self.start_s = sc, labels, start_s
         ground = extent(sc, times, start_s, end_s)
         if ground is None:  # nothing happens: the whole road network
             xs = [d["x"] for _, d in site.graph.nodes(data=True)]
@@ -292,7 +293,7 @@ class _Frames:
             grown = 1.0 if span <= 0 else min(1.0, max(0.0, (t_s - row.t_s) / span))
             circle.set_radius(row.leak_m * grown)  # the model's radius grows linearly until the outcome
             circle.set_visible(t_s >= row.t_s)
-        self.clock.set_text(clock_text(t_s, self.labels))
+        self.clock.set_text(clock_text(t_s, self.labels, self.start_s))
         message = next((m for t, m in reversed(self.sc.injects) if t <= t_s), None)
         latest = next((t for t, _ in reversed(self.sc.injects) if t <= t_s), -math.inf)
         on = message is not None and t_s - latest <= INJECT_HOLD_S
@@ -320,7 +321,7 @@ def spread(xy_m: np.ndarray, radius_m: float, fixed_m: np.ndarray | None = None)
 
 
 def _labels(lang: str, labels: Mapping[str, str] | None) -> dict[str, str]:
-    return {**LABELS["en"], **LABELS.get(lang, {}), **(labels or {})}
+    return {**figure_labels(lang, "animation"), **(labels or {})}
 
 
 def render_animation(
@@ -343,7 +344,7 @@ def render_animation(
 ) -> list[Path]:
     """``<stem>.gif`` and ``<stem>.mp4`` in ``out_dir``: one frame every ``step_s`` of drill time from
     ``start_s`` to ``end_s``, ``fps`` frames a second. ``events`` is one policy's and replication's log.
-    ``labels`` override the ``lang`` defaults (sim/drill/animation_labels.py); ``messages``: inject texts by
+    ``labels`` override the catalogue's ``lang`` words (sim/drill/catalogue.py); ``messages``: inject texts by
     MSEL seq; ``progress(stage, done, total)`` is told of every frame."""
     out_dir = Path(out_dir)
     sc = prepared or scene(events, incidents, units, site, messages)

@@ -677,6 +677,14 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "aar.fig.still": ("A frame of the animation.", "动画截帧。"),
     "aar.fig.animation": ("The animation ({name})", "动画（{name}）"),
     "aar.fig.none": ("No figures in this folder.", "本文件夹中无图表。"),
+    # ---- printable inject cards (sim/drill/msel.py) ------------------------------------------------
+    "cards.expected": ("Expected action", "预期行动"),
+    "cards.objective": ("Objective", "演练目标"),
+    "cards.delivery": ("Delivery:", "传递方式："),
+    "cards.cards": ("Inject cards", "情景注入卡"),
+    "cards.inject": ("inject", "条注入"),
+    "cards.injects": ("injects", "条注入"),
+    "cards.start": ("starts at", "开始时间"),
     # ---- figures (timeline and animation engineers: figure_labels) -------------------------------
     "fig.common.clock_prefix": ("Drill time", "演练时间"),
     "fig.common.alarm": ("alarm", "报警"),
@@ -753,7 +761,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     ),
     "fig.timeline.moment.incident": ("the incident's start", "警情发生"),
     "fig.animation.title": ("Drill replay", "演练回放"),
-    "fig.animation.clock": ("Drill time", "演练时间"),
+    "fig.animation.clock": ("Time", "时刻"),
     "fig.animation.day": ("day {n}", "第{n}天"),
     "fig.animation.police": ("police car", "警车"),
     "fig.animation.echelon": ("echelon team", "应急梯队"),

@@ -9,13 +9,21 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
 from pathlib import Path
 
+import pandas as pd
 import yaml
 
+from sim.drill.aar import write_aar
+from sim.drill.animation import render_animation, still_frame
+from sim.drill.catalogue import figure_labels
 from sim.drill.run import DrillRun, Progress
-from sim.drill.scenario import dump_scenario
-from sim.model.events import write_log
+from sim.drill.scenario import dump_scenario, text
+from sim.drill.scene import scene
+from sim.drill.timeline import draw_timeline
+from sim.model.events import EventKind as K
+from sim.model.events import read_log, write_log
 from sim.result_folder import result_folder
 
 
@@ -54,6 +62,80 @@ def draw_from_log(
     folder: Path, scenario, meta: dict, site, lang: str, progress: Progress | None = None
 ) -> None:
     """Narrative, timeline, animation and after-action report, from the folder's log and tables."""
+    events = read_log(folder / "events.parquet")
+    incidents = pd.read_parquet(folder / "incidents.parquet")
+    units = pd.read_csv(folder / "units.csv", keep_default_na=False)
+    arms = [a["label"] for a in meta["arms"]]
+    start_s, end_s = float(meta["start_s"]), float(meta["end_s"])
+    draw_timeline(
+        events,
+        incidents,
+        start_s=start_s,
+        end_s=end_s,
+        labels=figure_labels(lang),
+        out_path=folder / "timeline.png",
+        arms=arms,
+        synthetic=bool(meta.get("synthetic")),
+    )
+    messages = {inj.seq: text(inj.message, lang) for inj in scenario.injects if inj.message}
+    step_s = max(10.0, math.ceil((end_s - start_s) / MAX_FRAMES / 10.0) * 10.0)
+    words = figure_labels(lang, "animation")
+    for k, arm in enumerate(arms):
+        mine = events[events["policy"] == arm]
+        stem = "animation" if k == 0 else f"animation_{_safe(arm)}"
+        stage = f"animating {arm}"
+        told = (lambda _s, done, total, stage=stage: progress(stage, done, total)) if progress else None
+        sc = scene(mine, incidents, units, site, messages)
+        frames = {"start_s": start_s, "end_s": end_s, "lang": lang, "labels": words, "messages": messages}
+        render_animation(
+            mine,
+            incidents,
+            units,
+            site,
+            folder,
+            step_s=step_s,
+            stem=stem,
+            prepared=sc,
+            progress=told,
+            **frames,
+        )
+        if k == 0:
+            moment = _still_moment(mine, incidents)
+            still_frame(
+                mine,
+                incidents,
+                units,
+                site,
+                folder / "animation_still.png",
+                t_s=moment,
+                prepared=sc,
+                **frames,
+            )
+    if progress:
+        progress("writing the report", 0, 1)
+    write_aar(folder, scenario, events, incidents, units, meta, lang)
+    if progress:
+        progress("writing the report", 1, 1)
+
+
+MAX_FRAMES = 600  # a long drill is drawn at a coarser step, so the animation renders in about a minute
+
+
+def _safe(label: str) -> str:
+    return "".join(c if c.isalnum() or c in "-_" else "_" for c in label)
+
+
+def _still_moment(events: pd.DataFrame, incidents: pd.DataFrame) -> float:
+    """A moment with units on the road: halfway through the first scripted incident's first drive."""
+    labels = incidents["label"] if "label" in incidents else pd.Series([""] * len(incidents))
+    scripted = incidents["incident"][labels.astype(str) != ""]
+    first = int(scripted.iloc[0]) if len(scripted) else int(incidents["incident"].iloc[0])
+    mine = events[events["incident"] == first]
+    for _, row in mine[mine["kind"] == K.MOBILISED].iterrows():
+        there = mine[(mine["kind"] == K.ARRIVED) & (mine["unit"] == row["unit"])]
+        if len(there) and row["unit_kind"] != "own_security":
+            return (float(row["t_s"]) + float(there["t_s"].iloc[0])) / 2.0
+    return float(mine["t_s"].min())
 
 
 def write_replay(source, cfg, site, results_dir: Path, lang: str, progress: Progress | None = None) -> Path:

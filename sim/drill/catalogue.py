@@ -762,6 +762,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fig.timeline.moment.incident": ("the incident's start", "警情发生"),
     "fig.animation.title": ("Drill replay", "演练回放"),
     "fig.animation.clock": ("Time", "时刻"),
+    "fig.animation.road_closed": ("road closed", "封闭道路"),
     "fig.animation.day": ("day {n}", "第{n}天"),
     "fig.animation.police": ("police car", "警车"),
     "fig.animation.echelon": ("echelon team", "应急梯队"),

@@ -126,16 +126,19 @@ def _safe(label: str) -> str:
 
 
 def _still_moment(events: pd.DataFrame, incidents: pd.DataFrame) -> float:
-    """A moment with units on the road: halfway through the first scripted incident's first drive."""
+    """A moment with a unit on the road: halfway through the drive of the first unit (not the guards, who
+    are on the premises) to reach the first scripted incident."""
     labels = incidents["label"] if "label" in incidents else pd.Series([""] * len(incidents))
     scripted = incidents["incident"][labels.astype(str) != ""]
     first = int(scripted.iloc[0]) if len(scripted) else int(incidents["incident"].iloc[0])
-    mine = events[events["incident"] == first]
-    for _, row in mine[mine["kind"] == K.MOBILISED].iterrows():
-        there = mine[(mine["kind"] == K.ARRIVED) & (mine["unit"] == row["unit"])]
-        if len(there) and row["unit_kind"] != "own_security":
-            return (float(row["t_s"]) + float(there["t_s"].iloc[0])) / 2.0
-    return float(mine["t_s"].min())
+    mine = events[(events["incident"] == first) & (events["unit_kind"] != "own_security")]
+    for _, there in mine[mine["kind"] == K.ARRIVED].iterrows():
+        left = mine[
+            (mine["kind"] == K.MOBILISED) & (mine["unit"] == there["unit"]) & (mine["t_s"] <= there["t_s"])
+        ]
+        if len(left):
+            return (float(left["t_s"].iloc[-1]) + float(there["t_s"])) / 2.0
+    return float(events[events["incident"] == first]["t_s"].min())
 
 
 def write_replay(source, cfg, site, results_dir: Path, lang: str, progress: Progress | None = None) -> Path:

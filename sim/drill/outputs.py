@@ -42,7 +42,13 @@ def drill_meta(run: DrillRun, lang: str) -> dict:
 
 
 def write_drill(
-    run: DrillRun, results_dir: Path, stem: str, lang: str, settings: list, progress: Progress | None = None
+    run: DrillRun,
+    results_dir: Path,
+    stem: str,
+    lang: str,
+    settings: list,
+    progress: Progress | None = None,
+    frame_s: float | None = None,
 ) -> Path:
     with result_folder(results_dir, stem) as (tmp, final):
         write_log(run.events, tmp)
@@ -54,12 +60,18 @@ def write_drill(
         config = {"changed_settings": [s.as_dict() for s in settings]}
         config.update({label: dataclasses.asdict(cfg) for label, cfg in run.cfgs.items()})
         (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
-        draw_from_log(tmp, run.drill.scenario, meta, run.site, lang, progress)
+        draw_from_log(tmp, run.drill.scenario, meta, run.site, lang, progress, frame_s)
     return final
 
 
 def draw_from_log(
-    folder: Path, scenario, meta: dict, site, lang: str, progress: Progress | None = None
+    folder: Path,
+    scenario,
+    meta: dict,
+    site,
+    lang: str,
+    progress: Progress | None = None,
+    frame_s: float | None = None,
 ) -> None:
     """Narrative, timeline, animation and after-action report, from the folder's log and tables."""
     events = read_log(folder / "events.parquet")
@@ -78,7 +90,7 @@ def draw_from_log(
         synthetic=bool(meta.get("synthetic")),
     )
     messages = {inj.seq: text(inj.message, lang) for inj in scenario.injects if inj.message}
-    step_s = max(10.0, math.ceil((end_s - start_s) / MAX_FRAMES / 10.0) * 10.0)
+    step_s = frame_s or max(10.0, math.ceil((end_s - start_s) / MAX_FRAMES / 10.0) * 10.0)
     words = figure_labels(lang, "animation")
     for k, arm in enumerate(arms):
         mine = events[events["policy"] == arm]

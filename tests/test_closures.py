@@ -336,9 +336,10 @@ def test_a_unit_whose_scene_is_cut_off_turns_back_and_another_unit_is_sent(daish
     assert case.active == 0 and case.over and not model.board.queue  # nobody is counted as still coming
 
 
-def test_a_scene_no_unit_of_a_kind_can_reach_any_more_is_unserved(daishan_site, world, cfg):
+def test_a_scene_no_unit_can_reach_while_a_road_is_closed_waits_for_it_to_reopen(daishan_site, world, cfg):
     """Xiushan island has no fire station: with its bridge closed while the engine turns out, no engine
-    reaches a fire there. The engine never leaves, and the request is recorded as unserved."""
+    reaches a fire there. The engine never leaves; the request waits (queued, not missed for good, since
+    only the closure keeps the engines out) and an engine goes when the bridge reopens."""
     site = daishan_site
     bridge = edges_named(site, "Xiushan Bridge")
     cut = _without(site.graph, bridge)
@@ -351,15 +352,41 @@ def test_a_scene_no_unit_of_a_kind_can_reach_any_more_is_unserved(daishan_site, 
     engine = _step_until(model, K.DISPATCHED, unit_kind="fire_engine")[3]
     model.env.run(until=model.env.now + 1.0)  # turning out: not on the road yet
     model.close_roads(bridge)
-    model.env.run(until=30_000)
+    model.env.run(until=model.env.now + 120.0)  # closed for two minutes, the fire still burning
     (back,) = _events(model, K.REROUTED, engine)
     assert back[6] == "turned_back" and back[7] == 0.0  # still at its base: it stays
     assert _events(model, K.RETURNED, engine)[0][0] == back[0]
-    unserved = [e for e in _events(model, K.UNSERVED) if e[6] == "fire_engine"]
-    assert len(unserved) == 1 and unserved[0][0] == back[0] and unserved[0][5] == 0
+    assert not [e for e in _events(model, K.UNSERVED) if e[6] == "fire_engine"]
+    queued = [e for e in _events(model, K.QUEUED) if e[6] == "fire_engine"]
+    assert len(queued) == 1 and queued[0][0] == back[0] and queued[0][5] == 0
     assert not [e for e in _events(model, K.ARRIVED) if e[4] == "fire_engine"]
-    assert [e for e in _events(model, K.ARRIVED) if e[4] == "echelon"]  # the island's own units still come
+    model.reopen_roads(bridge)
+    reopened = model.env.now
+    model.env.run(until=reopened + 20_000)
+    sent = [e for e in _events(model, K.DISPATCHED) if e[4] == "fire_engine" and e[0] >= reopened]
+    assert len(sent) == 1 and sent[0][0] == reopened
+    assert [e for e in _events(model, K.ARRIVED) if e[4] == "fire_engine"]
+    assert [e for e in _events(model, K.ARRIVED) if e[4] == "echelon"]  # the island's own units came too
     assert len(_events(model, K.OUTCOME)) == 1
+
+
+def test_a_request_waiting_for_a_closed_road_is_dropped_when_the_incident_is_over(daishan_site, world, cfg):
+    """The island's own echelon handles the fire while the bridge stays closed: the engine's request,
+    waiting for the road, is cancelled once the incident is over (never counted as unserved)."""
+    site = daishan_site
+    bridge = edges_named(site, "Xiushan Bridge")
+    cut = _without(site.graph, bridge)
+    island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][1])
+    if int(site.fire_stations["node"].iloc[0]) in island:
+        island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][0])
+    r = next(r for r in world.enterprises if r.node in island)
+    model = EchelonModel(site, cfg, [_at_enterprise(0, "fire", 100.0, r)], 0, world)
+    _step_until(model, K.DISPATCHED, unit_kind="fire_engine")
+    model.close_roads(bridge)
+    model.env.run(until=30_000)
+    assert [e for e in _events(model, K.CANCELLED) if e[6] == "fire_engine"]
+    assert not [e for e in _events(model, K.UNSERVED) if e[6] == "fire_engine"]
+    assert not model.board.queue
 
 
 def test_a_unit_cut_off_from_home_waits_where_it_is_and_drives_home_when_the_road_reopens(

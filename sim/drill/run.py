@@ -2,7 +2,7 @@
 trainees' decisions), on the same incidents with the same luck, into one event log.
 
 config (scenario overrides, then the user's) -> site -> scenario placed on it (sim/drill/resolve.py) ->
-one model per arm with the facilitator's process (sim/drill/director.py) -> the event log, with an
+one model per arm with the facilitator's process (sim/drill/director.py) -> the event log, with a
 ``policy`` column naming the arm. Everything after (narrative, timeline, animation, report) reads the log.
 """
 

@@ -729,3 +729,46 @@ def test_catalogue_module_is_the_only_place_with_drill_words():
         words = re.findall(r'"([A-Z][a-z]+ [a-z]+ [a-z]+[^"]*)"', code)
         assert not words, f"{name}.py: {words}"
     assert catalogue.LANGS == LANGS
+
+
+# ------------------------------------------------------------------------------------------ a real drill
+
+
+def _run(name: str, cache_dir):
+    """A shipped scenario replayed as `echelon drill` does, with the tests' site cache."""
+    from sim.cli import load_configs
+    from sim.drill.outputs import drill_meta
+    from sim.drill.run import drill_overrides, run_drill
+    from sim.drill.scenario import load_scenario
+    from sim.site.build import build_site
+
+    scenario = load_scenario(name)
+    full = [*drill_overrides(scenario, []), f"cache_dir={cache_dir}"]
+    cfg, _ = load_configs(full)
+    cfgs = dict(zip(cfg.run.policies, load_configs(full, cfg.run.policies)[1], strict=True))
+    run = run_drill(scenario, cfg, cfgs, build_site(cfg))
+    return scenario, run, drill_meta(run, "en")
+
+
+def test_the_xiushan_drill_reports_the_echelon_within_3_minutes(cache_dir, tmp_path):
+    scenario, run, meta = _run("xiushan_trade_secret_leak", cache_dir)
+    got = {r.objective.id: r.rating for r in evaluate(scenario, run.events, run.incidents, "echelon_135")}
+    assert got["O1"] == "P" and got["O3"] == "P"  # the report's case: echelon within 3 min, suspect stopped
+    for lang in LANGS:
+        folder = tmp_path / lang
+        folder.mkdir()
+        write_aar(folder, scenario, run.events, run.incidents, run.units, meta, lang)
+        md = (folder / "aar.md").read_text("utf-8")
+        assert msg("aar.h.strengths", lang) in md and "{" not in md
+
+
+def test_a_drill_with_trainees_and_a_closed_road_reports_them(cache_dir, tmp_path):
+    scenario, run, meta = _run("night_theft_terminal_offline", cache_dir)
+    write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "en")
+    md = (tmp_path / "aar.md").read_text("utf-8")
+    assert "the terminal of enterprise" in md and "was offline (inject 1)" in md
+    assert "the trainees sent E-R08C12-1 where the policy would have sent" in md
+    scenario, run, meta = _run("yushan_chemical_leak_bridge_closed", cache_dir)
+    write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "zh")
+    story = (tmp_path / "narrative.md").read_text("utf-8")
+    assert "返回：无道路可达现场" in story  # the hazmat unit turned back at the closed bridge

@@ -294,7 +294,7 @@ def cmd_ladder(overrides: Sequence[str]) -> int:
     return 0
 
 
-DRILL_KEYS = ("scenario", "lang", "decisions")  # a drill's own keys; every other key=value is Hydra's
+DRILL_KEYS = ("scenario", "lang", "decisions", "frame_s")  # a drill's own keys; the rest are Hydra's
 
 
 def _drill_args(overrides: Sequence[str], command: str) -> tuple[dict[str, str], list[str]]:
@@ -311,6 +311,15 @@ def _drill_args(overrides: Sequence[str], command: str) -> tuple[dict[str, str],
     lang = mine.setdefault("lang", "en")
     if lang not in ("en", "zh"):
         raise ConfigError(f"echelon {command}: lang is en or zh, got {lang!r}")
+    frame = mine.get("frame_s", "")
+    try:
+        ok = frame == "" or 1 <= float(frame) <= 3600
+    except ValueError:
+        ok = False
+    if not ok:
+        raise ConfigError(
+            f"echelon {command}: frame_s is the drill seconds per animation frame, 1 to 3600, got {frame!r}"
+        )
     return mine, rest
 
 
@@ -348,7 +357,8 @@ def cmd_drill(overrides: Sequence[str]) -> int:
     with _progress() as progress:
         site = _site(cfg, progress)
         run = run_drill(scenario, cfg, cfgs, site, progress)
-        out = _shown(write_drill(run, Path(cfg.results_dir), stem, args["lang"], settings, progress))
+        frame_s = float(args["frame_s"]) if args.get("frame_s") else None
+        out = _shown(write_drill(run, Path(cfg.results_dir), stem, args["lang"], settings, progress, frame_s))
     n = len(run.drill.incidents)
     print(
         f"drill '{scenario.id}' on site '{site.name}'{' (SYNTHETIC)' if site.synthetic else ''}: "
@@ -534,7 +544,8 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "replay a scripted drill (scenario=...): narrative, timeline, animation, after-action report",
         "Replay a tabletop drill from scenarios/ (scenario=<name or file.yaml>) under the scenario's "
         "policies or run.policies=[...] side by side, on the same incidents with the same luck; "
-        "decisions=<file.yaml> replays the trainees' choices beside the policy's; lang=zh writes it in "
+        "decisions=<file.yaml> replays the trainees' choices beside the policy's; frame_s=<seconds> sets "
+        "the animation's step; lang=zh writes it in "
         "Chinese.",
     ),
 }

@@ -16,7 +16,8 @@ import shapely
 from PIL import Image
 
 from sim.drill.animation import render_animation, spread, still_frame
-from sim.drill.animation_labels import LABELS, clock_text
+from sim.drill.animation_labels import clock_text
+from sim.drill.catalogue import figure_labels
 from sim.drill.road_paths import Closures, RoadPaths, _edges_named
 from sim.drill.scene import frame_times, scene
 from sim.drill.tracks import GROUND, unit_tracks
@@ -346,8 +347,10 @@ def test_closures_follow_the_road_injects():
 
 def test_frames_clock_and_spread():
     assert len(frame_times(0.0, 3600.0, 10.0)) == 360
-    assert clock_text(8 * 3600 + 5 * 60 + 30, LABELS["en"]) == "Drill time 08:05:30"
-    assert clock_text(86_400 + 61, LABELS["zh"]) == "演练时间 00:01:01 (第2天)"
+    en, zh = figure_labels("en", "animation"), figure_labels("zh", "animation")
+    assert clock_text(8 * 3600 + 5 * 60 + 30, en) == "Time 08:05:30"
+    assert clock_text(8 * 3600 + 5 * 60 + 30, en, start_s=8 * 3600) == "Time 08:05:30  +05:30"
+    assert clock_text(86_400 + 61, zh) == "时刻 00:01:01 (第2天)"
     xy = spread(np.array([[0.0, 0.0], [0.0, 0.0], [5.0, 5.0]]), 10.0)
     assert np.allclose(np.hypot(*xy[:2].T), 10.0) and not np.allclose(xy[0], xy[1])
     assert np.allclose(xy[2], [5.0, 5.0])

@@ -25,7 +25,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.lines import Line2D
 from matplotlib.patches import Circle, Patch
 
-from sim.drill.animation_labels import LABELS, clock_text
+from sim.drill.animation_labels import clock_text
+from sim.drill.catalogue import figure_labels
 from sim.drill.gif import GifWriter, gif_palette
 from sim.drill.scene import Scene, extent, fit_box, frame_times, scene
 from sim.fonts import figure_fonts
@@ -39,6 +40,7 @@ MAP_RECT = (0.01, 0.115, 0.98, 0.815)  # the map's box in the frame (left, botto
 RING = 0.011  # units at one spot are drawn on a ring this share of the map's width across
 INJECT_HOLD_S = 600.0  # an inject's message stays on screen this long (or until the next one)
 ROAD_COLOUR, INCIDENT_COLOUR, OVER_COLOUR = "#c8c8c8", "#e7298a", "#9e9e9e"
+CLOSED_COLOUR = "#d7191c"  # a road closed by an inject
 LEAK_COLOUR, LEAK_EDGE = "#fd8d3c", "#d94801"
 UNIT_STYLE = {  # kind: (colour, marker)
     "police": ("#2166ac", "o"),
@@ -54,17 +56,25 @@ BASES = (("stations", "police"), ("posts", "echelon"), ("fire_stations", "fire_e
 # ------------------------------------------------------------------------------------------- background
 
 
+def _edge_xy(site: Site, u, v, data) -> np.ndarray:
+    nodes = site.graph.nodes
+    geometry = data.get("geometry")
+    if geometry is not None:
+        return np.asarray(geometry.coords)[:, :2]
+    return np.array([[nodes[u]["x"], nodes[u]["y"]], [nodes[v]["x"], nodes[v]["y"]]])
+
+
+def _closed_lines(site: Site, edges) -> list[np.ndarray]:
+    """The polylines of closed edges (u, v, key), drawn over the roads while they are closed."""
+    graph = site.graph
+    return [_edge_xy(site, u, v, graph.edges[u, v, k]) for u, v, k in edges if graph.has_edge(u, v, k)]
+
+
 def _roads(site: Site, box: tuple[float, float, float, float]) -> LineCollection:
     x0, y0, x1, y1 = box
     lines, widths = [], []
-    nodes = site.graph.nodes
     for u, v, data in site.graph.edges(data=True):
-        geometry = data.get("geometry")
-        xy = (
-            np.asarray(geometry.coords)[:, :2]
-            if geometry is not None
-            else np.array([[nodes[u]["x"], nodes[u]["y"]], [nodes[v]["x"], nodes[v]["y"]]])
-        )
+        xy = _edge_xy(site, u, v, data)
         if xy[:, 0].max() < x0 or xy[:, 0].min() > x1 or xy[:, 1].max() < y0 or xy[:, 1].min() > y1:
             continue
         highway = data.get("highway")
@@ -74,7 +84,7 @@ def _roads(site: Site, box: tuple[float, float, float, float]) -> LineCollection
     return LineCollection(lines, colors=ROAD_COLOUR, linewidths=widths, zorder=2, capstyle="round")
 
 
-def _legend_handles(kinds: list[str], labels: Mapping[str, str], leaks: bool) -> list:
+def _legend_handles(kinds: list[str], labels: Mapping[str, str], leaks: bool, closed: bool = False) -> list:
     handles = [
         Line2D(
             [],
@@ -117,10 +127,12 @@ def _legend_handles(kinds: list[str], labels: Mapping[str, str], leaks: bool) ->
     if leaks:
         handles.append(Patch(fc=LEAK_COLOUR, ec=LEAK_EDGE, alpha=0.4, label=labels["leak"]))
     handles.append(Line2D([], [], color=ROAD_COLOUR, lw=2, label=labels["road"]))
+    if closed:
+        handles.append(Line2D([], [], color=CLOSED_COLOUR, lw=3, label=labels["road_closed"]))
     return handles
 
 
-def _background(site: Site, box, kinds: list[str], labels: Mapping[str, str], leaks: bool):
+def _background(site: Site, box, kinds: list[str], labels: Mapping[str, str], leaks: bool, closed: bool):
     """The still part of every frame as pixels, and the map's exact box in the frame."""
     fig = plt.figure(figsize=FRAME_IN, dpi=DPI)
     ax = fig.add_axes(MAP_RECT)
@@ -147,7 +159,7 @@ def _background(site: Site, box, kinds: list[str], labels: Mapping[str, str], le
     title = f"{labels['title']}: {site.name}" + (f" ({labels['synthetic']})" if site.synthetic else "")
     fig.text(0.012, 0.985, wrap(title, FRAME_IN[0] * 0.95, 12), fontsize=12, weight="bold", va="top")
     fig.legend(
-        handles=_legend_handles(kinds, labels, leaks),
+        handles=_legend_handles(kinds, labels, leaks, closed),
         loc="lower center",
         bbox_to_anchor=(0.5, 0.0),
         ncol=5,
@@ -193,7 +205,7 @@ class _Frames:
         end_s: float,
         labels: Mapping[str, str],
     ):
-        self.sc, self.labels = sc, labels
+        self.sc, self.labels, self.start_s = sc, labels, start_s
         ground = extent(sc, times, start_s, end_s)
         if ground is None:  # nothing happens: the whole road network
             xs = [d["x"] for _, d in site.graph.nodes(data=True)]
@@ -207,7 +219,12 @@ class _Frames:
         self.kinds = [k for k in UNIT_STYLE if any(tr.unit_kind == k for tr in shown.values())]
         inc = sc.incidents[sc.incidents["over_s"] >= start_s]  # what ended before the window is not shown
         leaks = inc["leak_m"].notna()
-        region, self.background, position = _background(site, box, self.kinds, labels, bool(leaks.any()))
+        closures = sc.closures
+        closed_any = closures is not None and any(closures.at(t) for t in times)
+        region, self.background, position = _background(
+            site, box, self.kinds, labels, bool(leaks.any()), closed_any
+        )
+        self.site, self._closed_now = site, frozenset()
         self.fig = fig = plt.figure(figsize=FRAME_IN, dpi=DPI)
         fig.add_artist(_Backdrop(region))
         self.ax = ax = fig.add_axes(position)
@@ -234,6 +251,9 @@ class _Frames:
         self.inc_from_s, self.inc_over_s = (
             inc["t_s"].to_numpy(dtype=float),
             inc["over_s"].to_numpy(dtype=float),
+        )
+        self.closed = ax.add_collection(
+            LineCollection([], colors=CLOSED_COLOUR, linewidths=3.0, zorder=3, capstyle="round")
         )
         self.incidents = ax.scatter([], [], s=190, marker="*", ec="black", lw=0.5, zorder=5)
         self.leaks = [
@@ -292,7 +312,11 @@ class _Frames:
             grown = 1.0 if span <= 0 else min(1.0, max(0.0, (t_s - row.t_s) / span))
             circle.set_radius(row.leak_m * grown)  # the model's radius grows linearly until the outcome
             circle.set_visible(t_s >= row.t_s)
-        self.clock.set_text(clock_text(t_s, self.labels))
+        self.clock.set_text(clock_text(t_s, self.labels, self.start_s))
+        closed = self.sc.closures.at(t_s) if self.sc.closures is not None else frozenset()
+        if closed != self._closed_now:  # redrawn only when a road closes or reopens
+            self.closed.set_segments(_closed_lines(self.site, closed))
+            self._closed_now = closed
         message = next((m for t, m in reversed(self.sc.injects) if t <= t_s), None)
         latest = next((t for t, _ in reversed(self.sc.injects) if t <= t_s), -math.inf)
         on = message is not None and t_s - latest <= INJECT_HOLD_S
@@ -320,7 +344,7 @@ def spread(xy_m: np.ndarray, radius_m: float, fixed_m: np.ndarray | None = None)
 
 
 def _labels(lang: str, labels: Mapping[str, str] | None) -> dict[str, str]:
-    return {**LABELS["en"], **LABELS.get(lang, {}), **(labels or {})}
+    return {**figure_labels(lang, "animation"), **(labels or {})}
 
 
 def render_animation(
@@ -343,7 +367,7 @@ def render_animation(
 ) -> list[Path]:
     """``<stem>.gif`` and ``<stem>.mp4`` in ``out_dir``: one frame every ``step_s`` of drill time from
     ``start_s`` to ``end_s``, ``fps`` frames a second. ``events`` is one policy's and replication's log.
-    ``labels`` override the ``lang`` defaults (sim/drill/animation_labels.py); ``messages``: inject texts by
+    ``labels`` override the catalogue's ``lang`` words (sim/drill/catalogue.py); ``messages``: inject texts by
     MSEL seq; ``progress(stage, done, total)`` is told of every frame."""
     out_dir = Path(out_dir)
     sc = prepared or scene(events, incidents, units, site, messages)

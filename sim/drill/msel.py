@@ -46,6 +46,7 @@ from typing import Any
 
 import yaml
 
+from sim.drill.catalogue import msg, term
 from sim.drill.scenario import (
     INJECT_TYPES,
     MAY,
@@ -204,18 +205,7 @@ def _never(where: str, why: str) -> Exception:  # a loaded scenario's times are 
 
 # --- inject cards --------------------------------------------------------------------------------------
 
-LABELS = {
-    "en": {"expected": "Expected action", "objective": "Objective", "delivery": "Delivery:",
-           "cards": "Inject cards", "inject": "inject", "injects": "injects", "start": "starts at"},
-    "zh": {"expected": "预期行动", "objective": "演练目标", "delivery": "传递方式：",
-           "cards": "情景注入卡", "inject": "条注入", "injects": "条注入", "start": "开始时间"},
-}  # fmt: skip
-TYPE_NAMES_ZH = {
-    "incident": "警情", "second_alarm": "二次报警", "terminal_offline": "报警终端离线",
-    "terminal_online": "报警终端恢复", "road_closed": "道路封闭", "road_reopened": "道路恢复通行",
-    "drones_grounded": "无人机停飞", "drones_flying": "无人机恢复巡飞", "unit_unavailable": "力量不可用",
-    "unit_back": "力量恢复", "task_order": "任务指令", "background": "背景警情量",
-}  # fmt: skip
+CARD_WORDS = ("expected", "objective", "delivery", "cards", "inject", "injects", "start")
 FONTS = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", system-ui, sans-serif'
 CARD_CSS = (
     f"body{{font-family:{FONTS};margin:1.5em;color:#111;background:#f4f4f4}}"
@@ -242,7 +232,7 @@ CARD_CSS = (
 def inject_cards_html(s: Scenario, lang: str = "en") -> str:
     """One printable card per inject (A6-sized, never split across pages), in ``lang``; self-contained."""
     e = html.escape
-    words = LABELS[lang]
+    words = {k: msg(f"cards.{k}", lang) for k in CARD_WORDS}
     title = text(s.title, lang)
     start = seconds(s.start, "start", _never)
     objectives = {o.id: text(o.text, lang) for o in s.objectives}
@@ -260,9 +250,9 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
 
 def _card(s: Scenario, inj: Inject, title: str, start: float, objectives: dict, lang: str) -> str:
     e = html.escape
-    words = LABELS[lang]
+    words = {k: msg(f"cards.{k}", lang) for k in CARD_WORDS}
     at = seconds(inj.at, "at", _never)
-    kind = TYPE_NAMES_ZH[inj.type] + f" ({inj.type})" if lang == "zh" else inj.type.replace("_", " ")
+    kind = term("inject", inj.type, lang) + (f" ({inj.type})" if lang == "zh" else "")
     route = [f"<b>{e(words['delivery'])}</b> {e(inj.delivery)}"] if inj.delivery else []
     if inj.sender or inj.receiver:
         route.append(f"{e(inj.sender or '?')} → {e(inj.receiver or '?')}")

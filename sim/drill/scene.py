@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sim.drill.road_paths import RoadPaths
+from sim.drill.road_paths import Closures, RoadPaths
 from sim.drill.tracks import Track, unit_tracks
 from sim.site.site import Site
 
@@ -29,6 +29,7 @@ class Scene:
     tracks: dict[str, Track]
     incidents: pd.DataFrame  # incident, x_m, y_m, t_s, over_s, leak_m (final radius, NaN), outcome_s
     injects: list[tuple[float, str]]
+    closures: Closures | None = None  # roads closed by the drill's injects, moment by moment
 
 
 def _incidents(events: pd.DataFrame, incidents: pd.DataFrame) -> pd.DataFrame:
@@ -71,6 +72,7 @@ def scene(
         unit_tracks(events, incidents, units, site, paths=paths),
         _incidents(events, incidents),
         _injects(events, messages),
+        Closures.from_log(events, site),
     )
 
 

@@ -12,8 +12,8 @@ from the same moment. With several arms, a first arrival that differs from the f
 with the difference. Injects are numbered dashed lines. Work on other incidents is faded; beyond
 ``max_lanes`` units the lanes are capped and the caption says how many are not shown.
 
-Every word on the figure comes from ``labels``: ``DEFAULT_LABELS`` is the English set, and a catalogue
-gives the same keys in another language (``missing_labels`` lists those it lacks). Keys, {placeholders}:
+Every word on the figure comes from ``labels``: ``DEFAULT_LABELS`` is the catalogue's English set, and
+the catalogue gives the same keys in Chinese (``missing_labels`` lists those a dict lacks). Keys, {fields}:
 
 - ``title``; ``caption`` ({incidents}, {moment}, {clock}); ``several_arms`` ({arm}); ``hidden_lanes``
   ({hidden}, {cap}); ``synthetic``; ``x_axis``; ``arm_title`` ({arm}); ``lane`` ({kind}, {unit});
@@ -49,98 +49,11 @@ from matplotlib.lines import Line2D
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import FuncFormatter, MultipleLocator
 
+from sim.drill.catalogue import figure_labels
 from sim.fonts import figure_fonts, with_figure_fonts
 from sim.plotting import HALO, SYNTHETIC_COLOUR
 
-DEFAULT_LABELS: dict[str, str] = {
-    "title": "Drill timeline: what each responder did, and when",
-    "caption": (
-        "Each lane is a unit that took part, grouped by kind; its bars show when it was mobilising, on the "
-        "way, on scene and returning. Coloured vertical lines: each tier's target for {incidents}, counted "
-        "from {moment}; a dot marks the first unit of each tier on scene, with its time counted from the "
-        "same moment. Dashed numbered lines: injects (MSEL number). Drill time 00:00 = {clock}."
-    ),
-    "several_arms": (
-        "The arms replay the same incidents with the same luck; a bold dot with a note: the tier's first "
-        "arrival differs from {arm}'s."
-    ),
-    "hidden_lanes": "{hidden} more units took part and are not shown (at most {cap} lanes).",
-    "synthetic": "SYNTHETIC site: shapes, positions and facilities are not surveyed",
-    "x_axis": "drill time (mm:ss from the start of the drill)",
-    "arm_title": "{arm}",
-    "lane": "{kind} {unit}",
-    "incident_row": "{incident} {kind}",
-    "target_line": "{incident} {tier} {target}",
-    "target_short": "{incident} {target}",
-    "inject_line": "{seq} {what} {target}",
-    "vs_later": "+{diff} vs {arm}",
-    "vs_earlier": "-{diff} vs {arm}",
-    "vs_missing": "none under {arm}",
-    "not_on_scene": "{tier}: none on scene ({arm}: {time})",
-    "no_tier": "{tier}: not a tier of this arm ({arm}: {time})",
-    "min_s": "{m} min {s} s",
-    "min": "{m} min",
-    "s": "{s} s",
-    "legend_faded": "work on other incidents",
-    "legend_off_duty": "out of service (inject)",
-    "legend_rerouted": "re-routed",
-    "legend_turned_back": "turned back / stranded",
-    "legend_start": "incident starts",
-    "legend_alarm": "alarm (first report to a command room)",
-    "legend_good": "outcome: good",
-    "legend_bad": "outcome: bad",
-    "legend_first": "tier's first unit on scene",
-    "legend_inject": "inject",
-    "legend_target": "target: {tier}",
-    "moment.alarm": "the alarm (the first report reaching a command room)",
-    "moment.incident": "the incident's start",
-    "phase.mobilising": "mobilising",
-    "phase.en_route": "on the way",
-    "phase.on_scene": "on scene",
-    "phase.returning": "returning",
-    "unit_kind.own_security": "guards",
-    "unit_kind.echelon": "echelon",
-    "unit_kind.police": "police",
-    "unit_kind.fire_engine": "fire engine",
-    "unit_kind.hazmat_unit": "hazmat",
-    "unit_kind.drone": "drone",
-    "tier.own_security": "own security",
-    "tier.echelon": "echelon",
-    "tier.police": "police",
-    "tier.first_responder": "first responder",
-    "tier.patrol_group": "patrol group",
-    "tier.station": "station",
-    "tier.district": "district",
-    "inject.incident": "incident",
-    "inject.second_alarm": "second alarm",
-    "inject.terminal_offline": "terminal offline",
-    "inject.terminal_online": "terminal back",
-    "inject.road_closed": "road closed",
-    "inject.road_reopened": "road reopened",
-    "inject.drones_grounded": "drones grounded",
-    "inject.drones_flying": "drones fly again",
-    "inject.unit_unavailable": "unit out of service",
-    "inject.unit_back": "unit back",
-    "inject.task_order": "task order",
-    "inject.background": "background incidents",
-    "incident_kind.theft": "theft",
-    "incident_kind.data_leak": "data leak",
-    "incident_kind.dispute": "dispute",
-    "incident_kind.cross_district_dispute": "cross-district dispute",
-    "incident_kind.chemical_leak": "chemical leak",
-    "incident_kind.fire": "fire",
-    "incident_kind.illegal_drone": "illegal drone",
-    "outcome.escaped": "escaped",
-    "outcome.intercepted": "intercepted",
-    "outcome.escalated": "escalated",
-    "outcome.calmed": "calmed",
-    "outcome.operator_left": "operator got away",
-    "outcome.operator_caught": "operator caught",
-    "outcome.flashover": "flashover",
-    "outcome.controlled": "controlled",
-    "outcome.contained": "contained",
-    "outcome.uncontained": "not contained",
-}
+DEFAULT_LABELS: dict[str, str] = figure_labels("en")  # the keys a caller must give; words: the catalogue
 
 DPI = 120
 WIDTH_IN = 12.0

@@ -159,6 +159,8 @@ def test_figure_labels_have_the_same_keys_in_both_languages():
             assert key in en, key
         for phase in ("mobilising", "en_route", "on_scene", "returning"):
             assert f"phase.{phase}" in en
+    assert next(iter(figure_labels("en", "timeline"))) == "title"
+    assert figure_labels("en", "timeline")["synthetic"] == msg("fig.timeline.synthetic", "en")  # own wins
     timeline = figure_labels("zh", "timeline")
     assert timeline["unit_kind.echelon"] == "应急梯队" and timeline["target.180"] == "3分钟"
     assert figure_labels("en", "animation")["police"] == "police car"

@@ -648,6 +648,7 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     scenario, events, incidents, units, meta = drill
     (tmp_path / "timeline.png").write_bytes(b"png")
     (tmp_path / "animation.gif").write_bytes(b"gif")
+    (tmp_path / "animation_echelon_135_trainees.mp4").write_bytes(b"mp4")
     paths = write_aar(tmp_path, scenario, events, incidents, units, meta, lang)
     assert [p.name for p in paths] == ["narrative.md", "aar.md", "aar.html"]
     md, page = (tmp_path / "aar.md").read_text("utf-8"), (tmp_path / "aar.html").read_text("utf-8")
@@ -664,6 +665,7 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     text = "".join(tags.text)
     assert "{" not in text and "}" not in text
     assert "<details><summary>" in page and 'src="timeline.png"' in page and 'href="animation.gif"' in page
+    assert 'href="animation_echelon_135_trainees.mp4"' in page
     assert "Noto Sans CJK SC" in page  # the CJK font stack
     for rating in ("P", "S", "M", "U"):
         assert f'<td class="{rating}">{rating}</td>' in page

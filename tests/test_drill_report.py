@@ -159,6 +159,8 @@ def test_figure_labels_have_the_same_keys_in_both_languages():
             assert key in en, key
         for phase in ("mobilising", "en_route", "on_scene", "returning"):
             assert f"phase.{phase}" in en
+    assert next(iter(figure_labels("en", "timeline"))) == "title"
+    assert figure_labels("en", "timeline")["synthetic"] == msg("fig.timeline.synthetic", "en")  # own wins
     timeline = figure_labels("zh", "timeline")
     assert timeline["unit_kind.echelon"] == "应急梯队" and timeline["target.180"] == "3分钟"
     assert figure_labels("en", "animation")["police"] == "police car"
@@ -646,6 +648,7 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     scenario, events, incidents, units, meta = drill
     (tmp_path / "timeline.png").write_bytes(b"png")
     (tmp_path / "animation.gif").write_bytes(b"gif")
+    (tmp_path / "animation_echelon_135_trainees.mp4").write_bytes(b"mp4")
     paths = write_aar(tmp_path, scenario, events, incidents, units, meta, lang)
     assert [p.name for p in paths] == ["narrative.md", "aar.md", "aar.html"]
     md, page = (tmp_path / "aar.md").read_text("utf-8"), (tmp_path / "aar.html").read_text("utf-8")
@@ -662,6 +665,7 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     text = "".join(tags.text)
     assert "{" not in text and "}" not in text
     assert "<details><summary>" in page and 'src="timeline.png"' in page and 'href="animation.gif"' in page
+    assert 'href="animation_echelon_135_trainees.mp4"' in page
     assert "Noto Sans CJK SC" in page  # the CJK font stack
     for rating in ("P", "S", "M", "U"):
         assert f'<td class="{rating}">{rating}</td>' in page
@@ -729,3 +733,46 @@ def test_catalogue_module_is_the_only_place_with_drill_words():
         words = re.findall(r'"([A-Z][a-z]+ [a-z]+ [a-z]+[^"]*)"', code)
         assert not words, f"{name}.py: {words}"
     assert catalogue.LANGS == LANGS
+
+
+# ------------------------------------------------------------------------------------------ a real drill
+
+
+def _run(name: str, cache_dir):
+    """A shipped scenario replayed as `echelon drill` does, with the tests' site cache."""
+    from sim.cli import load_configs
+    from sim.drill.outputs import drill_meta
+    from sim.drill.run import drill_overrides, run_drill
+    from sim.drill.scenario import load_scenario
+    from sim.site.build import build_site
+
+    scenario = load_scenario(name)
+    full = [*drill_overrides(scenario, []), f"cache_dir={cache_dir}"]
+    cfg, _ = load_configs(full)
+    cfgs = dict(zip(cfg.run.policies, load_configs(full, cfg.run.policies)[1], strict=True))
+    run = run_drill(scenario, cfg, cfgs, build_site(cfg))
+    return scenario, run, drill_meta(run, "en")
+
+
+def test_the_xiushan_drill_reports_the_echelon_within_3_minutes(cache_dir, tmp_path):
+    scenario, run, meta = _run("xiushan_trade_secret_leak", cache_dir)
+    got = {r.objective.id: r.rating for r in evaluate(scenario, run.events, run.incidents, "echelon_135")}
+    assert got["O1"] == "P" and got["O3"] == "P"  # the report's case: echelon within 3 min, suspect stopped
+    for lang in LANGS:
+        folder = tmp_path / lang
+        folder.mkdir()
+        write_aar(folder, scenario, run.events, run.incidents, run.units, meta, lang)
+        md = (folder / "aar.md").read_text("utf-8")
+        assert msg("aar.h.strengths", lang) in md and "{" not in md
+
+
+def test_a_drill_with_trainees_and_a_closed_road_reports_them(cache_dir, tmp_path):
+    scenario, run, meta = _run("night_theft_terminal_offline", cache_dir)
+    write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "en")
+    md = (tmp_path / "aar.md").read_text("utf-8")
+    assert "the terminal of enterprise" in md and "was offline (inject 1)" in md
+    assert "the trainees sent E-R08C12-1 where the policy would have sent" in md
+    scenario, run, meta = _run("yushan_chemical_leak_bridge_closed", cache_dir)
+    write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "zh")
+    story = (tmp_path / "narrative.md").read_text("utf-8")
+    assert "返回：无道路可达现场" in story  # the hazmat unit turned back at the closed bridge

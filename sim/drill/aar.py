@@ -463,6 +463,7 @@ def narrative_blocks(rec: Record, lang: str) -> list[Block]:
 
 
 def figures(folder: Path, lang: str) -> list[Block]:
+    """The timeline and the animation's still if drawn, and a link to every animation (one per arm)."""
     blocks = [
         Block("figure", text=name, items=(msg(key, lang),))
         for name, key in (("timeline.png", "aar.fig.timeline"), ("animation_still.png", "aar.fig.still"))
@@ -470,8 +471,7 @@ def figures(folder: Path, lang: str) -> list[Block]:
     ]
     blocks += [
         Block("link", text=name, items=(msg("aar.fig.animation", lang, name=name),))
-        for name in ("animation.gif", "animation.mp4")
-        if (folder / name).is_file()
+        for name in sorted(p.name for p in folder.glob("animation*") if p.suffix in (".gif", ".mp4"))
     ]
     return blocks or [Block("p", text=msg("aar.fig.none", lang))]
 

@@ -859,15 +859,19 @@ def unit_name(unit: str, unit_kind: str, lang: str) -> str:
 
 
 def figure_labels(lang: str, figure: str = "timeline") -> dict[str, str]:
-    """Every word of a figure, unformatted (the figure fills its ``{fields}``): the shared figure words
-    (clock prefix, alarm, inject, the four phases, the 1/3/5-minute targets), then ``figure``'s own
-    (``timeline`` or ``animation``), and for the timeline the term tables as ``<table>.<name>``."""
+    """Every word of a figure, unformatted (the figure fills its ``{fields}``): ``figure``'s own
+    (``timeline`` or ``animation``; its title first), then the shared figure words (clock prefix, alarm,
+    inject, the four phases, the 1/3/5-minute targets), and for the timeline the term tables as
+    ``<table>.<name>``."""
     i = _lang_index(lang)
     own = f"fig.{figure}."
     if not any(k.startswith(own) for k in CATALOGUE):
         raise ValueError(f"figure is timeline or animation, got {figure!r}")
-    out = {k.removeprefix("fig.common."): v[i] for k, v in CATALOGUE.items() if k.startswith("fig.common.")}
-    out.update({k.removeprefix(own): v[i] for k, v in CATALOGUE.items() if k.startswith(own)})
+    out = {k.removeprefix(own): v[i] for k, v in CATALOGUE.items() if k.startswith(own)}  # title first
+    common = {
+        k.removeprefix("fig.common."): v[i] for k, v in CATALOGUE.items() if k.startswith("fig.common.")
+    }
+    out.update({k: v for k, v in common.items() if k not in out})  # the figure's own word wins
     if figure == "timeline":
         out.update({k: v[i] for k, v in CATALOGUE.items() if k.split(".", 1)[0] in FIGURE_TERMS})
     return out

@@ -123,8 +123,8 @@ def test_a_lane_per_unit_that_took_part_grouped_by_kind():
     fig = _figure(ONE)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks == [
-        "I1 data leak",
-        "guards E1",
+        "I1 trade-secret leak",
+        "enterprise guards E1",
         "echelon E-A-1",
         "echelon E-B-1",  # out of service all along: a lane with its hatched period
         "police P-S1-1",
@@ -211,7 +211,7 @@ def test_injects_are_numbered_dashed_lines_at_their_times():
             900,
         ]
     labels = _texts(fig.axes[0])
-    said = {"1 unit out of service E-B-1", "2 incident I1", "3 road closed Long Bridge", "4 unit back E-B-1"}
+    said = {"1 unit out of service E-B-1", "2 incident I1", "3 road closed Long Bridge", "4 unit back in service E-B-1"}
     assert said <= set(labels)
     assert not said & set(_texts(fig.axes[1]))  # said once, in the top panel
     plt.close(fig)
@@ -260,8 +260,8 @@ def test_a_busy_morning_caps_the_lanes_and_says_how_many_are_not_shown():
     table = pd.DataFrame(incidents, columns=["incident", "kind", "t_s", "label"])
     fig = timeline_figure(log, table, start_s=START_S, labels=DEFAULT_LABELS, max_lanes=8)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
-    assert ticks[0] == "I1 data leak" and len(ticks) == 1 + 8  # only the scripted incident's row
-    assert {"guards E1", "echelon E-A-1", "echelon E-B-1", "police P-S1-1", "drone D-N1-d1"} <= set(ticks)
+    assert ticks[0] == "I1 trade-secret leak" and len(ticks) == 1 + 8  # only the scripted incident's row
+    assert {"enterprise guards E1", "echelon E-A-1", "echelon E-B-1", "police P-S1-1", "drone D-N1-d1"} <= set(ticks)
     caption = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     assert "38 more units took part and are not shown (at most 8 lanes)" in caption
     assert "target for I1, counted from the alarm" in caption
@@ -270,7 +270,7 @@ def test_a_busy_morning_caps_the_lanes_and_says_how_many_are_not_shown():
 
 def test_labels_must_give_every_key():
     partial = {k: v for k, v in DEFAULT_LABELS.items() if k not in ("title", "phase.on_scene")}
-    assert missing_labels(partial) == ["title", "phase.on_scene"]
+    assert sorted(missing_labels(partial)) == ["phase.on_scene", "title"]
     with pytest.raises(ValueError, match=r"lack 2 key\(s\): title, phase.on_scene"):
         timeline_figure(_log(ONE), INCIDENTS, start_s=START_S, labels=partial)
 
@@ -328,7 +328,7 @@ def test_a_model_run_draws_each_phase_at_its_logged_time(daishan_site, cache_dir
     worked = set(log.loc[log["kind"] == "dispatched", "unit"].str.removesuffix("/guards"))
     for ax, policy in zip(fig.axes, ("echelon_135", "police_only"), strict=True):
         ticks = [t.get_text() for t in ax.get_yticklabels()]
-        assert ticks[:2] == ["I1 data leak", "I2 theft"]
+        assert ticks[:2] == ["I1 trade-secret leak", "I2 theft"]
         assert {t.split(" ")[-1] for t in ticks[2:]} == worked  # the same lanes in both panels
         on_scene = [p for p in ax.patches if _gid(p).startswith("on_scene|")]
         spans = [(_gid(p).split("|")[1], p.get_x(), p.get_x() + p.get_width()) for p in on_scene]

@@ -677,6 +677,15 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "aar.fig.still": ("A frame of the animation.", "动画截帧。"),
     "aar.fig.animation": ("The animation ({name})", "动画（{name}）"),
     "aar.fig.none": ("No figures in this folder.", "本文件夹中无图表。"),
+    # ---- echelon replay: one incident of a run as a drill (sim/drill/replay.py) --------------------
+    "replay.title": (
+        "Replay of incident {label} ({kind}) from {folder}",
+        "复盘：{folder} 中的{label}号警情（{kind}）",
+    ),
+    "replay.arrival": ("{tier} on scene within {target} of the alarm", "报警后{target}内{tier}到场"),
+    "replay.outcome": ("The incident ends: {outcome}", "处置结果：{outcome}"),
+    "replay.inject": ("{kind} at {where}", "{where}发生{kind}"),
+    "replay.node": ("road node {node}", "道路节点{node}"),
     # ---- printable inject cards (sim/drill/msel.py) ------------------------------------------------
     "cards.expected": ("Expected action", "预期行动"),
     "cards.objective": ("Objective", "演练目标"),

@@ -16,7 +16,8 @@ import pandas as pd
 import yaml
 
 from sim.config import EchelonConfig, config_from_dict
-from sim.drill.scenario import Inject, Objective, Scenario
+from sim.drill.catalogue import duration, msg, term
+from sim.drill.scenario import LANGS, Inject, Objective, Scenario
 from sim.errors import ScenarioError
 from sim.model.events import EventKind as K
 from sim.model.events import read_log
@@ -118,40 +119,55 @@ def _span(events: pd.DataFrame) -> str:
     return f"replications {reps[0]} to {reps[-1]}" if reps else "no replication"
 
 
+def _both(key: str, **fields) -> dict[str, str]:
+    return {lang: msg(key, lang, **fields) for lang in LANGS}
+
+
 def _scenario(folder: Path, inc: pd.Series, events: pd.DataFrame, cfgs: dict[str, EchelonConfig]) -> Scenario:
-    """The incident as a one-inject scenario whose objectives are the tiers' targets and the good outcome."""
+    """The incident as a one-inject scenario whose objectives are the tiers' targets (each policy's own
+    tiers, one objective per tier name and unit kind) and the good outcome of its kind."""
     label = f"#{int(inc['incident'])}"
     kind = str(inc["kind"])
     cfg = next(iter(cfgs.values()))
-    objectives = []
-    targets = events[events["kind"] == K.TARGET].drop_duplicates("detail")
-    for _, t in targets.iterrows():
-        sent = events[(events["kind"] == K.DISPATCHED) & (events["tier"] == t["tier"])]
-        unit_kind = str(sent["unit_kind"].iloc[0]) if len(sent) else str(t["detail"])
-        objectives.append(
-            Objective(
-                f"T{len(objectives) + 1}",
-                {"en": f"{t['detail']} on scene within {t['value'] / 60:g} min of the alarm",
-                 "zh": f"报警后{t['value'] / 60:g}分钟内{t['detail']}到场"},
-                "arrival", label, unit_kind=unit_kind, target_s=float(t["value"]),
+    objectives, seen = [], set()
+    for _, mine in events.groupby("policy", sort=False):
+        for _, t in mine[mine["kind"] == K.TARGET].iterrows():
+            sent = mine[(mine["kind"] == K.DISPATCHED) & (mine["tier"] == t["tier"])]
+            unit_kind = str(sent["unit_kind"].iloc[0]) if len(sent) else ""
+            key = (str(t["detail"]), unit_kind, float(t["value"]))
+            if not unit_kind or key in seen:
+                continue
+            seen.add(key)
+            tier = {lang: term("tier", key[0], lang) for lang in LANGS}
+            target = {lang: duration(key[2], lang) for lang in LANGS}
+            text = {lang: msg("replay.arrival", lang, tier=tier[lang], target=target[lang]) for lang in LANGS}
+            objectives.append(
+                Objective(
+                    f"T{len(objectives) + 1}", text, "arrival", label, unit_kind=unit_kind, target_s=key[2]
+                )
             )
-        )  # fmt: skip
     outcome = cfg.incidents.kinds[kind.removeprefix("cross_district_")].outcome if cfg.incidents else ""
     if outcome:
         good = WORDS[outcome][0]
-        objectives.append(
-            Objective("O", {"en": f"Ends {good}", "zh": f"结果：{good}"}, "outcome", label, expect=good)
-        )
-    where = str(inc["enterprise"]) or f"road node {int(inc['node'])}"
+        text = {lang: msg("replay.outcome", lang, outcome=term("outcome", good, lang)) for lang in LANGS}
+        objectives.append(Objective("O", text, "outcome", label, expect=good))
+    node = int(inc["node"])
+    where = {lang: str(inc["enterprise"]) or msg("replay.node", lang, node=node) for lang in LANGS}
+    message = {lang: msg("replay.inject", lang, kind=term("incident_kind", kind, lang), where=where[lang])
+               for lang in LANGS}  # fmt: skip
     inject = Inject(
-        at=LEAD_S, type="incident", seq=1, incident=label, kind=kind,
-        enterprise=str(inc["enterprise"]), message={"en": f"{kind} at {where}", "zh": f"{where}发生{kind}"},
+        at=LEAD_S, type="incident", seq=1, incident=label, kind=kind, enterprise=str(inc["enterprise"]),
+        message=message,
     )  # fmt: skip
+    title = {
+        lang: msg(
+            "replay.title", lang, label=label, kind=term("incident_kind", kind, lang), folder=folder.name
+        )
+        for lang in LANGS
+    }
     return Scenario(
         id=f"replay-{folder.name}-incident{int(inc['incident'])}",
-        title={"en": f"Replay of incident {label} ({kind}) from {folder.name}",
-               "zh": f"复盘：{folder.name} 中的第{int(inc['incident'])}号警情（{kind}）"},
-        objectives=objectives, injects=[inject], source=str(folder),
+        title=title, objectives=objectives, injects=[inject], source=str(folder),
         policies=list(dict.fromkeys(events["policy"])), start=(float(inc["t_s"]) - LEAD_S) % 86_400.0,
         duration=max(1.0, float(events["t_s"].max() - inc["t_s"]) + LEAD_S), path=str(folder),
     )  # fmt: skip

@@ -211,7 +211,12 @@ def test_injects_are_numbered_dashed_lines_at_their_times():
             900,
         ]
     labels = _texts(fig.axes[0])
-    said = {"1 unit out of service E-B-1", "2 incident I1", "3 road closed Long Bridge", "4 unit back in service E-B-1"}
+    said = {
+        "1 unit out of service E-B-1",
+        "2 incident I1",
+        "3 road closed Long Bridge",
+        "4 unit back in service E-B-1",
+    }
     assert said <= set(labels)
     assert not said & set(_texts(fig.axes[1]))  # said once, in the top panel
     plt.close(fig)
@@ -261,7 +266,13 @@ def test_a_busy_morning_caps_the_lanes_and_says_how_many_are_not_shown():
     fig = timeline_figure(log, table, start_s=START_S, labels=DEFAULT_LABELS, max_lanes=8)
     ticks = [t.get_text() for t in fig.axes[0].get_yticklabels()]
     assert ticks[0] == "I1 trade-secret leak" and len(ticks) == 1 + 8  # only the scripted incident's row
-    assert {"enterprise guards E1", "echelon E-A-1", "echelon E-B-1", "police P-S1-1", "drone D-N1-d1"} <= set(ticks)
+    assert {
+        "enterprise guards E1",
+        "echelon E-A-1",
+        "echelon E-B-1",
+        "police P-S1-1",
+        "drone D-N1-d1",
+    } <= set(ticks)
     caption = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
     assert "38 more units took part and are not shown (at most 8 lanes)" in caption
     assert "target for I1, counted from the alarm" in caption

@@ -118,7 +118,7 @@ def test_rows_in_any_order_with_edited_times_and_empty_seqs(every_field, tmp_pat
     for row in injects:
         row[0] = ""  # numbered again in time order (I2 and I3, both at 00:01:00, in row order)
     injects[9][1] = "0:06:00"  # h:mm:ss as Excel re-saves it
-    injects[5][1] = "02:30"  # mm:ss
+    injects[5][1] = "00:02:30.0"  # re-typed
     rows = list(reversed(rows[:12])) + list(reversed(injects))
     write_table(tmp_path / "edited.csv", [header, *rows])
     back = import_msel(tmp_path / "edited.csv")
@@ -128,6 +128,16 @@ def test_rows_in_any_order_with_edited_times_and_empty_seqs(every_field, tmp_pat
     assert [o.id for o in back.objectives] == [o.id for o in reversed(every_field.objectives)]
     assert back.injects[9].at == "0:06:00"  # as the trainer wrote it
     assert back.injects[5].at == "2:30"  # the same time as the file's own notation (details): kept
+
+
+def test_a_two_part_time_is_refused_as_ambiguous(every_field, tmp_path):
+    """In a spreadsheet '0:05' reads as five minutes, in a scenario file as five seconds: an MSEL's times
+    are hh:mm:ss, and a two-part one is refused, naming the row and the column."""
+    header, *rows = read_table(export_msel(every_field, tmp_path))
+    rows[12 + 5][1] = "0:05"
+    write_table(tmp_path / "edited.csv", [header, *rows])
+    with pytest.raises(ScenarioError, match=r"row 19 \(seq 41\), column time: write hh:mm:ss .*'0:05' could"):
+        import_msel(tmp_path / "edited.csv")
 
 
 def test_an_edited_time_wins_over_the_files_notation(every_field, tmp_path):

@@ -439,6 +439,10 @@ class _Msel:
             if written is None:
                 raise self.fail(row, "time", "an inject needs its time (hh:mm:ss from the drill's start)")
             return written, kept
+        if re.fullmatch(r"\d{1,2}:\d{2}", cell):  # a spreadsheet's h:mm, or the scenario file's mm:ss?
+            raise self.fail(
+                row, "time", f"write hh:mm:ss from the drill's start ({cell!r} could be minutes or seconds)"
+            )
         value = float(cell) if NUMBER.fullmatch(cell) else cell
         t = seconds(value, "time", lambda _w, why: self.fail(row, "time", why))
         if written is not None and math.isclose(kept, t, abs_tol=1e-3):

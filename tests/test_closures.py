@@ -336,17 +336,22 @@ def test_a_unit_whose_scene_is_cut_off_turns_back_and_another_unit_is_sent(daish
     assert case.active == 0 and case.over and not model.board.queue  # nobody is counted as still coming
 
 
-def test_a_scene_no_unit_can_reach_while_a_road_is_closed_waits_for_it_to_reopen(daishan_site, world, cfg):
-    """Xiushan island has no fire station: with its bridge closed while the engine turns out, no engine
-    reaches a fire there. The engine never leaves; the request waits (queued, not missed for good, since
-    only the closure keeps the engines out) and an engine goes when the bridge reopens."""
-    site = daishan_site
+def _across_xiushan_bridge(site, world):
+    """The Xiushan Bridge's edges, and an enterprise on the island it links (no fire station there)."""
     bridge = edges_named(site, "Xiushan Bridge")
     cut = _without(site.graph, bridge)
     island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][1])
     if int(site.fire_stations["node"].iloc[0]) in island:
         island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][0])
-    r = next(r for r in world.enterprises if r.node in island)
+    return bridge, next(r for r in world.enterprises if r.node in island)
+
+
+def test_a_scene_no_unit_can_reach_while_a_road_is_closed_waits_for_it_to_reopen(daishan_site, world, cfg):
+    """Xiushan island has no fire station: with its bridge closed while the engine turns out, no engine
+    reaches a fire there. The engine never leaves; the request waits (queued, not missed for good, since
+    only the closure keeps the engines out) and an engine goes when the bridge reopens."""
+    site = daishan_site
+    bridge, r = _across_xiushan_bridge(site, world)
     inc = _at_enterprise(0, "fire", 100.0, r)
     model = EchelonModel(site, cfg, [inc], 0, world)
     engine = _step_until(model, K.DISPATCHED, unit_kind="fire_engine")[3]
@@ -374,12 +379,7 @@ def test_a_request_waiting_for_a_closed_road_is_dropped_when_the_incident_is_ove
     """The island's own echelon handles the fire while the bridge stays closed: the engine's request,
     waiting for the road, is cancelled once the incident is over (never counted as unserved)."""
     site = daishan_site
-    bridge = edges_named(site, "Xiushan Bridge")
-    cut = _without(site.graph, bridge)
-    island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][1])
-    if int(site.fire_stations["node"].iloc[0]) in island:
-        island = nx.node_connected_component(cut.to_undirected(as_view=True), bridge[0][0])
-    r = next(r for r in world.enterprises if r.node in island)
+    bridge, r = _across_xiushan_bridge(site, world)
     model = EchelonModel(site, cfg, [_at_enterprise(0, "fire", 100.0, r)], 0, world)
     _step_until(model, K.DISPATCHED, unit_kind="fire_engine")
     model.close_roads(bridge)

@@ -101,27 +101,9 @@ def _legend_handles(kinds: list[str], labels: Mapping[str, str], leaks: bool, cl
     ]
     handles += [
         Line2D([], [], ls="", marker="o", ms=7, mfc="none", mec="#555555", mew=1.2, label=labels["base"]),
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="*",
-            ms=12,
-            mfc=INCIDENT_COLOUR,
-            mec="black",
-            mew=0.5,
-            label=labels["incident"],
-        ),
-        Line2D(
-            [],
-            [],
-            ls="",
-            marker="*",
-            ms=12,
-            mfc=OVER_COLOUR,
-            mec="black",
-            mew=0.5,
-            label=labels["incident_over"],
+        *(
+            Line2D([], [], ls="", marker="*", ms=12, mfc=colour, mec="black", mew=0.5, label=labels[key])
+            for colour, key in ((INCIDENT_COLOUR, "incident"), (OVER_COLOUR, "incident_over"))
         ),
     ]
     if leaks:

@@ -20,8 +20,11 @@ def _start(tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.Popen:
     return subprocess.Popen(
         [
             sys.executable,
-            "-m",
-            "sim.cli",
+            "-c",
+            # The ``echelon`` script's way in. Not ``-m sim.cli``: under ``-m`` CPython 3.12 turns a Ctrl-C
+            # that landed inside a string ``exec`` (a dataclass being made on a lazy import) into a death by
+            # SIGINT at exit, even though the command caught it, printed its line and returned 130.
+            "import sys; from sim.entry import main; sys.exit(main())",
             *args,
             f"results_dir={tmp_path / 'results'}",
             f"cache_dir={cache_dir}",

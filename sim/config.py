@@ -268,6 +268,40 @@ class LadderConfig:
 
 
 @dataclass(frozen=True)
+class LabConfig:
+    """``echelon grid``: grid layouts compared on one site, statically and under simulated load.
+
+    ``layouts``: name -> a generator and its parameters (``sim.lab.generators``), e.g.
+    ``{generator: hexagons, cell_m: 1000}``; ``files``: a planner's layout files (GeoPackage or GeoJSON),
+    each one more layout named after its file. ``loads``: incidents configs each layout is simulated under.
+    ``optimise``: ``budget`` teams placed by the maximal covering model (0: as many as the baseline
+    layout has), refined by ``refine_rounds`` rounds of simulation under ``refine_load``; ``curve``: the
+    numbers of teams at which the optimised coverage and compliance are drawn."""
+
+    layouts: dict[str, dict[str, str | float]] = field(
+        default_factory=lambda: {"squares_1km": {"generator": "squares", "cell_m": 1000.0}}
+    )
+    files: list[str] = field(default_factory=list)
+    baseline: str = ""  # paired differences are against this layout ("" = the first)
+    loads: list[str] = field(default_factory=lambda: ["default", "festival_restart", "stress"])
+    policy: str = "echelon_135"
+    on_invalid: Literal["refuse", "repair"] = "refuse"
+    budget: int = 0
+    curve: list[int] = field(default_factory=lambda: [5, 10, 20, 30, 40])
+    refine_load: str = "stress"
+    refine_rounds: int = 3
+    time_limit_s: float = 120.0  # per exact solve; the gap HiGHS proves is reported if it stops there
+    metrics: list[str] = field(
+        default_factory=lambda: [
+            "tier_echelon_target_met_from_alarm",
+            "tier_echelon_median_from_alarm_s",
+            "queued_share_echelon",
+            "utilisation_echelon",
+        ]
+    )
+
+
+@dataclass(frozen=True)
 class ReportConfig:
     """When a paired difference is evidence of a policy's effect (else it is labelled, with the reason)."""
 
@@ -288,6 +322,7 @@ class EchelonConfig:
     delays: DelaysConfig | None = None
     run: RunConfig = field(default_factory=RunConfig)
     ladder: LadderConfig = field(default_factory=LadderConfig)
+    lab: LabConfig = field(default_factory=LabConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     seed: int = 0
     isochrones_s: list[float] = field(default_factory=lambda: [60.0, 180.0, 300.0])
@@ -475,6 +510,30 @@ def _check_ranges(cfg: EchelonConfig) -> None:
         need(bool(cfg.grid.path), "grid.path", "layout=file needs a GeoJSON path", cfg.grid.path)
     _check_model_ranges(cfg, need)
     _check_ladder(cfg, need)
+    _check_lab(cfg, need)
+
+
+def _check_lab(cfg: EchelonConfig, need) -> None:
+    """Names and counts a study needs; each layout's generator parameters are checked by
+    ``sim.lab.generators`` before any road is loaded."""
+    lab = cfg.lab
+    names = [*lab.layouts, *(Path(f).stem for f in lab.files)]
+    need(len(names) > 0, "lab.layouts", "at least one layout (or a file in lab.files)", lab.layouts)
+    twice = sorted({n for n in names if names.count(n) > 1})
+    need(not twice, "lab.layouts", "layout names must differ (a file is named after its stem)", twice)
+    need(
+        not lab.baseline or lab.baseline in names, "lab.baseline", f"one of the layouts {names}", lab.baseline
+    )
+    need(len(lab.loads) > 0, "lab.loads", "at least one incidents config", lab.loads)
+    need(lab.refine_load in lab.loads, "lab.refine_load", f"one of lab.loads {lab.loads}", lab.refine_load)
+    allowed = "a whole number of teams from 0 (as many as the baseline layout has) to 500"
+    need(0 <= lab.budget <= 500, "lab.budget", allowed, lab.budget)
+    need(all(1 <= k <= 500 for k in lab.curve), "lab.curve", "numbers of teams from 1 to 500", lab.curve)
+    need(0 <= lab.refine_rounds <= 10, "lab.refine_rounds", "a whole number from 0 to 10", lab.refine_rounds)
+    need(lab.time_limit_s > 0, "lab.time_limit_s", "positive seconds", lab.time_limit_s)
+    for i, name in enumerate(lab.metrics):
+        known = any(re.fullmatch(p, name) for p in LadderConfig.METRIC_PATTERNS)
+        need(known, f"lab.metrics[{i}]", "a headline metric name (see metrics_by_replication.csv)", name)
 
 
 def _check_enterprises(cfg: EchelonConfig, need) -> None:

@@ -370,6 +370,15 @@ def _busy_s(unit_events: pd.DataFrame, horizon_s: float) -> float:
     return busy
 
 
+def busy_by_unit(events: pd.DataFrame, horizon_s: float) -> pd.DataFrame:
+    """Per unit dispatched in the log (index: unit id): its unit_kind and the seconds it was busy."""
+    ev = _check_events(events)
+    moves = ev[ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.RETURNED.value]) & (ev["unit"] != "")]
+    kind_of = moves[moves["kind"] == EventKind.DISPATCHED.value].drop_duplicates("unit").set_index("unit")
+    busy = {u: _busy_s(g, horizon_s) for u, g in moves[moves["unit"].isin(kind_of.index)].groupby("unit")}
+    return pd.DataFrame({"unit_kind": kind_of["unit_kind"], "busy_s": pd.Series(busy, dtype=float)})
+
+
 def utilisation(
     events: pd.DataFrame, horizon_s: float, units: Mapping[str, int] | None = None
 ) -> pd.DataFrame:
@@ -379,11 +388,7 @@ def utilisation(
     0 busy, so a quiet fleet is not reported as fully used by its one busy unit."""
     if not horizon_s > 0:
         raise ValueError(f"horizon_s must be > 0, got {horizon_s}")
-    ev = _check_events(events)
-    moves = ev[ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.RETURNED.value]) & (ev["unit"] != "")]
-    kind_of = moves[moves["kind"] == EventKind.DISPATCHED.value].drop_duplicates("unit").set_index("unit")
-    busy = {u: _busy_s(g, horizon_s) for u, g in moves[moves["unit"].isin(kind_of.index)].groupby("unit")}
-    per_unit = pd.DataFrame({"unit_kind": kind_of["unit_kind"], "busy_s": pd.Series(busy)})
+    per_unit = busy_by_unit(events, horizon_s)
     seen = per_unit.groupby("unit_kind").agg(n_units_in_log=("busy_s", "size"), busy_s=("busy_s", "sum"))
     declared = dict(units or {})
     rows = []

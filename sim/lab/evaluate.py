@@ -1,0 +1,123 @@
+"""Layouts under load: each simulated on the same incidents (common random numbers), with replications
+and paired differences against a baseline layout.
+
+A layout changes only grids and posts, never the enterprises or the incident streams, so replication r of
+every layout sees the same incidents at the same moments with the same luck: the paired difference removes
+what the layouts share. The verdict says, per metric, whether two layouts are distinguishable at this many
+replications and, when they are not, roughly how many would be needed (the interval narrows as
+1/sqrt(replications)).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis import metrics
+from sim.config import EchelonConfig
+from sim.experiment import Progress, incident_tables, per_replication, run
+from sim.lab.layout import Layout, apply_layout
+from sim.site.site import Site
+
+
+@dataclass(frozen=True)
+class LoadResult:
+    """One load (an incidents config): per-replication metrics of every layout, their paired differences
+    against the baseline layout, and each team's workload."""
+
+    load: str
+    rate_multiplier: float
+    rows: pd.DataFrame  # policy (= layout name), replication, headline metrics
+    counts: pd.DataFrame  # policy, replication, metric, n counted
+    diffs: pd.DataFrame  # metrics.DIFF_COLUMNS + replications_needed
+    teams: pd.DataFrame  # layout, grid, echelons, busy_share, jobs_per_day
+
+
+def team_workload(reps, layout: Layout) -> pd.DataFrame:
+    """Per grid of the layout: its teams' mean busy share and jobs a day, over the replications."""
+    rows = []
+    for rep in reps:
+        busy = metrics.busy_by_unit(rep.events, rep.horizon_s)
+        busy = busy[busy["unit_kind"] == "echelon"]
+        jobs = rep.events[(rep.events["kind"] == "dispatched") & (rep.events["unit_kind"] == "echelon")]
+        per_unit_jobs = jobs.groupby("unit").size()
+        for post in layout.posts.itertuples():
+            ids = [f"E-{post.grid}-{k + 1}" for k in range(int(post.echelons))]
+            busy_s = float(busy["busy_s"].reindex(ids).fillna(0.0).sum())
+            rows.append(
+                {
+                    "layout": layout.name,
+                    "grid": post.grid,
+                    "replication": rep.replication,
+                    "echelons": int(post.echelons),
+                    "busy_share": busy_s / (rep.horizon_s * max(1, int(post.echelons))),
+                    "jobs_per_day": float(per_unit_jobs.reindex(ids).fillna(0).sum())
+                    / (rep.horizon_s / 86400),
+                }
+            )
+    frame = pd.DataFrame(rows)
+    return frame.groupby(["layout", "grid", "echelons"], as_index=False)[
+        ["busy_share", "jobs_per_day"]
+    ].mean()
+
+
+def replications_needed(row: pd.Series | dict) -> float:
+    """Replications at which this difference's 95% interval would stop straddling 0, if it stays this
+    size: n * (half-width / |difference|)^2. NaN for a difference that is 0 in the mean (no number of
+    replications tells a zero difference apart) or already distinguishable (then: n)."""
+    n, diff = int(row["n"]), float(row["mean_diff"])
+    low, high = float(row["ci95_low"]), float(row["ci95_high"])
+    if row["excludes_0"]:
+        return float(n)
+    if not (math.isfinite(diff) and math.isfinite(low) and math.isfinite(high)) or diff == 0 or n < 2:
+        return math.nan
+    half = (high - low) / 2.0
+    return float(math.ceil(n * (half / abs(diff)) ** 2))
+
+
+def simulate_layouts(
+    site: Site,
+    layouts: Sequence[Layout],
+    cfg: EchelonConfig,
+    baseline: str,
+    load: str,
+    progress: Progress | None = None,
+) -> LoadResult:
+    """Every layout under one configuration (its incidents config is the load), same incident streams."""
+    rows, counts, teams = [], [], []
+    for layout in layouts:
+        reps = run(cfg, apply_layout(site, layout), layout.name, progress)
+        r, c = per_replication(reps, incident_tables(reps))
+        rows.append(r)
+        counts.append(c)
+        teams.append(team_workload(reps, layout))
+        del reps  # a stress load's logs are large: keep only the metrics
+    all_rows = pd.concat(rows, ignore_index=True)
+    all_counts = pd.concat(counts, ignore_index=True)
+    diffs = metrics.paired_differences(
+        all_rows, baseline, all_counts, cfg.report.min_pairs, cfg.report.min_counted
+    )
+    diffs["replications_needed"] = [replications_needed(d) for _, d in diffs.iterrows()] if len(diffs) else []
+    assert cfg.incidents is not None
+    return LoadResult(
+        load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, pd.concat(teams, ignore_index=True)
+    )
+
+
+def summary(result: LoadResult) -> pd.DataFrame:
+    """Per layout and metric: mean over replications and its 95% interval (pooled shares as in the
+    comparison's summary)."""
+    out = metrics.summarise_replications(result.rows, result.counts)
+    return out.assign(load=result.load)
+
+
+def busy_fraction(result: LoadResult, layout: str) -> float:
+    """The layout's teams' mean busy share under this load: the q of the expected-covering model."""
+    teams = result.teams[result.teams["layout"] == layout]
+    if len(teams) == 0:
+        return 0.0
+    return float(np.average(teams["busy_share"], weights=teams["echelons"]))

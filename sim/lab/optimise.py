@@ -1,0 +1,179 @@
+"""Where K echelons should wait: the maximal covering location problem, solved exactly, then refined
+with the simulator in the loop.
+
+MCLP (Church and ReVelle, 1974): choose K posts among candidate road nodes to maximise the risk-weighted
+demand reached within the echelon target (counted from the alarm, ``sim.lab.coverage``). Solved as a MILP
+by HiGHS through PuLP, to proven optimality (or the gap HiGHS proves when a time limit stops it); the
+greedy answer is computed too and its gap to the optimum reported, since greedy is what a spreadsheet
+planner would do.
+
+A post that covers much demand is also busy more often, and a busy team covers nobody. MEXCLP (Daskin,
+1983) maximises *expected* coverage when each team is busy with probability q: a demand reached by k teams
+is covered with probability 1 - q^k, so the model may put a second team where demand is dense rather than
+a post where it is thin. Here q is not guessed: it is the echelons' busy fraction the simulator measures on
+the current answer under the chosen load, and the model is solved again until the answer repeats. MEXCLP
+assumes any covering team may answer (as under ``echelon_overflow``); the simulation then tells what the
+answer is worth under the configured policy.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import pulp
+import shapely
+
+from sim.config import EchelonConfig
+from sim.lab.coverage import arrival_s, demand, echelon_target_s
+from sim.site.site import Site
+
+MAX_TEAMS_AT_A_POST = 3  # MEXCLP may stack teams at a post; more than three at one post is not a grid
+MAX_CANDIDATES = 1500  # candidate road nodes (every enterprise's node is always one)
+
+
+@dataclass(frozen=True)
+class CoverInstance:
+    """Demand points (weights), candidate sites (road nodes) and which candidates reach which demand.
+
+    ``cover[j, i]``: a team waiting at candidate j reaches demand i within the target."""
+
+    weights: np.ndarray
+    candidates: np.ndarray
+    cover: np.ndarray
+
+    def covered(self, counts: np.ndarray) -> np.ndarray:
+        """Per demand: how many teams reach it, for ``counts`` teams at each candidate."""
+        return counts.astype(float) @ self.cover
+
+
+@dataclass(frozen=True)
+class Solution:
+    counts: np.ndarray  # teams at each candidate
+    objective: float  # weighted demand covered (MCLP) or expected covered (MEXCLP)
+    bound: float  # the best bound proved; equal to objective when optimal
+    status: str
+
+    @property
+    def gap(self) -> float:
+        return (self.bound - self.objective) / self.bound if self.bound > 0 else 0.0
+
+    def nodes(self, instance: CoverInstance) -> list[tuple[int, int]]:
+        """(road node, teams) of every post used, in candidate order."""
+        return [(int(instance.candidates[j]), int(c)) for j, c in enumerate(self.counts) if c > 0]
+
+
+def candidate_nodes(site: Site, limit: int = MAX_CANDIDATES) -> np.ndarray:
+    """Road nodes a team could wait at: every enterprise's node, and road nodes inside the zones (or within
+    300 m of an enterprise on a site without zones); thinned evenly by id order beyond ``limit``."""
+    own = set(int(n) for n in site.enterprises["node"])
+    area = site.zones.geometry.union_all() if len(site.zones) else None
+    if area is None or area.is_empty:
+        area = site.enterprises.geometry.buffer(300.0).union_all()
+    nodes = site.router.nodes
+    xy = np.array([(site.graph.nodes[n]["x"], site.graph.nodes[n]["y"]) for n in nodes])
+    inside = sorted(int(n) for n in nodes[shapely.contains_xy(area, xy[:, 0], xy[:, 1])])
+    others = [n for n in inside if n not in own]
+    room = max(0, limit - len(own))
+    if len(others) > room:
+        others = [others[i] for i in np.linspace(0, len(others) - 1, room).astype(int)]
+    return np.array(sorted(own | set(others)), dtype=np.int64)
+
+
+def cover_instance(
+    site: Site, cfg: EchelonConfig, candidates: np.ndarray, weight: str = "risk"
+) -> CoverInstance:
+    """The instance on this site: enterprises sharing a road node are one demand point."""
+    d = demand(site, cfg)
+    times = arrival_s(site, cfg, candidates)
+    target = echelon_target_s(cfg)
+    nodes, where = np.unique(d["node"].to_numpy(), return_inverse=True)
+    weights = np.bincount(where, weights=d[weight].to_numpy(dtype=float), minlength=len(nodes))
+    first = np.array([np.flatnonzero(where == k)[0] for k in range(len(nodes))])
+    return CoverInstance(weights, candidates, times[:, first] <= target)
+
+
+def greedy(instance: CoverInstance, k: int) -> Solution:
+    """Add, K times, the candidate that covers the most still-uncovered weight (ties: the first)."""
+    counts = np.zeros(len(instance.candidates), dtype=int)
+    uncovered = np.ones(len(instance.weights), dtype=bool)
+    for _ in range(k):
+        gain = instance.cover @ (instance.weights * uncovered)
+        gain[counts > 0] = -1.0
+        pick = int(np.argmax(gain))
+        counts[pick] = 1
+        uncovered &= ~instance.cover[pick]
+    value = float(instance.weights[~uncovered].sum())
+    return Solution(counts, value, math.nan, "greedy")
+
+
+def _solve(problem: pulp.LpProblem, time_limit_s: float) -> tuple[str, float]:
+    """Solve to a proven optimum (relative gap 0) unless the time limit stops HiGHS first; single-threaded so
+    the answer does not depend on the machine. Returns HiGHS's stopping reason and the bound it proved."""
+    solver = pulp.getSolver(
+        "HiGHS", msg=False, gapRel=0.0, timeLimit=time_limit_s, threads=1, output_flag=False
+    )
+    stats = problem.solve(solver)
+    bound = stats.best_bound
+    return stats.status.name, float(bound) if bound is not None and math.isfinite(bound) else math.nan
+
+
+def mclp(instance: CoverInstance, k: int, time_limit_s: float = 120.0) -> Solution:
+    """The exact maximal covering answer for K posts (one team each)."""
+    n_cand, n_dem = instance.cover.shape
+    problem = pulp.LpProblem("mclp", pulp.LpMaximize)
+    x = [problem.add_variable(f"x{j}", cat="Binary") for j in range(n_cand)]
+    y = [problem.add_variable(f"y{i}", lowBound=0, upBound=1) for i in range(n_dem)]
+    problem += pulp.lpSum(float(w) * y[i] for i, w in enumerate(instance.weights))
+    for i in range(n_dem):
+        near = np.flatnonzero(instance.cover[:, i])
+        problem += y[i] <= pulp.lpSum(x[j] for j in near)
+    problem += pulp.lpSum(x) == min(k, n_cand)
+    status, bound = _solve(problem, time_limit_s)
+    counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
+    value = float(instance.weights[instance.covered(counts) > 0].sum())
+    return Solution(counts, value, bound if math.isfinite(bound) else value, status)
+
+
+def expected_coverage(instance: CoverInstance, counts: np.ndarray, busy: float) -> float:
+    """MEXCLP's objective: the weight covered by at least one free team, each busy with probability q."""
+    k = instance.covered(counts)
+    return float((instance.weights * (1.0 - busy**k)).sum())
+
+
+def mexclp(instance: CoverInstance, k: int, busy: float, time_limit_s: float = 120.0) -> Solution:
+    """The exact maximal expected covering answer for K teams, up to ``MAX_TEAMS_AT_A_POST`` at a post."""
+    n_cand, n_dem = instance.cover.shape
+    levels = min(k, MAX_TEAMS_AT_A_POST * 2)
+    problem = pulp.LpProblem("mexclp", pulp.LpMaximize)
+    x = [
+        problem.add_variable(f"x{j}", lowBound=0, upBound=MAX_TEAMS_AT_A_POST, cat="Integer")
+        for j in range(n_cand)
+    ]
+    y = [
+        [problem.add_variable(f"y{i}_{m}", lowBound=0, upBound=1) for m in range(levels)]
+        for i in range(n_dem)
+    ]
+    gain = [(1.0 - busy) * busy**m for m in range(levels)]
+    problem += pulp.lpSum(
+        float(w) * gain[m] * y[i][m] for i, w in enumerate(instance.weights) for m in range(levels)
+    )
+    for i in range(n_dem):
+        near = np.flatnonzero(instance.cover[:, i])
+        problem += pulp.lpSum(y[i]) <= pulp.lpSum(x[j] for j in near)
+    problem += pulp.lpSum(x) == k
+    status, bound = _solve(problem, time_limit_s)
+    counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
+    value = expected_coverage(instance, counts, busy)
+    return Solution(counts, value, bound if math.isfinite(bound) else value, status)
+
+
+def brute_force(instance: CoverInstance, k: int) -> float:
+    """The best covered weight over every set of K candidates: the check on small cases."""
+    best = 0.0
+    for chosen in itertools.combinations(range(len(instance.candidates)), k):
+        hit = instance.cover[list(chosen)].any(axis=0)
+        best = max(best, float(instance.weights[hit].sum()))
+    return best

@@ -122,6 +122,17 @@ def assign_to_polygons(points: gpd.GeoDataFrame, polygons: gpd.GeoDataFrame, id_
     return first.reindex(points.index).fillna("").astype(str)
 
 
+def grid_land(zones: gpd.GeoDataFrame, enterprises: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The land that generated grids cut: the zones, or, when enterprises come from a file and the site has
+    no zones, their convex hull buffered 200 m (one zone named "enterprise area")."""
+    if len(zones) == 0 and len(enterprises):
+        area = enterprises.geometry.union_all().convex_hull.buffer(200.0)
+        return gpd.GeoDataFrame(
+            {"name": ["enterprise area"], "kind": [""]}, geometry=[area], crs=enterprises.crs
+        )
+    return zones
+
+
 def build_grids(
     zones: gpd.GeoDataFrame,
     enterprises: gpd.GeoDataFrame,
@@ -136,11 +147,7 @@ def build_grids(
             grid_file = read_grid_file(str(cfg.path))
         cells = grid_file.to_crs(zones.crs)
     else:
-        if len(zones) == 0 and len(enterprises):  # enterprises from a file, no zones: cut their surroundings
-            area = enterprises.geometry.union_all().convex_hull.buffer(200.0)
-            zones = gpd.GeoDataFrame(
-                {"name": ["enterprise area"], "kind": [""]}, geometry=[area], crs=enterprises.crs
-            )
+        zones = grid_land(zones, enterprises)
         cells = square_grids(zones, cfg.cell_m, bounds_m)
     if len(cells) == 0:
         return gpd.GeoDataFrame(

@@ -9,15 +9,15 @@ from pathlib import Path
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.lines import Line2D
 
-from sim.lab import coverage  # noqa: E402
-from sim.lab.evaluate import summary  # noqa: E402
-from sim.plotting import fit_map, scale_bar, stamp_synthetic, union_bounds, wrap  # noqa: E402
-from sim.site.isochrones import road_edges  # noqa: E402
+from sim.lab import coverage
+from sim.lab.evaluate import summary
+from sim.plotting import fit_map, scale_bar, stamp_synthetic, union_bounds, wrap
+from sim.site.isochrones import road_edges
 
 COMPLIANCE = "tier_echelon_target_met_from_alarm"
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b")  # within 1, 3, 5 minutes
@@ -47,7 +47,11 @@ def layout_maps(study, path: Path) -> Path:
     aspect = (bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1.0)
     width = 5.2
     fig, axes = plt.subplots(
-        nrows, ncols, figsize=(width * ncols, width * aspect * nrows + 1.6), squeeze=False, layout="constrained"
+        nrows,
+        ncols,
+        figsize=(width * ncols, width * aspect * nrows + 1.6),
+        squeeze=False,
+        layout="constrained",
     )
     thresholds = sorted(cfg.isochrones_s)
     static = study.static.set_index(["layout", "threshold_s"])
@@ -64,11 +68,21 @@ def layout_maps(study, path: Path) -> Path:
         layout.grids.boundary.plot(ax=ax, color="#252525", linewidth=0.7, zorder=4)
         sizes = 18 + 14 * (layout.posts["echelons"].to_numpy() - 1)
         ax.scatter(
-            layout.posts.geometry.x, layout.posts.geometry.y, s=sizes, marker="^", c="#2166ac", ec="white",
-            lw=0.5, zorder=6,
+            layout.posts.geometry.x,
+            layout.posts.geometry.y,
+            s=sizes,
+            marker="^",
+            c="#2166ac",
+            ec="white",
+            lw=0.5,
+            zorder=6,
         )
         ax.scatter(site.enterprises.geometry.x, site.enterprises.geometry.y, s=2, c="#6a3d9a", zorder=5)
-        own = static.loc[(layout.name, target), "own_risk"] if (layout.name, target) in static.index else math.nan
+        own = (
+            static.loc[(layout.name, target), "own_risk"]
+            if (layout.name, target) in static.index
+            else math.nan
+        )
         ax.set_title(
             f"{layout.name}: {len(layout.grids)} grids, {layout.n_echelons} teams\n"
             f"{own:.0%} of risk reached by its own grid's team in {target / 60:g} min",
@@ -92,7 +106,8 @@ def layout_maps(study, path: Path) -> Path:
     fig.suptitle(
         wrap(
             f"Grid layouts on {site.label}: how soon the nearest post's team reaches each road, "
-            f"{coverage.head_start(cfg).words}; travel at emergency speed (x{cfg.network.emergency_time_factor:g}).",
+            f"{coverage.head_start(cfg).words}; travel at emergency speed "
+            f"(x{cfg.network.emergency_time_factor:g}).",
             width * ncols,
             10,
         ),
@@ -116,20 +131,30 @@ def compliance_figure(study, path: Path) -> Path:
     est = _estimates(study)
     loads = [r.load for r in study.loads]
     names = [lay.name for lay in study.layouts]
-    fig, axes = plt.subplots(1, len(loads), figsize=(4.2 * len(loads), 0.45 * len(names) + 1.8), squeeze=False,
-                             sharey=True, layout="constrained")
+    fig, axes = plt.subplots(
+        1,
+        len(loads),
+        figsize=(4.2 * len(loads), 0.45 * len(names) + 1.8),
+        squeeze=False,
+        sharey=True,
+        layout="constrained",
+    )
     target = coverage.echelon_target_s(study.cfg)
     for ax, load in zip(axes[0], loads, strict=True):
         sub = est[est["load"] == load].set_index("policy").reindex(names)
         y = np.arange(len(names))
         low = (sub["estimate"] - sub["ci95_low"]).to_numpy(dtype=float)
         high = (sub["ci95_high"] - sub["estimate"]).to_numpy(dtype=float)
-        ax.errorbar(sub["estimate"] * 100, y, xerr=[low * 100, high * 100], fmt="o", color="#2166ac", capsize=3)
+        ax.errorbar(
+            sub["estimate"] * 100, y, xerr=[low * 100, high * 100], fmt="o", color="#2166ac", capsize=3
+        )
         ax.set_yticks(y, names)
         ax.invert_yaxis()
         mult = next(r.rate_multiplier for r in study.loads if r.load == load)
         ax.set_title(f"load: {load} (rates x{mult:g})", fontsize=9)
-        ax.set_xlabel(f"% of incidents with the echelon on scene\nwithin {target / 60:g} min of the alarm", fontsize=8)
+        ax.set_xlabel(
+            f"% of incidents with the echelon on scene\nwithin {target / 60:g} min of the alarm", fontsize=8
+        )
         ax.grid(axis="x", alpha=0.3)
     fig.suptitle(
         f"Simulated 1-3-5 compliance of the echelon tier by layout ({study.cfg.lab.policy}), 95% CI; counted "
@@ -157,7 +182,9 @@ def workload_figure(study, path: Path) -> Path:
             ax.plot([busy.mean()] * 2, [k - 0.3, k + 0.3], color="black", lw=1.2)
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
-    ax.set_xlabel("% of the time a grid's team is busy (dispatched until back at its post); bar: mean", fontsize=8)
+    ax.set_xlabel(
+        "% of the time a grid's team is busy (dispatched until back at its post); bar: mean", fontsize=8
+    )
     ax.set_title(
         f"Team workload under load '{heaviest.load}' (rates x{heaviest.rate_multiplier:g}), mean over "
         f"{study.cfg.run.replications} replications of {study.cfg.run.days:g} days",
@@ -177,26 +204,49 @@ def curve_figure(study, path: Path) -> Path:
     table = opt.curve
     target = coverage.echelon_target_s(study.cfg)
     fig, ax = plt.subplots(figsize=(8, 5), layout="constrained")
-    ax.plot(table["echelons"], table["coverage_exact"] * 100, "-o", color="black",
-            label=f"static: risk reached in {target / 60:g} min, optimal posts (MCLP, median delays)")
-    ax.plot(table["echelons"], table["coverage_greedy"] * 100, "--", color="grey", label="static: greedy posts")
+    ax.plot(
+        table["echelons"],
+        table["coverage_exact"] * 100,
+        "-o",
+        color="black",
+        label=f"static: risk reached in {target / 60:g} min, optimal posts (MCLP, median delays)",
+    )
+    ax.plot(
+        table["echelons"], table["coverage_greedy"] * 100, "--", color="grey", label="static: greedy posts"
+    )
     colours = plt.get_cmap("tab10")
     est = _estimates(study)
     for k, result in enumerate(study.loads):
         load = result.load
         c = colours(k)
         mid = table[f"compliance_{load}"] * 100
-        ax.fill_between(table["echelons"], table[f"compliance_{load}_low"] * 100,
-                        table[f"compliance_{load}_high"] * 100, color=c, alpha=0.2)
-        ax.plot(table["echelons"], mid, "-s", color=c, ms=4,
-                label=f"simulated compliance, optimal posts, load {load} (95% CI)")
+        ax.fill_between(
+            table["echelons"],
+            table[f"compliance_{load}_low"] * 100,
+            table[f"compliance_{load}_high"] * 100,
+            color=c,
+            alpha=0.2,
+        )
+        ax.plot(
+            table["echelons"],
+            mid,
+            "-s",
+            color=c,
+            ms=4,
+            label=f"simulated compliance, optimal posts, load {load} (95% CI)",
+        )
         for lay in study.layouts:
             row = est[(est["load"] == load) & (est["policy"] == lay.name)]
             if len(row):
                 ax.scatter(lay.n_echelons, row["estimate"].iloc[0] * 100, marker="x", color=c, zorder=5)
                 if k == 0:
-                    ax.annotate(lay.name, (lay.n_echelons, row["estimate"].iloc[0] * 100), fontsize=7,
-                                xytext=(4, -10), textcoords="offset points")
+                    ax.annotate(
+                        lay.name,
+                        (lay.n_echelons, row["estimate"].iloc[0] * 100),
+                        fontsize=7,
+                        xytext=(4, -10),
+                        textcoords="offset points",
+                    )
     ax.set_xlabel("teams (echelons)")
     ax.set_ylabel(f"% within {target / 60:g} min of the alarm")
     ax.set_ylim(0, 102)

@@ -306,6 +306,15 @@ _PARAMETERS: dict[str, tuple[Callable[[object], bool], str]] = {
 def generate(site: Site, spec: dict, echelons: int, seed: int) -> Layout:
     """The layout ``spec`` asks for, e.g. ``{"generator": "hexagons", "cell_m": 800}``; a ConfigError (one
     line naming the field and what is allowed) for an unknown generator, key or a bad parameter."""
+    function, params = check_spec(spec, echelons)
+    if "seed" in inspect.signature(function).parameters:
+        params["seed"] = seed
+    return function(site, echelons=echelons, **params)
+
+
+def check_spec(spec: dict, echelons: int = 1) -> tuple[Generator, dict]:
+    """The generator a spec names and its parameters, checked without a site (so a mistyped layout is
+    refused before any road is loaded)."""
     names = ", ".join(GENERATORS)
     if not isinstance(spec, dict):
         raise ConfigError(f"layout: {spec!r} is not a mapping; give generator: one of {names}")
@@ -326,7 +335,4 @@ def generate(site: Site, spec: dict, echelons: int, seed: int) -> Layout:
             raise ConfigError(f"{key}: {spec[key]!r} is not allowed for generator {name}; give {wanted}")
     if isinstance(echelons, bool) or not isinstance(echelons, int) or echelons < 1:
         raise ConfigError(f"echelons: {echelons!r} is not allowed; give a positive whole number of teams")
-    params = {key: spec[key] for key in required}
-    if "seed" in inspect.signature(function).parameters:
-        params["seed"] = seed
-    return function(site, echelons=echelons, **params)
+    return function, {key: spec[key] for key in required}

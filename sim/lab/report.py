@@ -70,8 +70,10 @@ def recommend(study) -> tuple[str, list[str]]:
     est = {n: _estimate(study, load, n) for n in names}
     scored = [n for n in names if est[n] is not None and math.isfinite(float(est[n]["estimate"]))]
     if not scored:
-        return names[0], ["No layout has an echelon compliance under the heaviest load (no incident reached "
-                          "an echelon): nothing to recommend from simulation."]
+        return names[0], [
+            "No layout has an echelon compliance under the heaviest load (no incident reached "
+            "an echelon): nothing to recommend from simulation."
+        ]
     best = max(scored, key=lambda n: float(est[n]["estimate"]))
     teams = {lay.name: lay.n_echelons for lay in study.layouts}
     target = coverage.echelon_target_s(study.cfg)
@@ -130,7 +132,15 @@ def _layout_table(study) -> Block:
                 str(len(lay.warnings)),
             )
         )
-    header = ("layout", "how it was made", "grids", "teams", "risk per team: CV", "busiest / mean", "warnings")
+    header = (
+        "layout",
+        "how it was made",
+        "grids",
+        "teams",
+        "risk per team: CV",
+        "busiest / mean",
+        "warnings",
+    )
     return Block("table", header=header, rows=tuple(rows))
 
 
@@ -259,13 +269,14 @@ def _optimisation_blocks(study) -> list[Block]:
         Block(
             "ul",
             items=(
-                f"{opt.budget} teams placed to maximise the risk reached within {target / 60:g} min of the alarm "
-                f"(maximal covering location model, exact MILP by HiGHS through PuLP) among "
-                f"{len(opt.instance.candidates)} candidate road nodes (every enterprise's node and the road nodes "
-                f"inside the zones), {len(opt.instance.weights)} demand points (enterprises on one road node are "
-                "one point).",
-                f"Optimal: {_pct(opt.exact.objective / total)} of the risk; solver status {opt.exact.status}, "
-                f"proven bound {_pct(opt.exact.bound / total)} (gap {opt.exact.gap:.2%}).",
+                f"{opt.budget} teams placed to maximise the risk reached within {target / 60:g} min of "
+                "the alarm (maximal covering location model, exact MILP by HiGHS through PuLP) among "
+                f"{len(opt.instance.candidates)} candidate road nodes (every enterprise's node and the "
+                f"road nodes inside the zones), {len(opt.instance.weights)} demand points (enterprises on "
+                "one road node are one point).",
+                f"Optimal: {_pct(opt.exact.objective / total)} of the risk; solver status "
+                f"{opt.exact.status}, proven bound {_pct(opt.exact.bound / total)} "
+                f"(gap {opt.exact.gap:.2%}).",
                 f"Greedy (add the post that reaches the most uncovered risk, {opt.budget} times): "
                 f"{_pct(opt.greedy.objective / total)}, {gap:.2%} below the optimum.",
             ),
@@ -332,7 +343,7 @@ def report_blocks(study) -> list[Block]:
     cfg = study.cfg
     site = study.site
     target = coverage.echelon_target_s(cfg)
-    choice, lines = recommend(study)
+    _, lines = recommend(study)
     title = f"Grid layout study: {site.label}" + (" (SYNTHETIC site)" if site.synthetic else "")
     blocks = [
         Block("h1", title),
@@ -341,20 +352,26 @@ def report_blocks(study) -> list[Block]:
         Block("h2", "What was compared"),
         Block(
             "p",
-            f"{len(study.layouts)} layouts on {site.label}, each simulated under {len(study.loads)} load(s) "
-            f"({', '.join(f'{r.load} x{r.rate_multiplier:g}' for r in study.loads)}) with policy "
-            f"{cfg.lab.policy}: {cfg.run.replications} replications of {cfg.run.days:g} days, seed {cfg.seed}. "
+            f"{len(study.layouts)} layouts on {site.label}, each simulated under {len(study.loads)} "
+            f"load(s) ({', '.join(f'{r.load} x{r.rate_multiplier:g}' for r in study.loads)}) with policy "
+            f"{cfg.lab.policy}: {cfg.run.replications} replications of {cfg.run.days:g} days, seed "
+            f"{cfg.seed}. "
             "Every layout sees the same incidents at the same moments with the same luck (common random "
             "numbers): only the grids and posts differ. Times are "
             f"{coverage.head_start(cfg).words}.",
         ),
         _layout_table(study),
-        Block("figure", "layouts.png", items=("The layouts side by side: roads by how soon a team reaches them",)),
+        Block(
+            "figure",
+            "layouts.png",
+            items=("The layouts side by side: roads by how soon a team reaches them",),
+        ),
         Block("h2", "Static coverage"),
         Block(
             "p",
-            "Share of the risk (expected incidents a year at each enterprise) reached by a team in time, on the "
-            "road network with median delays and no queueing. 'Own team': the enterprise's own grid's team, "
+            "Share of the risk (expected incidents a year at each enterprise) reached by a team in time, on "
+            "the road network with median delays and no queueing. 'Own team': the enterprise's own grid's "
+            "team, "
             f"the one that answers under {cfg.lab.policy}; 'any team': the nearest post; '2+ teams': a "
             "second team is in reach too (backup when the first is busy).",
         ),
@@ -388,10 +405,12 @@ def report_blocks(study) -> list[Block]:
         Block(
             "ul",
             items=(
-                "layouts/<name>.gpkg (layers grids, posts, reach) and <name>_grids.geojson, <name>_posts.geojson: "
-                "open them in QGIS; a planner's edited GeoPackage goes back in with lab.files=[...].",
+                "layouts/<name>.gpkg (layers grids, posts, reach) and <name>_grids.geojson, "
+                "<name>_posts.geojson: open them in QGIS; a planner's edited GeoPackage goes back in "
+                "with lab.files=[...].",
                 "static_coverage.csv, grids.csv, compliance.csv, differences.csv, workload.csv, "
-                "metrics_by_replication.csv" + (", optimisation.csv, curve.csv" if study.optimisation else ""),
+                "metrics_by_replication.csv"
+                + (", optimisation.csv, curve.csv" if study.optimisation else ""),
                 "config.yaml: the configuration that made this folder.",
             ),
         ),

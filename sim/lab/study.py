@@ -22,7 +22,7 @@ from sim.experiment import Progress, _silent
 from sim.lab import coverage
 from sim.lab.checks import check_layout
 from sim.lab.evaluate import LoadResult, busy_fraction, simulate_layouts, summary
-from sim.lab.generators import generate, network_voronoi
+from sim.lab.generators import check_spec, generate, network_voronoi
 from sim.lab.layout import Layout
 from sim.lab.layout_file import read_layout_file
 from sim.lab.optimise import (
@@ -81,27 +81,57 @@ def _generator_spec(spec: Mapping[str, object]) -> dict[str, object]:
     }
 
 
+def _config_key_error(name: str, err: ConfigError) -> ConfigError:
+    """A generator's 'field: what is wrong' as the config key the user typed."""
+    field_name, _, rest = str(err).partition(":")
+    return ConfigError(
+        f"config key 'lab.layouts.{name}.{field_name}' (conf/lab or a command-line override):{rest}"
+    )
+
+
+def check_layout_specs(cfg: EchelonConfig) -> None:
+    """Every configured layout names a known generator with good parameters; a network-Voronoi names a
+    layout listed before it (``posts_of``): said before any road is loaded."""
+    seen: list[str] = []
+    for name, raw in cfg.lab.layouts.items():
+        spec = _generator_spec(raw)
+        if spec.get("generator") == "network_voronoi" and "post_nodes" not in spec:
+            extra = sorted(set(spec) - {"generator", "posts_of"})
+            if extra:
+                raise _config_key_error(
+                    name, ConfigError(f"{extra[0]}: not a key here; allowed: generator, posts_of")
+                )
+            if spec.get("posts_of") not in seen:
+                listed = ", ".join(seen) or "none is listed before it"
+                got = spec.get("posts_of")
+                problem = f"posts_of: the name of a layout listed before this one ({listed}), got {got!r}"
+                raise _config_key_error(name, ConfigError(problem))
+        else:
+            try:
+                check_spec(spec, cfg.fleet.echelons_per_grid)
+            except ConfigError as err:
+                raise _config_key_error(name, err) from None
+        seen.append(name)
+
+
 def build_layouts(site: Site, cfg: EchelonConfig) -> list[Layout]:
     """The configured layouts in order (generators, then the planner's files), each checked (refused or
     repaired as ``lab.on_invalid`` says)."""
+    check_layout_specs(cfg)
     echelons = cfg.fleet.echelons_per_grid
     out: dict[str, Layout] = {}
     for name, raw in cfg.lab.layouts.items():
         spec = _generator_spec(raw)
-        if spec.get("generator") == "network_voronoi":
-            source = str(spec.get("posts_of", ""))
-            if source not in out:
-                raise ConfigError(
-                    f"config key 'lab.layouts.{name}.posts_of': the name of a layout listed before it "
-                    f"({', '.join(out) or 'none is'}), got {source!r}"
-                )
-            layout = network_voronoi(site, list(out[source].posts["node"]), echelons)
-            layout = dataclasses.replace(
-                layout, name=name, source=f"{layout.source}: the posts of {source}, grids cut by road time"
-            )
-        else:
-            layout = dataclasses.replace(generate(site, spec, echelons, cfg.seed), name=name)
-        out[name] = layout
+        try:
+            if spec.get("generator") == "network_voronoi" and "posts_of" in spec:
+                source = str(spec["posts_of"])
+                layout = network_voronoi(site, list(out[source].posts["node"]), echelons)
+                layout = dataclasses.replace(layout, source=f"{layout.source}, at the posts of {source}")
+            else:
+                layout = generate(site, spec, echelons, cfg.seed)
+        except ConfigError as err:
+            raise _config_key_error(name, err) from None
+        out[name] = dataclasses.replace(layout, name=name)
     for path in cfg.lab.files:
         layout = read_layout_file(site, path, name=Path(path).stem, echelons=echelons)
         out[layout.name] = layout

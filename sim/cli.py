@@ -327,7 +327,8 @@ def cmd_grid(overrides: Sequence[str]) -> int:
     print(
         f"compared {len(study.layouts)} layouts on site '{site.name}'"
         f"{' (SYNTHETIC)' if site.synthetic else ''} under {len(loads)} load(s): "
-        f"{cfg.run.replications} replications x {cfg.run.days:g} days each, the same incidents for every layout"
+        f"{cfg.run.replications} replications x {cfg.run.days:g} days each, "
+        "the same incidents for every layout"
     )
     print(f"wrote {out}/grid.html")
     print(f"  and grid.md, layouts.png, compliance.png, workload.png, the tables (CSV) and layouts/ in {out}")

@@ -18,20 +18,22 @@ answer is worth under the configured policy.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import pulp
-import shapely
 
 from sim.config import EchelonConfig
 from sim.lab.coverage import arrival_s, demand, echelon_target_s
+from sim.lab.generators import network_voronoi
+from sim.lab.layout import Layout
 from sim.site.site import Site
 
 MAX_TEAMS_AT_A_POST = 3  # MEXCLP may stack teams at a post; more than three at one post is not a grid
-MAX_CANDIDATES = 1500  # candidate road nodes (every enterprise's node is always one)
+MAX_CANDIDATES = 2000  # candidate road nodes; beyond it, an even sample of the enterprises' nodes
 
 
 @dataclass(frozen=True)
@@ -66,20 +68,13 @@ class Solution:
 
 
 def candidate_nodes(site: Site, limit: int = MAX_CANDIDATES) -> np.ndarray:
-    """Road nodes a team could wait at: every enterprise's node, and road nodes inside the zones (or within
-    300 m of an enterprise on a site without zones); thinned evenly by id order beyond ``limit``."""
-    own = set(int(n) for n in site.enterprises["node"])
-    area = site.zones.geometry.union_all() if len(site.zones) else None
-    if area is None or area.is_empty:
-        area = site.enterprises.geometry.buffer(300.0).union_all()
-    nodes = site.router.nodes
-    xy = np.array([(site.graph.nodes[n]["x"], site.graph.nodes[n]["y"]) for n in nodes])
-    inside = sorted(int(n) for n in nodes[shapely.contains_xy(area, xy[:, 0], xy[:, 1])])
-    others = [n for n in inside if n not in own]
-    room = max(0, limit - len(own))
-    if len(others) > room:
-        others = [others[i] for i in np.linspace(0, len(others) - 1, room).astype(int)]
-    return np.array(sorted(own | set(others)), dtype=np.int64)
+    """Road nodes a team could wait at: the enterprises' own nodes (the backbones are enterprise staff,
+    and a post on an enterprise's node always has that enterprise in its grid), thinned evenly in id order
+    beyond ``limit``."""
+    nodes = np.unique(site.enterprises["node"].to_numpy(dtype=np.int64))
+    if len(nodes) > limit:
+        nodes = nodes[np.linspace(0, len(nodes) - 1, limit).astype(int)]
+    return nodes
 
 
 def cover_instance(
@@ -177,3 +172,15 @@ def brute_force(instance: CoverInstance, k: int) -> float:
         hit = instance.cover[list(chosen)].any(axis=0)
         best = max(best, float(instance.weights[hit].sum()))
     return best
+
+
+def layout_from_solution(
+    site: Site, instance: CoverInstance, solution: Solution, name: str, source: str
+) -> Layout:
+    """Grids cut by road time around the chosen posts, each post with its number of teams."""
+    chosen = solution.nodes(instance)
+    layout = network_voronoi(site, [n for n, _ in chosen], 1)
+    teams = dict(chosen)
+    posts = layout.posts.copy()
+    posts["echelons"] = [teams[int(n)] for n in posts["node"]]
+    return dataclasses.replace(layout, name=name, source=source, posts=posts)

@@ -271,8 +271,8 @@ def _optimisation_blocks(study) -> list[Block]:
             items=(
                 f"{opt.budget} teams placed to maximise the risk reached within {target / 60:g} min of "
                 "the alarm (maximal covering location model, exact MILP by HiGHS through PuLP) among "
-                f"{len(opt.instance.candidates)} candidate road nodes (every enterprise's node and the "
-                f"road nodes inside the zones), {len(opt.instance.weights)} demand points (enterprises on "
+                f"{len(opt.instance.candidates)} candidate road nodes (the enterprises' own nodes: the "
+                "backbones are enterprise staff), {len(opt.instance.weights)} demand points (enterprises on "
                 "one road node are one point).",
                 f"Optimal: {_pct(opt.exact.objective / total)} of the risk; solver status "
                 f"{opt.exact.status}, proven bound {_pct(opt.exact.bound / total)} "

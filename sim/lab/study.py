@@ -32,6 +32,7 @@ from sim.lab.optimise import (
     cover_instance,
     expected_coverage,
     greedy,
+    layout_from_solution,
     mclp,
     mexclp,
 )
@@ -149,16 +150,6 @@ def static_tables(site: Site, layouts: list[Layout], cfg: EchelonConfig):
     return pd.concat(static, ignore_index=True), pd.concat(grids, ignore_index=True), pd.DataFrame(balance)
 
 
-def _layout_from(site: Site, instance: CoverInstance, solution: Solution, name: str, source: str) -> Layout:
-    """Grids cut by road time around the chosen posts, each post with its number of teams."""
-    chosen = solution.nodes(instance)
-    layout = network_voronoi(site, [n for n, _ in chosen], 1)
-    teams = dict(chosen)
-    posts = layout.posts.copy()
-    posts["echelons"] = [teams[int(n)] for n in posts["node"]]
-    return dataclasses.replace(layout, name=name, source=source, posts=posts)
-
-
 def _moves(instance: CoverInstance, before: np.ndarray, after: np.ndarray) -> tuple[str, ...]:
     """What changed between two answers, in words."""
     out = []
@@ -191,7 +182,7 @@ def optimise(
     name = f"optimised_{budget}"
     target = coverage.echelon_target_s(cfg)
     layouts = [
-        _layout_from(
+        layout_from_solution(
             site,
             instance,
             exact,
@@ -214,7 +205,7 @@ def optimise(
             break
         current = better
         layouts.append(
-            _layout_from(
+            layout_from_solution(
                 site,
                 instance,
                 better,
@@ -249,7 +240,7 @@ def curve(
             "bound": exact.bound / total,
             "status": exact.status,
         }
-        layout = _layout_from(site, opt.instance, exact, f"optimised_{k}", "")
+        layout = layout_from_solution(site, opt.instance, exact, f"optimised_{k}", "")
         for load, load_cfg in load_cfgs.items():
             result = simulate_layouts(site, [layout], load_cfg, layout.name, load, progress)
             est = summary(result).set_index("metric").loc[metric]

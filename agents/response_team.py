@@ -33,9 +33,9 @@ class ResponseTeam(Responder):
 
     @classmethod
     def deploy(cls, model: Any, site: Site, fleet: FleetConfig, delays: DelaysConfig) -> list[Responder]:
-        """``fleet.echelons_per_grid`` teams at every grid's post (or the post's own ``echelons`` count, when a
-        grid layout gives one); those of grids in zones of the kinds ``fleet.hazmat_echelon_zone_kinds`` carry
-        hazmat kit."""
+        """``fleet.echelons_per_grid`` teams at every grid's post (or the post's own ``echelons`` count,
+        when a grid layout gives one); those of grids in zones of the kinds
+        ``fleet.hazmat_echelon_zone_kinds`` carry hazmat kit."""
         timing = Timing(
             delays.mobilise_echelon,
             (U.MOB_ECHELON_1, U.MOB_ECHELON_2),

@@ -6,7 +6,8 @@ team leaves from its post's road node. What is checked (``Issue.kind``):
 - ``overlap``: two grids share more than 1 m² (repair: the grid listed first keeps the shared area);
 - ``gap``: enterprises in no grid (repair: each joins the nearest grid, whose polygon is stretched to take
   it in); land of the site's zones in no grid is reported too, above 1 %, as information only;
-- ``post_outside``: a post more than 1 m outside the grid it serves (allowed; information);
+- ``post_outside``: a post a planner placed more than 1 m outside the grid it serves (allowed;
+  information);
 - ``post_off_network``: a post farther than ``max_snap_m`` from any road node (not repairable: move it);
 - ``no_post``: a grid without a post (repair: one at the 1-median of its enterprises);
 - ``empty_grid``: a grid holding no enterprise (repair: dropped);
@@ -124,7 +125,9 @@ def layout_problems(site: Site, layout: Layout, max_snap_m: float) -> list[Issue
             )
             continue
         away = shape_of[post.grid].distance(post.geometry)
-        if away > OUTSIDE_M:
+        # A post placed on a road node by a rule (snap_m 0: the 1-median of the grid's enterprises) sits on
+        # the node of an enterprise inside the grid even where the road itself runs just outside it.
+        if away > OUTSIDE_M and post.snap_m > 0:
             issues.append(
                 Issue(
                     "post_outside",

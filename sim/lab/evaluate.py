@@ -65,18 +65,23 @@ def team_workload(reps, layout: Layout) -> pd.DataFrame:
     ].mean()
 
 
-def replications_needed(row: pd.Series | dict) -> float:
+def replications_needed(row: pd.Series | dict, min_pairs: int = 2) -> float:
     """Replications at which this difference's 95% interval would stop straddling 0, if it stays this
-    size: n * (half-width / |difference|)^2. NaN for a difference that is 0 in the mean (no number of
-    replications tells a zero difference apart) or already distinguishable (then: n)."""
+    size: n * (half-width / |difference|)^2, and never fewer than ``min_pairs`` (the report's threshold for
+    evidence). 0 when the two layouts gave the same value in every replication (no number of replications
+    tells them apart); NaN when the differences cancel out on average (their size is unknown: run more)."""
     n, diff = int(row["n"]), float(row["mean_diff"])
     low, high = float(row["ci95_low"]), float(row["ci95_high"])
+    if n < 2 or not (math.isfinite(low) and math.isfinite(high)):
+        return math.nan
+    if low == high == diff == 0.0:
+        return 0.0
     if row["excludes_0"]:
-        return float(n)
-    if not (math.isfinite(diff) and math.isfinite(low) and math.isfinite(high)) or diff == 0 or n < 2:
+        return float(max(n, min_pairs))
+    if diff == 0.0:
         return math.nan
     half = (high - low) / 2.0
-    return float(math.ceil(n * (half / abs(diff)) ** 2))
+    return float(max(min_pairs, math.ceil(n * (half / abs(diff)) ** 2)))
 
 
 def simulate_layouts(
@@ -101,7 +106,8 @@ def simulate_layouts(
     diffs = metrics.paired_differences(
         all_rows, baseline, all_counts, cfg.report.min_pairs, cfg.report.min_counted
     )
-    diffs["replications_needed"] = [replications_needed(d) for _, d in diffs.iterrows()] if len(diffs) else []
+    need = [replications_needed(d, cfg.report.min_pairs) for _, d in diffs.iterrows()]
+    diffs["replications_needed"] = need if len(diffs) else []
     assert cfg.incidents is not None
     return LoadResult(
         load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, pd.concat(teams, ignore_index=True)

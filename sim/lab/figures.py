@@ -66,18 +66,20 @@ def layout_maps(study, path: Path) -> Path:
         ]
         edges.plot(ax=ax, color=list(colours), linewidth=0.8, zorder=3)
         layout.grids.boundary.plot(ax=ax, color="#252525", linewidth=0.7, zorder=4)
-        sizes = 18 + 14 * (layout.posts["echelons"].to_numpy() - 1)
+        sizes = 45 + 30 * (layout.posts["echelons"].to_numpy() - 1)
         ax.scatter(
             layout.posts.geometry.x,
             layout.posts.geometry.y,
             s=sizes,
             marker="^",
             c="#2166ac",
-            ec="white",
-            lw=0.5,
+            ec="black",
+            lw=0.7,
             zorder=6,
         )
-        ax.scatter(site.enterprises.geometry.x, site.enterprises.geometry.y, s=2, c="#6a3d9a", zorder=5)
+        ax.scatter(
+            site.enterprises.geometry.x, site.enterprises.geometry.y, s=1.5, c="#6a3d9a", alpha=0.6, zorder=5
+        )
         own = (
             static.loc[(layout.name, target), "own_risk"]
             if (layout.name, target) in static.index
@@ -92,9 +94,11 @@ def layout_maps(study, path: Path) -> Path:
         scale_bar(ax, fontsize=7)
     for ax in list(axes.flat)[len(layouts) :]:
         ax.set_axis_off()
+    start_s = coverage.head_start(cfg).seconds
     handles = [
         Line2D([], [], color=c, lw=2, label=f"road reached within {t / 60:g} min")
         for c, t in zip(BAND_COLOURS, thresholds, strict=False)
+        if t > start_s  # no team is on the road before the head start: no such band
     ]
     handles += [
         Line2D([], [], color=BEYOND, lw=2, label="later"),
@@ -115,7 +119,7 @@ def layout_maps(study, path: Path) -> Path:
     )
     if site.synthetic:
         stamp_synthetic(fig, maps=list(axes.flat)[: len(layouts)], banner=False)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -163,7 +167,7 @@ def compliance_figure(study, path: Path) -> Path:
     )
     if study.site.synthetic:
         stamp_synthetic(fig)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -193,7 +197,7 @@ def workload_figure(study, path: Path) -> Path:
     ax.grid(axis="x", alpha=0.3)
     if study.site.synthetic:
         stamp_synthetic(fig)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path
 
@@ -259,6 +263,6 @@ def curve_figure(study, path: Path) -> Path:
     )
     if study.site.synthetic:
         stamp_synthetic(fig)
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
     return path

@@ -406,7 +406,8 @@ def report_blocks(study) -> list[Block]:
             "incidents meet the target than the static coverage promises: static coverage takes every delay "
             "at its median, while in the simulation the video check and the mobilisation are often longer "
             f"(their 90th percentiles are {cfg.delays.video_check.quantile(0.9):.0f} s and "
-            f"{cfg.delays.mobilise_echelon.quantile(0.9):.0f} s), and a busy team answers late or not at all.",
+            f"{cfg.delays.mobilise_echelon.quantile(0.9):.0f} s), and a busy team answers late or not at "
+            "all.",
         )
     )
     for result in study.loads:

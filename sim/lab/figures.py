@@ -22,6 +22,7 @@ from sim.site.isochrones import road_edges
 COMPLIANCE = "tier_echelon_target_met_from_alarm"
 BAND_COLOURS = ("#1a9850", "#91cf60", "#fee08b")  # within 1, 3, 5 minutes
 BEYOND = "#bdbdbd"
+MARKERS = ("x", "+", "D", "v", "^", "P", "*", "s", "o", "<", ">")
 
 
 def _reach_bands(study, layout, edges) -> np.ndarray:
@@ -239,26 +240,39 @@ def curve_figure(study, path: Path) -> Path:
             ms=4,
             label=f"simulated compliance, optimal posts, load {load} (95% CI)",
         )
-        for lay in study.layouts:
+        for m, lay in enumerate(study.layouts):
             row = est[(est["load"] == load) & (est["policy"] == lay.name)]
             if len(row):
-                ax.scatter(lay.n_echelons, row["estimate"].iloc[0] * 100, marker="x", color=c, zorder=5)
-                if k == 0:
-                    ax.annotate(
-                        lay.name,
-                        (lay.n_echelons, row["estimate"].iloc[0] * 100),
-                        fontsize=7,
-                        xytext=(4, -10),
-                        textcoords="offset points",
-                    )
+                ax.scatter(
+                    lay.n_echelons,
+                    row["estimate"].iloc[0] * 100,
+                    marker=MARKERS[m % len(MARKERS)],
+                    color=c,
+                    zorder=5,
+                )
     ax.set_xlabel("teams (echelons)")
     ax.set_ylabel(f"% within {target / 60:g} min of the alarm")
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=7, loc="lower right")
+    first = ax.legend(fontsize=7, loc="lower right")
+    ax.add_artist(first)
+    marks = [
+        Line2D(
+            [],
+            [],
+            marker=MARKERS[m % len(MARKERS)],
+            ls="",
+            color="black",
+            label=f"{lay.name} ({lay.n_echelons})",
+        )
+        for m, lay in enumerate(study.layouts)
+    ]
+    ax.legend(
+        handles=marks, fontsize=7, loc="upper left", title="layouts (teams), simulated", title_fontsize=7
+    )
     ax.set_title(
         "How many teams: static coverage and simulated echelon compliance against the number of teams "
-        "(x: the study's layouts, simulated)",
+        "(markers: the study's layouts; colours: loads)",
         fontsize=9,
     )
     if study.site.synthetic:

@@ -21,6 +21,10 @@ from __future__ import annotations
 import dataclasses
 import itertools
 import math
+import os
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import numpy as np
@@ -104,13 +108,28 @@ def greedy(instance: CoverInstance, k: int) -> Solution:
     return Solution(counts, value, math.nan, "greedy")
 
 
+@contextmanager
+def _quiet_stdout() -> Iterator[None]:
+    """Standard output (file descriptor 1, where C libraries print) sent to /dev/null for a while."""
+    sys.stdout.flush()
+    saved = os.dup(1)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 1)
+        yield
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+
+
 def _solve(problem: pulp.LpProblem, time_limit_s: float) -> tuple[str, float]:
     """Solve to a proven optimum (relative gap 0) unless the time limit stops HiGHS first; single-threaded so
     the answer does not depend on the machine. Returns HiGHS's stopping reason and the bound it proved."""
     solver = pulp.getSolver(
         "HiGHS", msg=False, gapRel=0.0, timeLimit=time_limit_s, threads=1, output_flag=False
     )
-    stats = problem.solve(solver)
+    with _quiet_stdout():  # HiGHS prints its banner on its first model, before any option can silence it
+        stats = problem.solve(solver)
     bound = stats.best_bound
     return stats.status.name, float(bound) if bound is not None and math.isfinite(bound) else math.nan
 

@@ -277,6 +277,53 @@ def _workload_table(study) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+def _change_summary(moved: tuple[str, ...]) -> str:
+    """'14 posts moved, 3 posts with a second team (optimisation.csv lists each)'."""
+    opened = sum(m.startswith("new post") for m in moved)
+    closed = sum(m.endswith("closed") for m in moved)
+    restaffed = len(moved) - opened - closed
+    parts = []
+    if opened or closed:
+        parts.append(f"{closed} post(s) closed, {opened} opened")
+    if restaffed:
+        parts.append(f"{restaffed} post(s) with a changed number of teams")
+    return ", ".join(parts) + " (optimisation.csv lists each)"
+
+
+def _versus(study, load: str, a: str, b: str) -> str:
+    diff, low, high = _paired(study, load, a, b)
+    if not math.isfinite(low):
+        return f"{a} - {b}: {_pts(diff)} (no interval)"
+    verdict = "distinguishable" if (low > 0 or high < 0) else "not distinguishable"
+    return f"{a} - {b}: {_pts(diff)} (95% CI {_pts(low)} to {_pts(high)}, {verdict})"
+
+
+def _optimised_against_generated(study) -> list[str]:
+    """The optimised (and refined) posts against the baseline and the best generated layout, per load."""
+    mine = [lay.name for lay in study.layouts if lay.name.startswith(("optimised_", "refined_"))]
+    generated = [lay.name for lay in study.layouts if lay.name not in mine]
+    target = coverage.echelon_target_s(study.cfg)
+    static = study.static[study.static["threshold_s"] == target].set_index("layout")["own_risk"]
+    best_static = max(generated, key=lambda n: float(static.get(n, 0.0)))
+    lines = [
+        f"Static: {mine[0]} reaches {_pct(float(static[mine[0]]))} of the risk in {target / 60:g} min with "
+        f"its own team; the best generated layout, {best_static}, {_pct(float(static[best_static]))}."
+    ]
+    for result in study.loads:
+        est = {n: _estimate(study, result.load, n) for n in generated}
+        scored = [n for n in generated if est[n] is not None]
+        if not scored:
+            continue
+        best = max(scored, key=lambda n: float(est[n]["estimate"]))
+        parts = [_versus(study, result.load, mine[0], best)]
+        if study.baseline != best:
+            parts.append(_versus(study, result.load, mine[0], study.baseline))
+        if len(mine) > 1:
+            parts.append(_versus(study, result.load, mine[1], mine[0]))
+        lines.append(f"Under load '{result.load}', echelon compliance: " + "; ".join(parts) + ".")
+    return lines
+
+
 def _optimisation_blocks(study) -> list[Block]:
     opt = study.optimisation
     if opt is None:
@@ -292,7 +339,7 @@ def _optimisation_blocks(study) -> list[Block]:
                 f"{opt.budget} teams placed to maximise the risk reached within {target / 60:g} min of "
                 "the alarm (maximal covering location model, exact MILP by HiGHS through PuLP) among "
                 f"{len(opt.instance.candidates)} candidate road nodes (the enterprises' own nodes: the "
-                "backbones are enterprise staff), {len(opt.instance.weights)} demand points (enterprises on "
+                f"backbones are enterprise staff), {len(opt.instance.weights)} demand points (enterprises on "
                 "one road node are one point).",
                 f"Optimal: {_pct(opt.exact.objective / total)} of the risk; solver status "
                 f"{opt.exact.status}, proven bound {_pct(opt.exact.bound / total)} "
@@ -302,6 +349,7 @@ def _optimisation_blocks(study) -> list[Block]:
             ),
         ),
     ]
+    blocks.append(Block("ul", items=tuple(_optimised_against_generated(study))))
     if opt.refinements:
         rows = tuple(
             (
@@ -309,7 +357,7 @@ def _optimisation_blocks(study) -> list[Block]:
                 _pct(r.busy_share),
                 _pct(r.expected_before / total),
                 _pct(r.expected_after / total),
-                "; ".join(r.moved[:6]) + (f"; and {len(r.moved) - 6} more" if len(r.moved) > 6 else "")
+                _change_summary(r.moved)
                 if r.moved
                 else "nothing: at this busy share no second team adds more than the post it would replace",
             )

@@ -229,7 +229,7 @@ def curve(
     rows = []
     metric = "tier_echelon_target_met_from_alarm"
     total = float(opt.instance.weights.sum())
-    for k in cfg.lab.curve:
+    for k in sorted({*cfg.lab.curve, opt.budget}):
         progress("optimising", 0, 1)
         exact, first = mclp(opt.instance, k, cfg.lab.time_limit_s), greedy(opt.instance, k)
         progress("optimising", 1, 1)

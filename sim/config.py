@@ -902,11 +902,14 @@ def plain_overrides(overrides: Sequence[str]) -> list[str]:
                 f"bad configuration: '{text}': hydra.* settings are not used by echelon's commands "
                 "(results go to results_dir); remove it"
             )
-        if not eq or reads_as_one(text) is not None or value[:1] in ("[", "{", "'", '"'):
+        if not eq or reads_as_one(text) is not None:
             out.append(text)
             continue
-        if "," in value and _list_field(name) and reads_as_one(f"{key}=[{value}]") is not None:
-            out.append(f"{key}=[{value}]")
+        if _list_field(name) and value[:1] != "{" and (listed := _quoted_list(key, value, reads_as_one)):
+            out.append(listed)  # lab.files=/data/规划/grids.gpkg, or [a.gpkg, 舟山.gpkg]
+            continue
+        if value[:1] in ("[", "{", "'", '"'):
+            out.append(text)
             continue
         for quote in ("'", '"'):
             candidate = f"{key}={_hydra_quoted(value, quote)}"
@@ -920,6 +923,19 @@ def plain_overrides(overrides: Sequence[str]) -> list[str]:
                 f"e.g. {key}='...' (inside it write \\' for a quote)"
             )
     return out
+
+
+def _quoted_list(key: str, value: str, reads_as_one) -> str | None:
+    """A list key's value (``a,b`` or ``[a, b]``, items with any characters) as a Hydra list of quoted
+    items, if that reads back as exactly those items; else None."""
+    inner = value[1:-1] if value[:1] == "[" and value[-1:] == "]" else value
+    items = [item.strip() for item in inner.split(",")] if inner.strip() else []
+    for quote in ("'", '"'):
+        candidate = f"{key}=[{','.join(_hydra_quoted(item, quote) for item in items)}]"
+        read = reads_as_one(candidate)
+        if read is not None and list(read.value()) == items:
+            return candidate
+    return None
 
 
 def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[str, str]]:

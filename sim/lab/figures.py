@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.lines import Line2D
 
+from sim.fonts import with_figure_fonts
 from sim.lab import coverage
 from sim.lab.evaluate import summary
 from sim.plotting import fit_map, scale_bar, stamp_synthetic, union_bounds, wrap
@@ -35,6 +36,7 @@ def _reach_bands(study, layout, edges) -> np.ndarray:
     return np.searchsorted(np.asarray(thresholds), worst, side="left")
 
 
+@with_figure_fonts
 def layout_maps(study, path: Path) -> Path:
     """One panel per layout: roads coloured by how soon the nearest post's team reaches them, grids, posts."""
     site, cfg = study.site, study.cfg
@@ -131,6 +133,7 @@ def _estimates(study, metric: str = COMPLIANCE) -> pd.DataFrame:
     return out[out["metric"] == metric]
 
 
+@with_figure_fonts
 def compliance_figure(study, path: Path) -> Path:
     """Per load: each layout's share of incidents whose echelon was on scene within the target, 95% CI."""
     est = _estimates(study)
@@ -173,6 +176,7 @@ def compliance_figure(study, path: Path) -> Path:
     return path
 
 
+@with_figure_fonts
 def workload_figure(study, path: Path) -> Path:
     """Under the heaviest load: each team's share of time busy, per layout (one dot per grid)."""
     heaviest = max(study.loads, key=lambda r: r.rate_multiplier)
@@ -203,6 +207,7 @@ def workload_figure(study, path: Path) -> Path:
     return path
 
 
+@with_figure_fonts
 def curve_figure(study, path: Path) -> Path:
     """Coverage and simulated compliance against the number of teams, optimised posts; layouts as points."""
     opt = study.optimisation

@@ -48,17 +48,25 @@ def _diff(study, load: str, layout: str, metric: str = COMPLIANCE) -> pd.Series 
     return row.iloc[0] if len(row) else None
 
 
-def _paired(study, load: str, a: str, b: str) -> tuple[float, float, float]:
-    """Mean difference a - b in compliance under ``load`` and its 95% CI, paired by replication."""
+def _paired_row(study, load: str, a: str, b: str) -> pd.Series | None:
+    """The paired difference a - b in echelon compliance under ``load`` (metrics.paired_differences)."""
     from sim.analysis.metrics import paired_differences
 
     result = next(r for r in study.loads if r.load == load)
     rows = result.rows[result.rows["policy"].isin([a, b])]
     counts = result.counts[result.counts["policy"].isin([a, b])]
-    d = paired_differences(rows[["policy", "replication", COMPLIANCE]], b, counts)
-    if len(d) == 0:
+    report = study.cfg.report
+    d = paired_differences(
+        rows[["policy", "replication", COMPLIANCE]], b, counts, report.min_pairs, report.min_counted
+    )
+    return d.iloc[0] if len(d) else None
+
+
+def _paired(study, load: str, a: str, b: str) -> tuple[float, float, float]:
+    """Mean difference a - b in compliance under ``load`` and its 95% CI, paired by replication."""
+    r = _paired_row(study, load, a, b)
+    if r is None:
         return (math.nan,) * 3
-    r = d.iloc[0]
     return float(r["mean_diff"]), float(r["ci95_low"]), float(r["ci95_high"])
 
 
@@ -291,11 +299,19 @@ def _change_summary(moved: tuple[str, ...]) -> str:
 
 
 def _versus(study, load: str, a: str, b: str) -> str:
-    diff, low, high = _paired(study, load, a, b)
-    if not math.isfinite(low):
-        return f"{a} - {b}: {_pts(diff)} (no interval)"
-    verdict = "distinguishable" if (low > 0 or high < 0) else "not distinguishable"
-    return f"{a} - {b}: {_pts(diff)} (95% CI {_pts(low)} to {_pts(high)}, {verdict})"
+    teams = {lay.name: lay.n_echelons for lay in study.layouts}
+    r = _paired_row(study, load, a, b)
+    head = f"{a} ({teams[a]} teams) - {b} ({teams[b]} teams)"
+    if r is None or not math.isfinite(float(r["ci95_low"])):
+        return f"{head}: no interval"
+    if r["finding"]:
+        verdict = "distinguishable"
+    elif r["not_evidence"]:
+        verdict = f"not evidence: {r['not_evidence']}"
+    else:
+        verdict = "not distinguishable"
+    low, high = float(r["ci95_low"]), float(r["ci95_high"])
+    return f"{head}: {_pts(float(r['mean_diff']))} (95% CI {_pts(low)} to {_pts(high)}, {verdict})"
 
 
 def _optimised_against_generated(study) -> list[str]:

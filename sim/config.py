@@ -902,7 +902,8 @@ def plain_overrides(overrides: Sequence[str]) -> list[str]:
                 f"bad configuration: '{text}': hydra.* settings are not used by echelon's commands "
                 "(results go to results_dir); remove it"
             )
-        if not eq or reads_as_one(text) is not None:
+        read = reads_as_one(text) if eq else None
+        if not eq or (read is not None and (isinstance(read.value(), list) or not _list_field(name))):
             out.append(text)
             continue
         if _list_field(name) and value[:1] != "{" and (listed := _quoted_list(key, value, reads_as_one)):
@@ -930,6 +931,9 @@ def _quoted_list(key: str, value: str, reads_as_one) -> str | None:
     items, if that reads back as exactly those items; else None."""
     inner = value[1:-1] if value[:1] == "[" and value[-1:] == "]" else value
     items = [item.strip() for item in inner.split(",")] if inner.strip() else []
+    plain = reads_as_one(f"{key}=[{inner}]")  # numbers stay numbers: isochrones_s=60,180
+    if plain is not None and len(plain.value()) == len(items):
+        return f"{key}=[{inner}]"
     for quote in ("'", '"'):
         candidate = f"{key}=[{','.join(_hydra_quoted(item, quote) for item in items)}]"
         read = reads_as_one(candidate)

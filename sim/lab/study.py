@@ -85,9 +85,8 @@ def _generator_spec(spec: Mapping[str, object]) -> dict[str, object]:
 def _config_key_error(name: str, err: ConfigError) -> ConfigError:
     """A generator's 'field: what is wrong' as the config key the user typed."""
     field_name, _, rest = str(err).partition(":")
-    return ConfigError(
-        f"config key 'lab.layouts.{name}.{field_name}' (conf/lab or a command-line override):{rest}"
-    )
+    where = "conf/lab/default.yaml or a command-line override"
+    return ConfigError(f"config key 'lab.layouts.{name}.{field_name}' ({where}):{rest}")
 
 
 def check_layout_specs(cfg: EchelonConfig) -> None:
@@ -113,6 +112,11 @@ def check_layout_specs(cfg: EchelonConfig) -> None:
             except ConfigError as err:
                 raise _config_key_error(name, err) from None
         seen.append(name)
+    for i, path in enumerate(cfg.lab.files):
+        found = Path(path).expanduser()
+        if not found.is_file():
+            what = "a folder; give the .gpkg or .geojson file inside it" if found.is_dir() else "file not found"
+            raise ConfigError(f"config key 'lab.files[{i}]': {what}: {found}")
 
 
 def build_layouts(site: Site, cfg: EchelonConfig) -> list[Layout]:

@@ -43,7 +43,12 @@ CASES = [
         "'lab.layouts.hexagons_1km.cell_m'",
         command="grid",
     ),
-    Bad("missing cell", ("~lab.layouts.hexagons_1km.cell_m",), "missing for generator hexagons", command="grid"),
+    Bad(
+        "missing cell",
+        ("~lab.layouts.hexagons_1km.cell_m",),
+        "missing for generator hexagons",
+        command="grid",
+    ),
     Bad(
         "unknown key",
         ("+lab.layouts.squares_1km.colour=red",),

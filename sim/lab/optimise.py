@@ -64,7 +64,7 @@ class Solution:
 
     @property
     def gap(self) -> float:
-        return (self.bound - self.objective) / self.bound if self.bound > 0 else 0.0
+        return max(0.0, (self.bound - self.objective) / self.bound) if self.bound > 0 else 0.0
 
     def nodes(self, instance: CoverInstance) -> list[tuple[int, int]]:
         """(road node, teams) of every post used, in candidate order."""

@@ -115,7 +115,8 @@ def check_layout_specs(cfg: EchelonConfig) -> None:
     for i, path in enumerate(cfg.lab.files):
         found = Path(path).expanduser()
         if not found.is_file():
-            what = "a folder; give the .gpkg or .geojson file inside it" if found.is_dir() else "file not found"
+            folder = "a folder; give the .gpkg or .geojson file inside it"
+            what = folder if found.is_dir() else "file not found"
             raise ConfigError(f"config key 'lab.files[{i}]': {what}: {found}")
 
 
@@ -247,10 +248,11 @@ def curve(
         layout = layout_from_solution(site, opt.instance, exact, f"optimised_{k}", "")
         for load, load_cfg in load_cfgs.items():
             result = simulate_layouts(site, [layout], load_cfg, layout.name, load, progress)
-            est = summary(result).set_index("metric").loc[metric]
-            row[f"compliance_{load}"] = float(est["estimate"])
-            row[f"compliance_{load}_low"] = float(est["ci95_low"])
-            row[f"compliance_{load}_high"] = float(est["ci95_high"])
+            table = summary(result).set_index("metric")
+            for key, column in (("", "estimate"), ("_low", "ci95_low"), ("_high", "ci95_high")):
+                # no incident reached an echelon (a quiet load, a short run): no estimate
+                value = table.loc[metric, column] if metric in table.index else float("nan")
+                row[f"compliance_{load}{key}"] = float(value)
         rows.append(row)
     return pd.DataFrame(rows)
 

@@ -297,6 +297,8 @@ class LabConfig:
             "tier_echelon_median_from_alarm_s",
             "queued_share_echelon",
             "utilisation_echelon",
+            "escape_rate_theft",
+            "escalation_rate_dispute",
         ]
     )
 

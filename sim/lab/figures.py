@@ -36,6 +36,15 @@ def _reach_bands(study, layout, edges) -> np.ndarray:
     return np.searchsorted(np.asarray(thresholds), worst, side="left")
 
 
+def _save(fig, path: Path, synthetic: bool) -> Path:
+    """Stamp a synthetic site's figure, save it whole (the stamp sits above the title) and close it."""
+    if synthetic:
+        stamp_synthetic(fig)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
 @with_figure_fonts
 def layout_maps(study, path: Path) -> Path:
     """One panel per layout: roads coloured by how soon the nearest post's team reaches them, grids, posts."""
@@ -169,11 +178,7 @@ def compliance_figure(study, path: Path) -> Path:
         "from the alarm",
         fontsize=10,
     )
-    if study.site.synthetic:
-        stamp_synthetic(fig)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, study.site.synthetic)
 
 
 @with_figure_fonts
@@ -200,11 +205,7 @@ def workload_figure(study, path: Path) -> Path:
         fontsize=9,
     )
     ax.grid(axis="x", alpha=0.3)
-    if study.site.synthetic:
-        stamp_synthetic(fig)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, study.site.synthetic)
 
 
 @with_figure_fonts
@@ -280,8 +281,4 @@ def curve_figure(study, path: Path) -> Path:
         "(markers: the study's layouts; colours: loads)",
         fontsize=9,
     )
-    if study.site.synthetic:
-        stamp_synthetic(fig)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
-    plt.close(fig)
-    return path
+    return _save(fig, path, study.site.synthetic)

@@ -217,6 +217,15 @@ def _simulated_table(study, result) -> Block:
     return Block("table", header=("layout", *(describe_metric(m) for m in metrics)), rows=tuple(rows))
 
 
+def _verdict(row) -> str:
+    """A paired difference in words: distinguishable, not evidence (and why), or not distinguishable."""
+    if row["finding"]:
+        return "distinguishable"
+    if row["not_evidence"]:
+        return f"not evidence: {row['not_evidence']}"
+    return "not distinguishable"
+
+
 def _difference_table(study, result) -> Block:
     d = result.diffs
     rows = []
@@ -227,12 +236,7 @@ def _difference_table(study, result) -> Block:
         if len(r) == 0:
             continue
         r = r.iloc[0]
-        if r["finding"]:
-            verdict = "distinguishable"
-        elif r["not_evidence"]:
-            verdict = f"not evidence: {r['not_evidence']}"
-        else:
-            verdict = "not distinguishable"
+        verdict = _verdict(r)
         need = float(r["replications_needed"])
         if r["finding"]:
             needed = f"{int(r['n'])} (these)"
@@ -304,14 +308,8 @@ def _versus(study, load: str, a: str, b: str) -> str:
     head = f"{a} ({teams[a]} teams) - {b} ({teams[b]} teams)"
     if r is None or not math.isfinite(float(r["ci95_low"])):
         return f"{head}: no interval"
-    if r["finding"]:
-        verdict = "distinguishable"
-    elif r["not_evidence"]:
-        verdict = f"not evidence: {r['not_evidence']}"
-    else:
-        verdict = "not distinguishable"
     low, high = float(r["ci95_low"]), float(r["ci95_high"])
-    return f"{head}: {_pts(float(r['mean_diff']))} (95% CI {_pts(low)} to {_pts(high)}, {verdict})"
+    return f"{head}: {_pts(float(r['mean_diff']))} (95% CI {_pts(low)} to {_pts(high)}, {_verdict(r)})"
 
 
 def _optimised_against_generated(study) -> list[str]:

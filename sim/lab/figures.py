@@ -61,7 +61,7 @@ def layout_maps(study, path: Path) -> Path:
     fig, axes = plt.subplots(
         nrows,
         ncols,
-        figsize=(width * ncols, width * aspect * nrows + 1.6),
+        figsize=(width * ncols, (width * aspect + 0.75) * nrows + 1.4),
         squeeze=False,
         layout="constrained",
     )
@@ -257,7 +257,7 @@ def curve_figure(study, path: Path) -> Path:
                     zorder=5,
                 )
     ax.set_xlabel("teams (echelons)")
-    ax.set_ylabel(f"% within {target / 60:g} min of the alarm")
+    ax.set_ylabel(f"within {target / 60:g} min of the alarm: % of risk (static), of incidents (simulated)")
     ax.set_ylim(0, 102)
     ax.grid(alpha=0.3)
     first = ax.legend(fontsize=7, loc="lower right")

@@ -116,9 +116,10 @@ def recommend(study) -> tuple[str, list[str]]:
     if choice != base and base in scored:
         diff, low, high = _paired(study, load, choice, base)
         trade = teams[choice] - teams[base]
+        cost = f"{trade:+d} teams" if trade else "the same number of teams"
         lines.append(
             f"Trade-off against the baseline {base}: {_pts(diff)} compliance (95% CI {_pts(low)} to "
-            f"{_pts(high)}) for {trade:+d} teams."
+            f"{_pts(high)}) with {cost}."
         )
     lines.append(RULE)
     return choice, lines

@@ -124,3 +124,15 @@ def test_more_teams_never_cover_less(daishan_instance):
     values = [mclp(daishan_instance, k).objective for k in (2, 5, 10, 20)]
     assert values == sorted(values)
     assert dataclasses.is_dataclass(mclp(daishan_instance, 2))
+
+
+def test_a_team_kept_busy_by_its_own_demand_gets_a_second_team():
+    """Per demand point busy shares: the dense point's team is busy half the time, the thin points' 1%.
+    One busy share for all (their mean, 17%) keeps three posts; the measured ones double the dense post:
+    a second team there adds 5 x 0.5 x 0.5 = 1.25, a third post 0.99."""
+    case = _instance([[1, 0, 0], [0, 1, 0], [0, 0, 1]], [5.0, 1.0, 1.0])
+    local = np.array([0.5, 0.01, 0.01])
+    assert mexclp(case, 3, float(local.mean())).counts.tolist() == [1, 1, 1]
+    doubled = mexclp(case, 3, local)
+    assert doubled.counts[0] == 2 and doubled.counts.sum() == 3
+    assert doubled.objective == pytest.approx(5 * (1 - 0.25) + 1 * 0.99)

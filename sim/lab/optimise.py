@@ -49,6 +49,7 @@ class CoverInstance:
     weights: np.ndarray
     candidates: np.ndarray
     cover: np.ndarray
+    demand_nodes: np.ndarray | None = None  # the road node of each demand point (None for a toy case)
 
     def covered(self, counts: np.ndarray) -> np.ndarray:
         """Per demand: how many teams reach it, for ``counts`` teams at each candidate."""
@@ -91,7 +92,7 @@ def cover_instance(
     nodes, where = np.unique(d["node"].to_numpy(), return_inverse=True)
     weights = np.bincount(where, weights=d[weight].to_numpy(dtype=float), minlength=len(nodes))
     first = np.array([np.flatnonzero(where == k)[0] for k in range(len(nodes))])
-    return CoverInstance(weights, candidates, times[:, first] <= target)
+    return CoverInstance(weights, candidates, times[:, first] <= target, nodes)
 
 
 def greedy(instance: CoverInstance, k: int) -> Solution:
@@ -151,15 +152,24 @@ def mclp(instance: CoverInstance, k: int, time_limit_s: float = 120.0) -> Soluti
     return Solution(counts, value, bound if math.isfinite(bound) else value, status)
 
 
-def expected_coverage(instance: CoverInstance, counts: np.ndarray, busy: float) -> float:
-    """MEXCLP's objective: the weight covered by at least one free team, each busy with probability q."""
+def expected_coverage(instance: CoverInstance, counts: np.ndarray, busy: float | np.ndarray) -> float:
+    """MEXCLP's objective: the weight covered by at least one free team, a team near demand point i busy
+    with probability q_i (one q for all, or one per demand point)."""
     k = instance.covered(counts)
-    return float((instance.weights * (1.0 - busy**k)).sum())
+    q = np.broadcast_to(np.asarray(busy, dtype=float), k.shape)
+    return float((instance.weights * (1.0 - q**k)).sum())
 
 
-def mexclp(instance: CoverInstance, k: int, busy: float, time_limit_s: float = 120.0) -> Solution:
-    """The exact maximal expected covering answer for K teams, up to ``MAX_TEAMS_AT_A_POST`` at a post."""
+def mexclp(
+    instance: CoverInstance, k: int, busy: float | np.ndarray, time_limit_s: float = 120.0
+) -> Solution:
+    """The exact maximal expected covering answer for K teams, up to ``MAX_TEAMS_AT_A_POST`` at a post.
+
+    ``busy``: the probability a team is busy, one for all (Daskin's MEXCLP) or one per demand point (the
+    busy share the simulator measured for the team that serves it: dense areas keep their teams busier,
+    so a second team there may be worth more than a post elsewhere)."""
     n_cand, n_dem = instance.cover.shape
+    q = np.broadcast_to(np.asarray(busy, dtype=float), (n_dem,))
     levels = min(k, MAX_TEAMS_AT_A_POST * 2)
     problem = pulp.LpProblem("mexclp", pulp.LpMaximize)
     x = [
@@ -170,9 +180,10 @@ def mexclp(instance: CoverInstance, k: int, busy: float, time_limit_s: float = 1
         [problem.add_variable(f"y{i}_{m}", lowBound=0, upBound=1) for m in range(levels)]
         for i in range(n_dem)
     ]
-    gain = [(1.0 - busy) * busy**m for m in range(levels)]
     problem += pulp.lpSum(
-        float(w) * gain[m] * y[i][m] for i, w in enumerate(instance.weights) for m in range(levels)
+        float(w * (1.0 - q[i]) * q[i] ** m) * y[i][m]
+        for i, w in enumerate(instance.weights)
+        for m in range(levels)
     )
     for i in range(n_dem):
         near = np.flatnonzero(instance.cover[:, i])
@@ -180,7 +191,7 @@ def mexclp(instance: CoverInstance, k: int, busy: float, time_limit_s: float = 1
     problem += pulp.lpSum(x) == k
     status, bound = _solve(problem, time_limit_s)
     counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
-    value = expected_coverage(instance, counts, busy)
+    value = expected_coverage(instance, counts, q)
     return Solution(counts, value, bound if math.isfinite(bound) else value, status)
 
 

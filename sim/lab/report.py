@@ -370,6 +370,7 @@ def _optimisation_blocks(study) -> list[Block]:
             (
                 str(r.round),
                 _pct(r.busy_share),
+                _pct(r.busiest),
                 _pct(r.expected_before / total),
                 _pct(r.expected_after / total),
                 _change_summary(r.moved)
@@ -382,14 +383,23 @@ def _optimisation_blocks(study) -> list[Block]:
             Block(
                 "p",
                 f"Simulator in the loop: each round simulates the current answer under load "
-                f"'{study.cfg.lab.refine_load}', measures how often the teams are busy (q), and solves the "
-                "maximal expected covering model (MEXCLP, a demand reached by k teams is covered with "
-                "probability 1 - q^k) again. MEXCLP lets any covering team answer; the simulation below "
-                f"applies the configured policy ({study.cfg.lab.policy}).",
+                f"'{study.cfg.lab.refine_load}', measures how often each grid's team is busy, and solves "
+                "the "
+                "maximal expected covering model again (MEXCLP: a demand point reached by k teams is "
+                "covered with probability 1 - q^k, q the busy share of the team that serves it now, so a "
+                "second team may go where demand keeps a team busy). MEXCLP lets any covering team "
+                f"answer; the simulation below applies the configured policy ({study.cfg.lab.policy}).",
             ),
             Block(
                 "table",
-                header=("round", "teams busy (q)", "expected coverage before", "after", "what changed"),
+                header=(
+                    "round",
+                    "teams busy (q, risk-weighted mean)",
+                    "busiest team",
+                    "expected coverage before",
+                    "after",
+                    "what changed",
+                ),
                 rows=rows,
             ),
         ]

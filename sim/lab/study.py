@@ -23,7 +23,7 @@ from sim.lab import coverage
 from sim.lab.checks import check_layout
 from sim.lab.evaluate import LoadResult, busy_fraction, simulate_layouts, summary
 from sim.lab.generators import check_spec, generate, network_voronoi
-from sim.lab.layout import Layout
+from sim.lab.layout import Layout, apply_layout
 from sim.lab.layout_file import read_layout_file
 from sim.lab.optimise import (
     CoverInstance,
@@ -45,7 +45,8 @@ class Refinement:
     answer it leads to, and which posts moved."""
 
     round: int
-    busy_share: float
+    busy_share: float  # risk-weighted mean over demand points of their team's simulated busy share
+    busiest: float  # the busiest team's share
     expected_before: float
     expected_after: float
     moved: tuple[str, ...]  # plain sentences: "a second team at node 123", "post from 12 to 345"
@@ -155,6 +156,17 @@ def static_tables(site: Site, layouts: list[Layout], cfg: EchelonConfig):
     return pd.concat(static, ignore_index=True), pd.concat(grids, ignore_index=True), pd.DataFrame(balance)
 
 
+def busy_by_demand(site: Site, instance: CoverInstance, layout: Layout, measured: LoadResult) -> np.ndarray:
+    """Per demand point: the simulated busy share of the team(s) of the grid that holds it (a post with
+    several teams: their mean), the system's mean where a grid had no team in the log."""
+    teams = measured.teams.groupby("grid")["busy_share"].mean()
+    overall = busy_fraction(measured, layout.name)
+    laid = apply_layout(site, layout).enterprises
+    grid_of = dict(zip(laid["node"].astype(int), laid["grid"], strict=False))
+    nodes = instance.demand_nodes if instance.demand_nodes is not None else []
+    return np.array([float(teams.get(grid_of.get(int(n), ""), overall)) for n in nodes], dtype=float)
+
+
 def _moves(instance: CoverInstance, before: np.ndarray, after: np.ndarray) -> tuple[str, ...]:
     """What changed between two answers, in words."""
     out = []
@@ -201,11 +213,13 @@ def optimise(
         measured = simulate_layouts(
             site, [layouts[-1]], refine_cfg, layouts[-1].name, lab.refine_load, progress
         )
-        q = busy_fraction(measured, layouts[-1].name)
+        q = busy_by_demand(site, instance, layouts[-1], measured)
         better = mexclp(instance, budget, q, lab.time_limit_s)
         before = expected_coverage(instance, current.counts, q)
         moved = _moves(instance, current.counts, better.counts)
-        opt.refinements.append(Refinement(r, q, before, better.objective, moved))
+        weights = instance.weights
+        mean_q = float(np.average(q, weights=weights)) if weights.sum() > 0 else float(q.mean())
+        opt.refinements.append(Refinement(r, mean_q, float(q.max()), before, better.objective, moved))
         if not moved:
             break
         current = better
@@ -215,8 +229,8 @@ def optimise(
                 instance,
                 better,
                 f"refined_{budget}",
-                f"{budget} teams maximising expected coverage with each team busy {q:.1%} of the time as "
-                f"simulated under {lab.refine_load} (MEXCLP, round {r})",
+                f"{budget} teams maximising expected coverage, each demand point's team busy as often as "
+                f"simulated under {lab.refine_load} (risk-weighted mean {mean_q:.1%}; MEXCLP, round {r})",
             )
         )
         layouts = [layouts[0], layouts[-1]]

@@ -45,7 +45,8 @@ def _tables(study: Study) -> dict[str, pd.DataFrame]:
         ]
         rows += [
             {"method": f"refinement round {r.round} (MEXCLP)", "teams": opt.budget}
-            | {"coverage": r.expected_after / total, "bound": float("nan"), "status": f"q={r.busy_share:.4f}"}
+            | {"coverage": r.expected_after / total, "bound": float("nan")}
+            | {"status": f"q mean {r.busy_share:.4f}, max {r.busiest:.4f}"}
             | {"changed": "; ".join(r.moved)}
             for r in opt.refinements
         ]

@@ -323,7 +323,9 @@ def cmd_grid(overrides: Sequence[str]) -> int:
     for w in study.warnings:
         print(f"warning: {w}")
     _, lines = recommend(study)
-    print(lines[0].replace("**", ""))
+    for line in lines:
+        if line.startswith(("Recommended", "Provisional")):
+            print(line.replace("**", ""))
     print(
         f"compared {len(study.layouts)} layouts on site '{site.name}'"
         f"{' (SYNTHETIC)' if site.synthetic else ''} under {len(loads)} load(s): "

@@ -521,6 +521,8 @@ def _check_lab(cfg: EchelonConfig, need) -> None:
     lab = cfg.lab
     names = [*lab.layouts, *(Path(f).stem for f in lab.files)]
     need(len(names) > 0, "lab.layouts", "at least one layout (or a file in lab.files)", lab.layouts)
+    taken = [n for n in names if n.startswith(("optimised_", "refined_"))]
+    need(not taken, "lab.layouts", "names optimised_* and refined_* are kept for `grid optimise`", taken)
     twice = sorted({n for n in names if names.count(n) > 1})
     need(not twice, "lab.layouts", "layout names must differ (a file is named after its stem)", twice)
     need(

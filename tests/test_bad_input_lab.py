@@ -84,6 +84,18 @@ CASES = [
     Bad("unknown metric", ("lab.metrics=[tier_echelon_speed]",), "'lab.metrics[0]'", command="grid"),
     Bad("bad on_invalid", ("lab.on_invalid=ignore",), "'lab.on_invalid'", command="grid"),
     Bad("budget too big", ("budget=100000",), "'lab.budget'", command="grid optimise"),
+    Bad(
+        "a name kept for the optimiser",
+        ("+lab.layouts.optimised_5={generator: squares, cell_m: 500}",),
+        "kept for `grid optimise`",
+        command="grid",
+    ),
+    Bad(
+        "budget above the candidate posts",
+        ("budget=200", "site=helsinki", "run.days=1", "run.replications=1"),
+        "candidate posts",
+        command="grid optimise",
+    ),
     Bad("unknown policy", ("lab.policy=nope",), "unknown policy", command="grid"),
     Bad("missing file", ("lab.files={tmp}/none.gpkg",), "'lab.files[0]': file not found", command="grid"),
     Bad(

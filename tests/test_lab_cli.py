@@ -31,6 +31,7 @@ def test_grid_on_the_default_site_with_a_planners_file(daishan_site, capsys, tmp
     (gpkg,) = [p for p in write_layout(mine, drawn) if p.suffix == ".gpkg"]
     out, folder = _run(capsys, tmp_path, cache_dir, "grid", *SHORT, f"lab.files={gpkg}")
     assert out.startswith("Recommended: ")
+    assert "\nProvisional: " in out  # two replications are fewer than report.min_pairs
     assert "planner_hex_600" in (folder / "grid.md").read_text(encoding="utf-8")
     assert (folder / "layouts" / "planner_hex_600.gpkg").is_file()
     assert not (folder / "curve.png").exists()  # no optimisation asked for

@@ -35,6 +35,7 @@ class LoadResult:
     counts: pd.DataFrame  # policy, replication, metric, n counted
     diffs: pd.DataFrame  # metrics.DIFF_COLUMNS + replications_needed
     teams: pd.DataFrame  # layout, grid, echelons, busy_share, jobs_per_day
+    channels: dict[str, float]  # how incidents were first reported (one_key, call, drone_centre): shares
 
 
 def team_workload(reps, layout: Layout) -> pd.DataFrame:
@@ -55,14 +56,28 @@ def team_workload(reps, layout: Layout) -> pd.DataFrame:
                     "replication": rep.replication,
                     "echelons": int(post.echelons),
                     "busy_share": busy_s / (rep.horizon_s * max(1, int(post.echelons))),
-                    "jobs_per_day": float(per_unit_jobs.reindex(ids).fillna(0).sum())
-                    / (rep.horizon_s / 86400),
+                    "jobs_per_day": float(per_unit_jobs.reindex(ids).fillna(0).sum())  # per team
+                    / (rep.horizon_s / 86400)
+                    / max(1, int(post.echelons)),
                 }
             )
     frame = pd.DataFrame(rows)
     return frame.groupby(["layout", "grid", "echelons"], as_index=False)[
         ["busy_share", "jobs_per_day"]
     ].mean()
+
+
+def report_channels(reps) -> dict[str, float]:
+    """Shares of incidents by the channel of their first report: simulated times count from that report,
+    whatever its channel, while static coverage assumes a one-key alarm."""
+    firsts = []
+    for rep in reps:
+        reported = rep.events[rep.events["kind"] == "reported"]
+        firsts.append(reported.drop_duplicates("incident")["detail"])
+    if not firsts:
+        return {}
+    shares = pd.concat(firsts, ignore_index=True).astype(str).value_counts(normalize=True)
+    return {str(k): float(v) for k, v in shares.items()}
 
 
 def replications_needed(row: pd.Series | dict, min_pairs: int = 2) -> float:
@@ -94,8 +109,10 @@ def simulate_layouts(
 ) -> LoadResult:
     """Every layout under one configuration (its incidents config is the load), same incident streams."""
     rows, counts, teams = [], [], []
+    channels: dict[str, float] = {}
     for layout in layouts:
         reps = run(cfg, apply_layout(site, layout), layout.name, progress)
+        channels = channels or report_channels(reps)  # the same incidents for every layout
         r, c = per_replication(reps, incident_tables(reps))
         rows.append(r)
         counts.append(c)
@@ -109,9 +126,8 @@ def simulate_layouts(
     need = [replications_needed(d, cfg.report.min_pairs) for _, d in diffs.iterrows()]
     diffs["replications_needed"] = need if len(diffs) else []
     assert cfg.incidents is not None
-    return LoadResult(
-        load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, pd.concat(teams, ignore_index=True)
-    )
+    teams_frame = pd.concat(teams, ignore_index=True)
+    return LoadResult(load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, teams_frame, channels)
 
 
 def summary(result: LoadResult) -> pd.DataFrame:

@@ -97,9 +97,10 @@ def layout_maps(study, path: Path) -> Path:
             if (layout.name, target) in static.index
             else math.nan
         )
+        share = f"{own:.0%}" if math.isfinite(own) else "n/a"
         ax.set_title(
             f"{layout.name}: {len(layout.grids)} grids, {layout.n_echelons} teams\n"
-            f"{own:.0%} of risk reached by its own grid's team in {target / 60:g} min",
+            f"{share} of risk reached by its own grid's team in {target / 60:g} min",
             fontsize=9,
         )
         fit_map(ax, bounds, margin=0.0)
@@ -165,6 +166,15 @@ def compliance_figure(study, path: Path) -> Path:
         ax.errorbar(
             sub["estimate"] * 100, y, xerr=[low * 100, high * 100], fmt="o", color="#2166ac", capsize=3
         )
+        if sub["estimate"].isna().all():
+            ax.text(
+                0.5,
+                0.5,
+                "no incident called\nfor an echelon",
+                transform=ax.transAxes,
+                ha="center",
+                va="center",
+            )
         ax.set_yticks(y, names)
         ax.invert_yaxis()
         mult = next(r.rate_multiplier for r in study.loads if r.load == load)

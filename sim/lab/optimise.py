@@ -31,13 +31,20 @@ import numpy as np
 import pulp
 
 from sim.config import EchelonConfig
+from sim.errors import ConfigError
 from sim.lab.coverage import arrival_s, demand, echelon_target_s
 from sim.lab.generators import network_voronoi
 from sim.lab.layout import Layout
 from sim.site.site import Site
 
 MAX_TEAMS_AT_A_POST = 3  # MEXCLP may stack teams at a post; more than three at one post is not a grid
+LEVELS = 2 * MAX_TEAMS_AT_A_POST  # MEXCLP counts a demand point's covering teams up to this many (q^6 ~ 0)
 MAX_CANDIDATES = 2000  # candidate road nodes; beyond it, an even sample of the enterprises' nodes
+
+
+class OptimisationError(ConfigError):
+    """The covering model cannot answer as configured (a budget above the candidates, too short a time
+    limit)."""
 
 
 @dataclass(frozen=True)
@@ -135,8 +142,30 @@ def _solve(problem: pulp.LpProblem, time_limit_s: float) -> tuple[str, float]:
     return stats.status.name, float(bound) if bound is not None and math.isfinite(bound) else math.nan
 
 
+def _answer(x, k: int, status: str, time_limit_s: float) -> np.ndarray:
+    """The teams per candidate the solver returned; a plain error when it returned no full answer (stopped
+    by the time limit before finding one)."""
+    counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
+    if counts.sum() != k:
+        raise OptimisationError(
+            f"the solver stopped ({status}) after lab.time_limit_s={time_limit_s:g} s without placing all "
+            f"{k} teams; raise lab.time_limit_s"
+        )
+    return counts
+
+
+def check_budget(instance: CoverInstance, k: int) -> None:
+    """K posts need K candidate road nodes (one post per node in the covering model)."""
+    if k > len(instance.candidates):
+        raise OptimisationError(
+            f"lab.budget={k} teams, but the site has only {len(instance.candidates)} candidate posts (the "
+            "road nodes of its enterprises); give at most that many"
+        )
+
+
 def mclp(instance: CoverInstance, k: int, time_limit_s: float = 120.0) -> Solution:
     """The exact maximal covering answer for K posts (one team each)."""
+    check_budget(instance, k)
     n_cand, n_dem = instance.cover.shape
     problem = pulp.LpProblem("mclp", pulp.LpMaximize)
     x = [problem.add_variable(f"x{j}", cat="Binary") for j in range(n_cand)]
@@ -145,9 +174,9 @@ def mclp(instance: CoverInstance, k: int, time_limit_s: float = 120.0) -> Soluti
     for i in range(n_dem):
         near = np.flatnonzero(instance.cover[:, i])
         problem += y[i] <= pulp.lpSum(x[j] for j in near)
-    problem += pulp.lpSum(x) == min(k, n_cand)
+    problem += pulp.lpSum(x) == k
     status, bound = _solve(problem, time_limit_s)
-    counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
+    counts = _answer(x, k, status, time_limit_s)
     value = float(instance.weights[instance.covered(counts) > 0].sum())
     return Solution(counts, value, bound if math.isfinite(bound) else value, status)
 
@@ -155,7 +184,7 @@ def mclp(instance: CoverInstance, k: int, time_limit_s: float = 120.0) -> Soluti
 def expected_coverage(instance: CoverInstance, counts: np.ndarray, busy: float | np.ndarray) -> float:
     """MEXCLP's objective: the weight covered by at least one free team, a team near demand point i busy
     with probability q_i (one q for all, or one per demand point)."""
-    k = instance.covered(counts)
+    k = np.minimum(instance.covered(counts), LEVELS)  # as the model counts them
     q = np.broadcast_to(np.asarray(busy, dtype=float), k.shape)
     return float((instance.weights * (1.0 - q**k)).sum())
 
@@ -168,9 +197,10 @@ def mexclp(
     ``busy``: the probability a team is busy, one for all (Daskin's MEXCLP) or one per demand point (the
     busy share the simulator measured for the team that serves it: dense areas keep their teams busier,
     so a second team there may be worth more than a post elsewhere)."""
+    check_budget(instance, k)
     n_cand, n_dem = instance.cover.shape
     q = np.broadcast_to(np.asarray(busy, dtype=float), (n_dem,))
-    levels = min(k, MAX_TEAMS_AT_A_POST * 2)
+    levels = min(k, LEVELS)
     problem = pulp.LpProblem("mexclp", pulp.LpMaximize)
     x = [
         problem.add_variable(f"x{j}", lowBound=0, upBound=MAX_TEAMS_AT_A_POST, cat="Integer")
@@ -190,7 +220,7 @@ def mexclp(
         problem += pulp.lpSum(y[i]) <= pulp.lpSum(x[j] for j in near)
     problem += pulp.lpSum(x) == k
     status, bound = _solve(problem, time_limit_s)
-    counts = np.array([round(v.value() or 0.0) for v in x], dtype=int)
+    counts = _answer(x, k, status, time_limit_s)
     value = expected_coverage(instance, counts, q)
     return Solution(counts, value, bound if math.isfinite(bound) else value, status)
 

@@ -86,21 +86,26 @@ def recommend(study) -> tuple[str, list[str]]:
     teams = {lay.name: lay.n_echelons for lay in study.layouts}
     target = coverage.echelon_target_s(study.cfg)
     static = study.static[study.static["threshold_s"] == target].set_index("layout")["own_risk"]
-    close = []
+    close, below, unsure = [], [], []
     for n in scored:
         if n == best:
             close.append(n)
             continue
-        _, low, high = _paired(study, load, n, best)
-        if math.isfinite(high) and high >= 0:
-            close.append(n)
+        r = _paired_row(study, load, n, best)
+        if r is not None and r["finding"] and float(r["mean_diff"]) < 0:
+            below.append(n)
+            continue
+        close.append(n)
+        if r is None or r["not_evidence"] or not math.isfinite(float(r["ci95_low"])):
+            unsure.append(n)
     choice = min(close, key=lambda n: (teams[n], -float(static.get(n, 0.0))))
     lines = [
         f"Recommended: **{choice}** ({teams[choice]} teams): under load '{load}' (rates "
-        f"x{heaviest.rate_multiplier:g}) its echelon is on scene within {target / 60:g} min of the alarm in "
-        f"{_pct(float(est[choice]['estimate']))} of incidents (95% CI {_pct(float(est[choice]['ci95_low']))} "
-        f"to {_pct(float(est[choice]['ci95_high']))}); statically its own grid's team reaches "
-        f"{_pct(float(static.get(choice, math.nan)))} of the risk in {target / 60:g} min.",
+        f"x{heaviest.rate_multiplier:g}) its echelon is on scene within {target / 60:g} min of the alarm "
+        f"in {_pct(float(est[choice]['estimate']))} of the incidents that called for one "
+        f"(95% CI {_pct(float(est[choice]['ci95_low']))} to {_pct(float(est[choice]['ci95_high']))}); "
+        f"statically its own grid's team reaches {_pct(float(static.get(choice, math.nan)))} of the risk "
+        f"in {target / 60:g} min.",
     ]
     if choice != best:
         diff, low, high = _paired(study, load, choice, best)
@@ -108,10 +113,17 @@ def recommend(study) -> tuple[str, list[str]]:
             f"The best simulated layout, {best} ({teams[best]} teams), is not distinguishable from it: "
             f"{choice} - {best} = {_pts(diff)} (95% CI {_pts(low)} to {_pts(high)}), so the fewer teams win."
         )
-    others = [n for n in scored if n not in close]
-    if others:
-        worse = ", ".join(f"{n} ({teams[n]} teams)" for n in others)
+    if below:
+        worse = ", ".join(f"{n} ({teams[n]} teams)" for n in below)
         lines.append(f"Distinguishably below the best under this load: {worse}.")
+    if unsure:
+        listed = ", ".join(unsure)
+        lines.insert(
+            1,
+            f"Provisional: {listed} cannot yet be told from the best under load '{load}' for want "
+            f"of evidence (fewer than {study.cfg.report.min_pairs} replications, or too few incidents); "
+            "with more replications (run.replications) the recommendation may change.",
+        )
     base = study.baseline
     if choice != base and base in scored:
         diff, low, high = _paired(study, load, choice, base)
@@ -198,6 +210,30 @@ def _static_table(study) -> Block:
     return Block("table", header=header, rows=tuple(rows))
 
 
+CHANNELS = {"one_key": "one-key alarm", "call_110": "110 call", "drone_centre": "drone control centre"}
+
+
+def _empty_note(study, result) -> str:
+    """Said when no incident under this load called for an echelon (a quiet load, a short run)."""
+    if (summary(result)["metric"] == COMPLIANCE).any():
+        return ""
+    return (
+        f" No incident called for an echelon under this load in {study.cfg.run.replications} replication(s) "
+        f"of {study.cfg.run.days:g} days: there is no compliance to compare (lengthen run.days)."
+    )
+
+
+def _channel_sentence(result) -> str:
+    """How incidents were first reported under this load: simulated times count from that report."""
+    if not result.channels:
+        return f"No incident was reported under load '{result.load}'."
+    mix = ", ".join(f"{CHANNELS.get(k, k)} {v:.0%}" for k, v in result.channels.items())
+    return (
+        f"First reports: {mix}. Simulated times count from the first report, whatever its channel; static "
+        "coverage assumes a one-key alarm (a 110 call takes longer to answer and locate)."
+    )
+
+
 def _simulated_table(study, result) -> Block:
     s = summary(result)
     metrics = [m for m in study.cfg.lab.metrics if m in set(s["metric"])]
@@ -227,6 +263,23 @@ def _verdict(row) -> str:
     return "not distinguishable"
 
 
+def _needed(row) -> str:
+    """How many replications would tell the two layouts apart, in words."""
+    need = float(row["replications_needed"])
+    why = str(row["not_evidence"] or "")
+    if int(row["n"]) < 2:
+        return "no interval: at least 2 replications"
+    if row["finding"]:
+        return f"{int(row['n'])} (these)"
+    if why.startswith("counted over only"):
+        return "more incidents first: a longer run.days or a heavier load"
+    if need == 0:
+        return "none: the same in every replication"
+    if math.isfinite(need):
+        return f"about {int(need)}"
+    return "unknown: the differences cancel out on average; run more"
+
+
 def _difference_table(study, result) -> Block:
     d = result.diffs
     rows = []
@@ -238,15 +291,7 @@ def _difference_table(study, result) -> Block:
             continue
         r = r.iloc[0]
         verdict = _verdict(r)
-        need = float(r["replications_needed"])
-        if r["finding"]:
-            needed = f"{int(r['n'])} (these)"
-        elif need == 0:
-            needed = "none: the same in every replication"
-        elif math.isfinite(need):
-            needed = f"about {int(need)}"
-        else:
-            needed = "unknown: the differences cancel out on average; run more"
+        needed = _needed(r)
         rows.append(
             (
                 lay.name,
@@ -266,6 +311,15 @@ def _difference_table(study, result) -> Block:
         "replications needed to tell apart",
     )
     return Block("table", header=header, rows=tuple(rows))
+
+
+def _workload_sentence(study) -> str:
+    heaviest = max(study.loads, key=lambda r: r.rate_multiplier)
+    return (
+        f"Under the heaviest load, '{heaviest.load}' (rates x{heaviest.rate_multiplier:g}): the share "
+        "of time a team is busy (dispatched until back at its post) and the jobs it takes a day, per team "
+        "(a post with two teams: each team's), averaged over the replications; workload.csv has every load."
+    )
 
 
 def _workload_table(study) -> Block:
@@ -315,7 +369,7 @@ def _versus(study, load: str, a: str, b: str) -> str:
 
 def _optimised_against_generated(study) -> list[str]:
     """The optimised (and refined) posts against the baseline and the best generated layout, per load."""
-    mine = [lay.name for lay in study.layouts if lay.name.startswith(("optimised_", "refined_"))]
+    mine = list(study.optimisation.names)
     generated = [lay.name for lay in study.layouts if lay.name not in mine]
     target = coverage.echelon_target_s(study.cfg)
     static = study.static[study.static["threshold_s"] == target].set_index("layout")["own_risk"]
@@ -450,8 +504,8 @@ def report_blocks(study) -> list[Block]:
             f"{cfg.lab.policy}: {cfg.run.replications} replications of {cfg.run.days:g} days, seed "
             f"{cfg.seed}. "
             "Every layout sees the same incidents at the same moments with the same luck (common random "
-            "numbers): only the grids and posts differ. Times are "
-            f"{coverage.head_start(cfg).words}.",
+            "numbers): only the grids and posts differ. Static times are "
+            f"{coverage.head_start(cfg).words}; simulated times count from each incident's first report.",
         ),
         _layout_table(study),
         Block(
@@ -466,7 +520,9 @@ def report_blocks(study) -> list[Block]:
             "the road network with median delays and no queueing. 'Own team': the enterprise's own grid's "
             "team, "
             f"the one that answers under {cfg.lab.policy}; 'any team': the nearest post; '2+ teams': a "
-            "second team is in reach too (backup when the first is busy)." + _unreachable_note(cfg),
+            "second team is in reach too (a backup when the first is busy: under echelon_135 only the grid's "
+            "own second team answers; under echelon_overflow or echelon_open a neighbour's does too)."
+            + _unreachable_note(cfg),
         ),
         _static_table(study),
     ]
@@ -486,12 +542,14 @@ def report_blocks(study) -> list[Block]:
     for result in study.loads:
         blocks += [
             Block("h3", f"Load '{result.load}' (rates x{result.rate_multiplier:g})"),
+            Block("p", _channel_sentence(result) + _empty_note(study, result)),
             _simulated_table(study, result),
             _difference_table(study, result),
         ]
     blocks += [
         Block("figure", "compliance.png", items=("Echelon compliance by layout and load, 95% CI",)),
         Block("h2", "Workload per team"),
+        Block("p", _workload_sentence(study)),
         _workload_table(study),
         Block("figure", "workload.png", items=("Each team's busy share under the heaviest load",)),
     ]

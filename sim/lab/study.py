@@ -38,6 +38,8 @@ from sim.lab.optimise import (
 )
 from sim.site.site import Site
 
+IMPROVEMENT = 1e-4  # a refined answer must add this share of the total risk to expected coverage
+
 
 @dataclass(frozen=True)
 class Refinement:
@@ -60,6 +62,7 @@ class Optimisation:
     greedy: Solution
     refinements: list[Refinement] = field(default_factory=list)
     curve: pd.DataFrame | None = None  # teams, exact, greedy, bound, status, then compliance by load
+    names: tuple[str, ...] = ()  # the layouts it made: the optimised one, then the refined one if any
 
 
 @dataclass
@@ -216,7 +219,9 @@ def optimise(
         q = busy_by_demand(site, instance, layouts[-1], measured)
         better = mexclp(instance, budget, q, lab.time_limit_s)
         before = expected_coverage(instance, current.counts, q)
-        moved = _moves(instance, current.counts, better.counts)
+        # another answer only if it is better, not one of several equally good ones
+        worth = better.objective > before + IMPROVEMENT * float(instance.weights.sum())
+        moved = _moves(instance, current.counts, better.counts) if worth else ()
         weights = instance.weights
         mean_q = float(np.average(q, weights=weights)) if weights.sum() > 0 else float(q.mean())
         opt.refinements.append(Refinement(r, mean_q, float(q.max()), before, better.objective, moved))
@@ -234,6 +239,7 @@ def optimise(
             )
         )
         layouts = [layouts[0], layouts[-1]]
+    opt.names = tuple(layout.name for layout in layouts)
     return opt, layouts
 
 
@@ -248,7 +254,8 @@ def curve(
     rows = []
     metric = "tier_echelon_target_met_from_alarm"
     total = float(opt.instance.weights.sum())
-    for k in sorted({*cfg.lab.curve, opt.budget}):
+    # one post per candidate node: larger team counts are left out of the curve (the report says so)
+    for k in sorted(k for k in {*cfg.lab.curve, opt.budget} if k <= len(opt.instance.candidates)):
         progress("optimising", 0, 1)
         exact, first = mclp(opt.instance, k, cfg.lab.time_limit_s), greedy(opt.instance, k)
         progress("optimising", 1, 1)

@@ -151,3 +151,35 @@ def test_nothing_is_wider_than_the_page(page):
             f"summary.html is {m['scrollWidth']} px wide in a {m['clientWidth']} px window; "
             f"outermost elements past the right edge:\n{offenders}\nscreenshot: {page['screenshot']}"
         )
+
+
+def _measure(browser: str, profile: Path, page_html: Path) -> dict:
+    """What Chromium measures on ``page_html`` at the window's width (the probe above)."""
+    probe = page_html.with_name(".browser-probe.html")
+    text = page_html.read_text(encoding="utf-8")
+    probe.write_text(text.replace("</body>", PROBE + "</body>"))
+    dom = _chromium(
+        browser,
+        profile,
+        f"--window-size={WIDTH},900",
+        "--virtual-time-budget=5000",
+        "--dump-dom",
+        probe.as_uri(),
+    ).stdout
+    found = re.search(r'<pre id="echelon-probe">(.*?)</pre>', dom, re.S)
+    assert found, "the probe script did not run in Chromium; the page dumped was:\n" + dom[:2000]
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.mark.slow
+def test_the_grid_study_report_opens_whole_in_a_browser(tmp_path, cache_dir):
+    """grid.html (`echelon grid`): every figure loads and nothing runs past a 1280-pixel window."""
+    browser = _browser()
+    results = tmp_path / "results"
+    argv = ["grid", "run.days=2", "run.replications=2", "lab.loads=[stress]", "lab.refine_load=stress"]
+    assert main([*argv, f"results_dir={results}", f"cache_dir={cache_dir}"]) == 0
+    (folder,) = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    measured = _measure(browser, tmp_path / "profile", folder / "grid.html")
+    images = measured["images"]
+    assert len(images) == 3 and all(i["loaded"] for i in images), images
+    assert measured["scrollWidth"] <= measured["clientWidth"], measured["wide"]

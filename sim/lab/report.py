@@ -426,7 +426,8 @@ def _optimisation_blocks(study) -> list[Block]:
                 _pct(r.busy_share),
                 _pct(r.busiest),
                 _pct(r.expected_before / total),
-                _pct(r.expected_after / total),
+                f"{_pct(r.expected_after / total)} "
+                f"({(r.expected_after - r.expected_before) / total * 100:+.2f} pts)",
                 _change_summary(r.moved)
                 if r.moved
                 else "nothing: at this busy share no second team adds more than the post it would replace",
@@ -491,7 +492,8 @@ def report_blocks(study) -> list[Block]:
     site = study.site
     target = coverage.echelon_target_s(cfg)
     _, lines = recommend(study)
-    title = f"Grid layout study: {site.label}" + (" (SYNTHETIC site)" if site.synthetic else "")
+    flagged = site.synthetic and "SYNTHETIC" not in site.label
+    title = f"Grid layout study: {site.label}" + (" (SYNTHETIC site)" if flagged else "")
     blocks = [
         Block("h1", title),
         Block("h2", "Recommendation"),

@@ -224,7 +224,8 @@ def optimise(
         moved = _moves(instance, current.counts, better.counts) if worth else ()
         weights = instance.weights
         mean_q = float(np.average(q, weights=weights)) if weights.sum() > 0 else float(q.mean())
-        opt.refinements.append(Refinement(r, mean_q, float(q.max()), before, better.objective, moved))
+        after = better.objective if worth else before  # a rejected answer changes nothing
+        opt.refinements.append(Refinement(r, mean_q, float(q.max()), before, after, moved))
         if not moved:
             break
         current = better

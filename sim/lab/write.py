@@ -44,7 +44,7 @@ def _tables(study: Study) -> dict[str, pd.DataFrame]:
             | {"bound": float("nan"), "status": "greedy"},
         ]
         rows += [
-            {"method": f"refinement round {r.round} (MEXCLP)", "teams": opt.budget}
+            {"method": f"refinement round {r.round} (MEXCLP: expected coverage)", "teams": opt.budget}
             | {"coverage": r.expected_after / total, "bound": float("nan")}
             | {"status": f"q mean {r.busy_share:.4f}, max {r.busiest:.4f}"}
             | {"changed": "; ".join(r.moved)}

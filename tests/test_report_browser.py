@@ -91,19 +91,11 @@ def _chromium(browser: str, profile: Path, *args: str) -> subprocess.CompletedPr
     return result
 
 
-@pytest.fixture(scope="module")
-def page(tmp_path_factory, cache_dir):
-    """A small comparison's summary.html, and what Chromium measured on it at 1280 px."""
-    browser = _browser()
-    results = tmp_path_factory.mktemp("browser-results")
-    argv = ["compare", "run.days=3", "run.replications=2", f"results_dir={results}", f"cache_dir={cache_dir}"]
-    assert main(argv) == 0
-    (folder,) = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
-    summary = folder / "summary.html"
-    probe = folder / ".browser-probe.html"
-    text = summary.read_text(encoding="utf-8")
-    probe.write_text(text.replace("</body>", PROBE + "</body>") if "</body>" in text else text + PROBE)
-    profile = tmp_path_factory.mktemp("chromium-profile")
+def _measure(browser: str, profile: Path, page_html: Path) -> dict:
+    """What Chromium measures on ``page_html`` at the window's width (the probe above)."""
+    probe = page_html.with_name(".browser-probe.html")
+    text = page_html.read_text(encoding="utf-8")
+    probe.write_text(text.replace("</body>", PROBE + "</body>"))
     dom = _chromium(
         browser,
         profile,
@@ -114,7 +106,20 @@ def page(tmp_path_factory, cache_dir):
     ).stdout
     found = re.search(r'<pre id="echelon-probe">(.*?)</pre>', dom, re.S)
     assert found, "the probe script did not run in Chromium; the page dumped was:\n" + dom[:2000]
-    measured = json.loads(html.unescape(found.group(1)))
+    return json.loads(html.unescape(found.group(1)))
+
+
+@pytest.fixture(scope="module")
+def page(tmp_path_factory, cache_dir):
+    """A small comparison's summary.html, and what Chromium measured on it at 1280 px."""
+    browser = _browser()
+    results = tmp_path_factory.mktemp("browser-results")
+    argv = ["compare", "run.days=3", "run.replications=2", f"results_dir={results}", f"cache_dir={cache_dir}"]
+    assert main(argv) == 0
+    (folder,) = [p for p in results.iterdir() if p.is_dir() and not p.name.startswith(".")]
+    summary = folder / "summary.html"
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    measured = _measure(browser, profile, summary)
 
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTEFACTS / "summary.png"
@@ -151,24 +156,6 @@ def test_nothing_is_wider_than_the_page(page):
             f"summary.html is {m['scrollWidth']} px wide in a {m['clientWidth']} px window; "
             f"outermost elements past the right edge:\n{offenders}\nscreenshot: {page['screenshot']}"
         )
-
-
-def _measure(browser: str, profile: Path, page_html: Path) -> dict:
-    """What Chromium measures on ``page_html`` at the window's width (the probe above)."""
-    probe = page_html.with_name(".browser-probe.html")
-    text = page_html.read_text(encoding="utf-8")
-    probe.write_text(text.replace("</body>", PROBE + "</body>"))
-    dom = _chromium(
-        browser,
-        profile,
-        f"--window-size={WIDTH},900",
-        "--virtual-time-budget=5000",
-        "--dump-dom",
-        probe.as_uri(),
-    ).stdout
-    found = re.search(r'<pre id="echelon-probe">(.*?)</pre>', dom, re.S)
-    assert found, "the probe script did not run in Chromium; the page dumped was:\n" + dom[:2000]
-    return json.loads(html.unescape(found.group(1)))
 
 
 @pytest.mark.slow

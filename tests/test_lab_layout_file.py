@@ -222,6 +222,13 @@ def test_a_geopackage_without_a_grids_layer_lists_its_layers(daishan_site, tmp_p
     assert str(path) in str(err) and "no layer 'grids'" in str(err) and "its layers: 网格, posts" in str(err)
 
 
+def test_a_geopackage_of_one_layer_is_read_as_the_grids_whatever_its_name(daishan_site, tmp_path):
+    path = tmp_path / "plan.gpkg"
+    _planner_grids(daishan_site, ["北区", "南区"]).to_file(path, layer="网格图层")
+    read = read_layout_file(daishan_site, str(path))
+    assert list(read.grids["id"]) == ["北区", "南区"] and list(read.posts["grid"]) == ["北区", "南区"]
+
+
 def test_a_grid_without_an_id_is_refused(daishan_site, tmp_path):
     path = _geojson(tmp_path, [_feature({"name": "A"}, _square(0))])
     err = _refused(daishan_site, path)

@@ -165,6 +165,8 @@ def _read_layout_parts(path: Path) -> tuple[_Part, list[_Part]]:
     layers = _layers(path)
     if path.suffix.lower() in LAYERED_SUFFIXES or len(layers) > 1:
         grids_layer = _find_layer(layers, GRIDS_LAYER)
+        if grids_layer is None and len(layers) == 1:  # a planner's one layer, whatever QGIS named it
+            grids_layer = layers[0]
         if grids_layer is None:
             raise SiteError(
                 f"{path}: no layer {GRIDS_LAYER!r}; a layout GeoPackage needs a layer 'grids' of polygons "

@@ -56,7 +56,8 @@ def load_configs(overrides: Sequence[str], policies: Sequence[str] = ()):
 
 
 SITE_IN_NAME = ("site", "site.name", "site.path")  # the folder's name says the site already
-NOT_FOR_SITE = ("policy", "incidents", "fleet", "delays", "run", "ladder")  # a site is drawn without them
+# a site is drawn without them
+NOT_FOR_SITE = ("policy", "incidents", "fleet", "delays", "run", "ladder", "sensitivity")
 
 
 def _settings(cfgs: dict, *, vary: Sequence[str] = (), ignore: Sequence[str] = ()) -> list:
@@ -291,6 +292,35 @@ def cmd_ladder(overrides: Sequence[str]) -> int:
         + ("shapley.csv, " if result.shapley is not None else "")
         + f"rungs.csv, waterfall.png, config.yaml in {out}"
     )
+    return 0
+
+
+def cmd_sensitivity(overrides: Sequence[str]) -> int:
+    """The verdict (``sensitivity.metric``, target minus baseline policy) with each parameter in
+    ``sensitivity.parameters`` at its low and high value, one at a time: a table, a tornado chart and a
+    report."""
+    cfg = _config(overrides)
+    from sim.sensitivity import arm_configs, run_sensitivity, summary_line, write_sensitivity
+
+    with _progress() as progress:
+        progress("composing arms", 0, 1)
+        arms = arm_configs(cfg, overrides, compose=lambda o: load_configs(o)[0])  # refuses bad values now
+        progress("composing arms", 1, 1)
+        # Each arm varies its parameter and both policies on purpose: neither is a setting of the run.
+        ignore = ("policy", "run.policies", "run.baseline", "ladder", "lab")
+        settings = _settings({"sensitivity": cfg}, ignore=ignore)
+        stem = _stem("sensitivity", cfg.site.name, settings=settings)
+        site = _site(cfg, progress)
+        result = run_sensitivity(cfg, arms, site, list(site.warnings), progress, build=_site)
+        progress("writing", 0, 1)
+        out = _shown(write_sensitivity(result, stem=stem, settings=settings))
+        progress("writing", 1, 1)
+    print(summary_line(result))
+    for w in result.warnings:
+        if w not in site.warnings:
+            print(f"warning: {w}")
+    print(f"wrote {out}/sensitivity.html")
+    print(f"  and sensitivity.md, sensitivity.csv, tornado.png, config.yaml in {out}")
     return 0
 
 
@@ -555,6 +585,7 @@ COMMANDS = {
     "run": cmd_run,
     "compare": cmd_compare,
     "ladder": cmd_ladder,
+    "sensitivity": cmd_sensitivity,
     "drill": cmd_drill,
     "grid": cmd_grid,
 }
@@ -583,6 +614,14 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "one at a time, on the same incidents: each step's contribution with a paired 95% CI, and each "
         "part's order-free Shapley value (ladder.shapley). E.g. ladder.steps=[guards,one_key,echelons,"
         "drones,county] run.days=7.",
+    ),
+    "sensitivity": (
+        "vary the main delays and rates one at a time: a tornado chart of what moves the verdict",
+        "Set each parameter in sensitivity.parameters (a config key, low and high values from "
+        "docs/parameters.md) to its low and its high value, one at a time; in each arm run both "
+        "sensitivity.policies on the same incidents and take the paired difference of sensitivity.metric "
+        "(target minus baseline) with its 95% CI: a table sorted by swing, a tornado chart and a report of "
+        "which parameters can flip the verdict. E.g. sensitivity.metric=escalation_rate_dispute run.days=7.",
     ),
     "grid": (
         "compare grid layouts (coverage, simulated load); `grid optimise budget=K` places K teams",

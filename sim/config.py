@@ -268,6 +268,28 @@ class LadderConfig:
 
 
 @dataclass(frozen=True)
+class SensitivityParameter:
+    """One parameter ``echelon sensitivity`` varies: a numeric config key (as in a Hydra override), its low
+    and high values, and where that range comes from (docs/parameters.md)."""
+
+    key: str
+    low: float
+    high: float
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class SensitivityConfig:
+    """``echelon sensitivity``: each parameter set to its low and its high value, one at a time, both
+    ``policies`` run on the same incidents in each arm; the verdict is the paired difference of ``metric``,
+    ``policies[1]`` minus ``policies[0]``."""
+
+    metric: str = "escape_rate_theft"
+    policies: list[str] = field(default_factory=lambda: ["police_only", "echelon_135"])
+    parameters: list[SensitivityParameter] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class LabConfig:
     """``echelon grid``: grid layouts compared on one site, statically and under simulated load.
 
@@ -325,6 +347,7 @@ class EchelonConfig:
     run: RunConfig = field(default_factory=RunConfig)
     ladder: LadderConfig = field(default_factory=LadderConfig)
     lab: LabConfig = field(default_factory=LabConfig)
+    sensitivity: SensitivityConfig = field(default_factory=SensitivityConfig)
     report: ReportConfig = field(default_factory=ReportConfig)
     seed: int = 0
     isochrones_s: list[float] = field(default_factory=lambda: [60.0, 180.0, 300.0])
@@ -513,6 +536,7 @@ def _check_ranges(cfg: EchelonConfig) -> None:
     _check_model_ranges(cfg, need)
     _check_ladder(cfg, need)
     _check_lab(cfg, need)
+    _check_sensitivity(cfg, need)
 
 
 def _check_lab(cfg: EchelonConfig, need) -> None:
@@ -622,6 +646,58 @@ def _check_ladder(cfg: EchelonConfig, need) -> None:
                 "the incident kind must be one of " + ", ".join(kinds) + " (or cross_district_<kind>)",
                 name,
             )
+
+
+def config_value(cfg: Any, key: str) -> Any:
+    """The value at dotted ``key`` (``delays.mobilise_echelon.median_s``) of a config; KeyError if none."""
+    value = cfg
+    for part in key.split("."):
+        if dataclasses.is_dataclass(value) and part in {f.name for f in dataclasses.fields(value)}:
+            value = getattr(value, part)
+        elif isinstance(value, dict) and part in value:
+            value = value[part]
+        else:
+            raise KeyError(key)
+    return value
+
+
+def _check_sensitivity(cfg: EchelonConfig, need) -> None:
+    """The verdict is a headline metric of two known policies; each parameter a numeric key, low < high."""
+    sens = cfg.sensitivity
+    need(
+        any(re.fullmatch(p, sens.metric) for p in LadderConfig.METRIC_PATTERNS),
+        "sensitivity.metric",
+        "a headline metric name (e.g. escape_rate_theft; see metrics_by_replication.csv)",
+        sens.metric,
+    )
+    known = sorted(p.stem for p in (CONF_DIR / "policy").glob("*.yaml"))
+    need(
+        len(sens.policies) == 2 and len(set(sens.policies)) == 2,
+        "sensitivity.policies",
+        "two different policies: [baseline, target]",
+        sens.policies,
+    )
+    unknown = [p for p in sens.policies if p not in known]
+    files = "policies are files in conf/policy: " + ", ".join(known)
+    need(not unknown, "sensitivity.policies", files, unknown)
+    need(len(sens.parameters) > 0, "sensitivity.parameters", "at least one parameter to vary", [])
+    keys = [p.key for p in sens.parameters]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    need(not twice, "sensitivity.parameters", "each key once", twice)
+    for i, p in enumerate(sens.parameters):
+        where = f"sensitivity.parameters[{i}]"
+        try:
+            value = None if p.key.split(".")[0] in ("sensitivity", "policy") else config_value(cfg, p.key)
+        except KeyError:
+            value = None
+        need(
+            isinstance(value, int | float) and not isinstance(value, bool),
+            f"{where}.key",
+            "a numeric config key outside sensitivity and policy (e.g. delays.mobilise_echelon.median_s, "
+            "incidents.rate_multiplier)",
+            p.key,
+        )
+        need(p.low < p.high, where, f"low must be below high (key {p.key})", {"low": p.low, "high": p.high})
 
 
 def _check_model_ranges(cfg: EchelonConfig, need) -> None:

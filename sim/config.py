@@ -360,6 +360,8 @@ def _where(key: str, choices: dict[str, str]) -> str:
     group = key.split(".", 1)[0]
     if group in choices:
         return f"conf/{group}/{choices[group]}.yaml or a command-line override"
+    if (CONF_DIR / group).is_dir():  # a group read from its default file (lab, sensitivity)
+        return f"conf/{group}/ or a command-line override"
     return "conf/config.yaml or a command-line override"
 
 

@@ -34,7 +34,7 @@ Progress = Callable[[str, int, int], None]
 ``done=0`` when a stage starts. The engine prints nothing itself: the command line draws a bar."""
 
 
-def _silent(stage: str, done: int, total: int) -> None:
+def silent(stage: str, done: int, total: int) -> None:
     pass
 
 
@@ -134,7 +134,7 @@ def compare(
     """Run each labelled config on one site and the same incident streams (common random numbers).
 
     ``progress`` hears ``("simulating", done, total)`` after each policy's replication."""
-    progress = progress or _silent
+    progress = progress or silent
     first = next(iter(cfgs.values()))
     for label, cfg in cfgs.items():
         if not _same_world(first, cfg):
@@ -164,7 +164,7 @@ def compare(
 # ---- metrics of a set of replications ---------------------------------------------------------------------
 def incident_tables(reps: list[Replication], progress: Progress | None = None) -> list[pd.DataFrame]:
     """One incident table per replication (the costly step of the metrics: done once, used twice)."""
-    progress = progress or _silent
+    progress = progress or silent
     progress("measuring", 0, len(reps))
     out = []
     for r in reps:
@@ -296,7 +296,7 @@ def write_results(
     from sim.analysis import report
 
     first = next(iter(cfgs.values()))
-    progress = progress or _silent
+    progress = progress or silent
     steps = iter(range(1, 6))
     progress("writing", 0, 5)
 

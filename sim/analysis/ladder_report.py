@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.ladder import FEW, NO_DIFFERENCE
-from sim.analysis.report import Block, describe_metric, format_value, to_html, to_markdown
+from sim.analysis.report import Block, describe_metric, format_value, to_html, to_markdown, warning_blocks
 
 ORDER_NOTE = (
     "A part's contribution depends on the order the parts are added in: a part added after another that "
@@ -147,11 +147,8 @@ def ladder_blocks(
         Block("ul", items=tuple(_about(r) for r in totals.to_dict("records"))),
         Block("h2", text="How to read the numbers"),
         Block("ul", items=READING),
-        Block("h2", text="Warnings"),
     ]
-    warnings = tuple(str(w) for w in meta.get("warnings") or ())
-    blocks.append(Block("ul", items=warnings) if warnings else Block("p", text="None."))
-    return blocks
+    return blocks + warning_blocks(meta.get("warnings"))
 
 
 def write_report(

@@ -557,6 +557,12 @@ def report_blocks(folder: Path, summary: pd.DataFrame, diffs: pd.DataFrame, meta
 # --------------------------------------------------------------------------------------------- rendering
 
 
+def warning_blocks(warnings) -> list[Block]:
+    """A report's closing 'Warnings' section: the list, or 'None.'"""
+    items = tuple(str(w) for w in warnings or ())
+    return [Block("h2", text="Warnings"), Block("ul", items=items) if items else Block("p", text="None.")]
+
+
 def _anchor(text: str) -> str:
     return re.sub(r"[^\w]+", "-", text.lower()).strip("-")
 

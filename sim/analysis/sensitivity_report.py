@@ -15,7 +15,7 @@ import pandas as pd
 
 from sim.analysis.ladder_report import _points, _range
 from sim.analysis.metrics import metric_unit
-from sim.analysis.report import Block, describe_metric, format_value, to_html, to_markdown
+from sim.analysis.report import Block, describe_metric, format_value, to_html, to_markdown, warning_blocks
 
 READING = (
     "One parameter at a time is set to the low or the high end of its range; every other parameter stays "
@@ -144,11 +144,8 @@ def sensitivity_blocks(tornado: pd.DataFrame, meta: Mapping) -> list[Block]:
         ),
         Block("h2", text="How to read the numbers"),
         Block("ul", items=READING),
-        Block("h2", text="Warnings"),
     ]
-    warnings = tuple(str(w) for w in meta.get("warnings") or ())
-    blocks.append(Block("ul", items=warnings) if warnings else Block("p", text="None."))
-    return blocks
+    return blocks + warning_blocks(meta.get("warnings"))
 
 
 def write_report(folder: Path, tornado: pd.DataFrame, meta: Mapping) -> tuple[Path, Path]:

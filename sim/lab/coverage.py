@@ -164,12 +164,15 @@ def balance(grids: pd.DataFrame) -> dict[str, float]:
     }
 
 
+def reach_s(site: Site, layout: Layout, cfg: EchelonConfig) -> np.ndarray:
+    """Per road node: seconds from the alarm until the nearest post's team is there."""
+    if len(layout.posts) == 0:
+        return np.full(site.router.n_nodes, np.inf)
+    travel, _ = site.router.nearest_source(layout.posts["node"])
+    return head_start(cfg).seconds + travel * cfg.network.emergency_time_factor
+
+
 def reach_polygons(site: Site, layout: Layout, cfg: EchelonConfig, edges: gpd.GeoDataFrame | None = None):
     """The roads some post reaches within each threshold, counted from the alarm, as areas."""
     edges = road_edges(site) if edges is None else edges
-    if len(layout.posts) == 0:
-        reach = np.full(site.router.n_nodes, np.inf)
-    else:
-        travel, _ = site.router.nearest_source(layout.posts["node"])
-        reach = head_start(cfg).seconds + travel * cfg.network.emergency_time_factor
-    return isochrone_polygons(site, edges, reach, list(cfg.isochrones_s))
+    return isochrone_polygons(site, edges, reach_s(site, layout, cfg), list(cfg.isochrones_s))

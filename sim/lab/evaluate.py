@@ -36,6 +36,7 @@ class LoadResult:
     diffs: pd.DataFrame  # metrics.DIFF_COLUMNS + replications_needed
     teams: pd.DataFrame  # layout, grid, echelons, busy_share, jobs_per_day
     channels: dict[str, float]  # how incidents were first reported (one_key, call, drone_centre): shares
+    summary: pd.DataFrame  # per layout and metric: estimate and 95% CI (metrics.summarise_replications)
 
 
 def team_workload(reps, layout: Layout) -> pd.DataFrame:
@@ -127,14 +128,16 @@ def simulate_layouts(
     diffs["replications_needed"] = need if len(diffs) else []
     assert cfg.incidents is not None
     teams_frame = pd.concat(teams, ignore_index=True)
-    return LoadResult(load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, teams_frame, channels)
+    estimates = metrics.summarise_replications(all_rows, all_counts).assign(load=load)  # once per load
+    return LoadResult(
+        load, cfg.incidents.rate_multiplier, all_rows, all_counts, diffs, teams_frame, channels, estimates
+    )
 
 
 def summary(result: LoadResult) -> pd.DataFrame:
     """Per layout and metric: mean over replications and its 95% interval (pooled shares as in the
     comparison's summary)."""
-    out = metrics.summarise_replications(result.rows, result.counts)
-    return out.assign(load=result.load)
+    return result.summary
 
 
 def busy_fraction(result: LoadResult, layout: str) -> float:

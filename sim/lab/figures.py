@@ -28,11 +28,9 @@ MARKERS = ("x", "+", "D", "v", "^", "P", "*", "s", "o", "<", ">")
 
 def _reach_bands(study, layout, edges) -> np.ndarray:
     """Per road edge: the index of the first threshold its far end is reached within (len = beyond)."""
-    site, cfg = study.site, study.cfg
-    travel, _ = site.router.nearest_source(layout.posts["node"])
-    reach = coverage.head_start(cfg).seconds + travel * cfg.network.emergency_time_factor
+    reach = coverage.reach_s(study.site, layout, study.cfg)
     worst = np.maximum(reach[edges["u_idx"]], reach[edges["v_idx"]])
-    thresholds = sorted(cfg.isochrones_s)
+    thresholds = sorted(study.cfg.isochrones_s)
     return np.searchsorted(np.asarray(thresholds), worst, side="left")
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.analysis.metrics import paired_differences
 from sim.analysis.report import Block, describe_metric, format_value, to_html, to_markdown
 from sim.lab import coverage
 from sim.lab.evaluate import summary
@@ -50,8 +51,6 @@ def _diff(study, load: str, layout: str, metric: str = COMPLIANCE) -> pd.Series 
 
 def _paired_row(study, load: str, a: str, b: str) -> pd.Series | None:
     """The paired difference a - b in echelon compliance under ``load`` (metrics.paired_differences)."""
-    from sim.analysis.metrics import paired_differences
-
     result = next(r for r in study.loads if r.load == load)
     rows = result.rows[result.rows["policy"].isin([a, b])]
     counts = result.counts[result.counts["policy"].isin([a, b])]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from sim.config import EchelonConfig
 from sim.errors import ConfigError
-from sim.experiment import Progress, _silent
+from sim.experiment import Progress, silent
 from sim.lab import coverage
 from sim.lab.checks import check_layout
 from sim.lab.evaluate import LoadResult, busy_fraction, simulate_layouts, summary
@@ -288,7 +288,7 @@ def run_study(
     progress: Progress | None = None,
 ) -> Study:
     """Everything ``echelon grid`` (and ``echelon grid optimise``) reports, computed."""
-    progress = progress or _silent
+    progress = progress or silent
     lab = cfg.lab
     progress("laying out grids", 0, 1)
     layouts = build_layouts(site, cfg)

@@ -580,6 +580,30 @@ def cmd_scenario_import(args: Sequence[str]) -> int:
     return 0
 
 
+def cmd_sweep(args: Sequence[str]) -> int:
+    """Every combination of Hydra multirun overrides, each run in its own folder; a rerun skips finished
+    runs."""
+    from sim.config import load_config
+    from sim.sweep import sweep
+
+    def load(overrides: Sequence[str]):
+        with _signals_deferred():
+            cfg = load_config(overrides)
+        return cfg
+
+    plan, counts = sweep(args, Path.cwd(), load)
+    shown = _shown(plan.folder)
+    before = counts["finished_before"]
+    print(
+        f"sweep of {counts['runs']} runs ({', '.join(plan.swept_keys) or 'nothing swept'}): "
+        f"{counts['done']} finished" + (f", {before} of them before this command" if before else "")
+    )
+    for name, why in counts["failed"].items():
+        print(f"  failed: {name}: {why}", file=sys.stderr)
+    print(f"wrote {shown}/runs/ (one folder per run); gather them with: echelon collect {shown}")
+    return 1 if counts["failed"] or counts["done"] < counts["runs"] else 0
+
+
 COMMANDS = {
     "site": cmd_site,
     "run": cmd_run,
@@ -588,6 +612,7 @@ COMMANDS = {
     "sensitivity": cmd_sensitivity,
     "drill": cmd_drill,
     "grid": cmd_grid,
+    "sweep": cmd_sweep,
 }
 SCENARIO_COMMANDS = {"export": cmd_scenario_export, "import": cmd_scenario_import}
 
@@ -630,6 +655,14 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "each load in lab.loads on the same incidents, with replications and paired differences. "
         "`echelon grid optimise budget=K` adds K optimal posts (maximal covering, exact), refines them "
         "with the simulator and draws compliance against the number of teams.",
+    ),
+    "sweep": (
+        "run every combination of Hydra multirun overrides, each in its own folder; resumable",
+        "Expand Hydra's multirun grammar (policy=a,b fleet.echelons_per_grid=1,2 seed='range(10)'; "
+        "sweep=<conf/sweep name or file.yaml>) into runs, each simulated with all its replications into "
+        "<sweep folder>/runs/<swept values>/. The same command again skips finished runs. Launchers: "
+        "hydra/launcher=joblib (default, all cores; hydra.launcher.n_jobs=N), basic, ray, submitit_local, "
+        "submitit_slurm. Then: echelon collect <sweep folder>.",
     ),
     "drill": (
         "replay a scripted drill (scenario=...): narrative, timeline, animation, after-action report",

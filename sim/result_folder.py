@@ -88,8 +88,18 @@ def result_folder(results_dir: Path, stem: str) -> Iterator[tuple[Path, Path]]:
     results_dir = Path(results_dir)
     results_dir.mkdir(parents=True, exist_ok=True)
     remove_abandoned(results_dir)
-    final = _free_name(results_dir, stem)
-    tmp = results_dir / f".{final.name}.{secrets.token_hex(4)}.part"
+    with written_whole(_free_name(results_dir, stem)) as (tmp, final):
+        yield tmp, final
+
+
+@contextmanager
+def written_whole(final: Path) -> Iterator[tuple[Path, Path]]:
+    """Yield (temporary folder, ``final``): the folder appears at ``final`` only once the block ends cleanly.
+
+    A sweep's runs have fixed names (a rerun finds them); refused if ``final`` exists already."""
+    if final.exists():
+        raise ConfigError(f"'{final}' exists already; it is never overwritten")
+    tmp = final.parent / f".{final.name}.{secrets.token_hex(4)}.part"
     tmp.mkdir()  # mode 0o777 less the umask, as the user expects (mkdtemp would make it 0o700)
     try:
         (tmp / OWNER_FILE).write_text(f"{socket.gethostname()} {os.getpid()}\n")

@@ -1,0 +1,401 @@
+"""Sweeps: every combination of Hydra multirun overrides, each run in its own folder, resumable.
+
+``echelon sweep policy=police_only,echelon_135 fleet.echelons_per_grid=1,2 seed='range(3)'`` expands the
+overrides with Hydra's own multirun grammar (``a,b``, ``range(n)``, ``choice(...)``, ``glob(...)``) into
+jobs, checks every distinct configuration before any work, writes the plan (``sweep.json``) and hands the
+jobs still to do to a Hydra launcher: ``joblib`` (the default: all cores), ``basic`` (one after another),
+``ray`` or ``submitit_slurm`` / ``submitit_local`` (``hydra/launcher=ray``). Each job simulates one
+configuration (all its ``run.replications``) and writes ``runs/<swept values>/``, which appears whole or
+not at all (``sim.result_folder.written_whole``); ``run.json`` inside it is what marks it finished. The same
+command run again finds the same folder (named by a hash of its overrides) and skips what finished, so a
+sweep stopped by Ctrl-C, SIGTERM or a lost worker loses only the runs it was in the middle of.
+
+A job's result depends only on its overrides (config and seed), never on the worker or the order: the
+incident stream of a replication is drawn from (seed, replication) alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from sim.errors import ConfigError
+
+PLAN_FILE = "sweep.json"  # in the sweep folder: the command's overrides, the launcher, the jobs
+RUNS = "runs"  # the sweep folder's subfolder of finished runs
+DONE_FILE = "run.json"  # written last in a run's folder: its overrides, values and counts
+FAILED = ".failed"  # a run refused by its configuration or inputs: one line per run, a file each
+SWEEPS_DIR = Path(__file__).resolve().parent.parent / "conf" / "sweep"  # shipped sweep specifications
+LAUNCHERS = ("joblib", "basic", "ray", "submitit_local", "submitit_slurm")
+MAX_NAME = 80
+
+
+@dataclass(frozen=True)
+class Job:
+    """One run of a sweep: its overrides in the command's order, and the values of the swept keys."""
+
+    overrides: tuple[str, ...]
+    swept: tuple[tuple[str, str], ...]
+
+    @property
+    def name(self) -> str:
+        """The run folder's name: the swept values (``policy=police_only,seed=3``), made safe for a path;
+        shortened with a hash of the whole when too long."""
+        text = ",".join(f"{k}={v}" for k, v in self.swept) or "run"
+        safe = re.sub(r"[^\w.=,+-]+", "_", text)
+        if len(safe) <= MAX_NAME and safe == text:
+            return safe
+        digest = hashlib.sha1("\n".join(self.overrides).encode()).hexdigest()[:8]
+        return f"{safe[: MAX_NAME - 9]}-{digest}"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A sweep: the experiment overrides as given, the swept keys, every job, and how to launch them."""
+
+    overrides: tuple[str, ...]
+    swept_keys: tuple[str, ...]
+    jobs: tuple[Job, ...]
+    launcher: tuple[str, ...]  # hydra/... and hydra.... overrides
+    folder: Path
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "overrides": list(self.overrides),
+            "swept_keys": list(self.swept_keys),
+            "launcher": list(self.launcher),
+            "jobs": [
+                {"name": j.name, "overrides": list(j.overrides), "swept": dict(j.swept)} for j in self.jobs
+            ],
+        }
+
+
+# ---- the plan --------------------------------------------------------------------------------------------
+def spec_overrides(name: str) -> list[str]:
+    """The ``params`` of a shipped sweep (``conf/sweep/<name>.yaml``) or a YAML file, as overrides.
+
+    Read as data (yaml.safe_load): a sweep file names keys and value lists, nothing else."""
+    path = Path(name) if name.endswith((".yaml", ".yml")) else SWEEPS_DIR / f"{name}.yaml"
+    if not path.is_file():
+        shipped = sorted(p.stem for p in SWEEPS_DIR.glob("*.yaml"))
+        raise ConfigError(f"sweep '{name}': no such file {path}; shipped sweeps: {', '.join(shipped)}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (yaml.YAMLError, UnicodeDecodeError) as err:
+        raise ConfigError(f"{path}: not readable YAML ({str(err).splitlines()[0]})") from None
+    params = data.get("params") if isinstance(data, dict) else None
+    if not isinstance(params, dict) or not params:
+        raise ConfigError(f"{path}: field 'params' must map config keys to values, e.g. 'seed: range(5)'")
+    return [f"{key}={_as_override(value)}" for key, value in params.items()]
+
+
+def _as_override(value: Any) -> str:
+    if isinstance(value, list):
+        return ",".join(map(str, value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def split_overrides(args: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(experiment overrides, launcher overrides): ``hydra/...`` and ``hydra....`` go to Hydra's launcher;
+    ``sweep=<name>`` is replaced by that sweep's params (the command line's own keys win)."""
+    experiment, launcher = [], []
+    for arg in args:
+        key = arg.split("=", 1)[0].lstrip("+~")
+        if key.startswith(("hydra/", "hydra.")):
+            launcher.append(arg)
+        elif key == "sweep":
+            given = {a.split("=", 1)[0] for a in args}
+            spec = spec_overrides(arg.split("=", 1)[1])
+            experiment = [o for o in spec if o.split("=", 1)[0] not in given] + experiment
+        else:
+            experiment.append(arg)
+    return experiment, launcher
+
+
+def expand(overrides: Sequence[str]) -> tuple[tuple[str, ...], list[Job]]:
+    """Hydra's multirun grammar: every combination, in Hydra's order (the last key varies fastest).
+
+    Swept keys are named in sorted order, so the same sweep written in another order finds its runs."""
+    from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import HydraException
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+        batches = BasicSweeper.split_arguments(parsed, None)[0]
+    except HydraException as err:
+        raise ConfigError(f"bad sweep overrides: {str(err).splitlines()[0]}") from None
+    swept = tuple(sorted(o.get_key_element().lstrip("+~") for o in parsed if o.is_sweep_override()))
+    jobs = []
+    for batch in batches:
+        values = dict(o.split("=", 1) for o in batch)
+        jobs.append(Job(tuple(batch), tuple((k, values[k]) for k in swept)))
+    names = [j.name for j in jobs]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"bad sweep overrides {list(overrides)}: two runs would share a folder")
+    return swept, jobs
+
+
+def sweep_folder(results_dir: Path, site: str, overrides: Sequence[str]) -> Path:
+    """``results/sweep-<site>-<hash>``: the same overrides (in any order) find the same folder again."""
+    digest = hashlib.sha1("\n".join(sorted(overrides)).encode()).hexdigest()[:10]
+    return results_dir / f"sweep-{re.sub(r'[^\w-]+', '_', site)}-{digest}"
+
+
+def check_jobs(jobs: Sequence[Job], load: Callable[[Sequence[str]], Any]) -> None:
+    """Compose every distinct configuration before any work (runs differing only in seed share one check),
+    so a bad value ends the sweep in one line instead of one failed run per seed."""
+    seen: set[tuple[str, ...]] = set()
+    for job in jobs:
+        key = tuple(o for o in job.overrides if o.split("=", 1)[0] != "seed")
+        if key not in seen:
+            seen.add(key)
+            load(job.overrides)
+
+
+def make_plan(args: Sequence[str], cwd: Path, load: Callable[[Sequence[str]], Any]) -> Plan:
+    """The sweep of a command line: jobs expanded and checked, the folder named, the launcher chosen."""
+    experiment, launcher = split_overrides(args)
+    swept, jobs = expand(experiment)
+    if not jobs:
+        raise ConfigError("the sweep has no runs")
+    check_jobs(jobs, load)
+    first = load(jobs[0].overrides)
+    folder = next((a.split("=", 1)[1] for a in launcher if a.startswith("hydra.sweep.dir=")), None)
+    base = Path(first.results_dir)
+    path = Path(folder).expanduser() if folder else sweep_folder(base, first.site.name, experiment)
+    return Plan(tuple(experiment), swept, tuple(jobs), tuple(launcher), (cwd / path).resolve())
+
+
+def is_done(folder: Path, job: Job) -> bool:
+    """The run finished: its folder exists whole (renamed into place after ``run.json`` was written)."""
+    done = folder / RUNS / job.name / DONE_FILE
+    try:
+        return sorted(json.loads(done.read_text())["overrides"]) == sorted(job.overrides)
+    except (OSError, ValueError, KeyError):
+        return False
+
+
+def write_plan(plan: Plan) -> None:
+    """``sweep.json``, replaced whole: a second command with other overrides would name another folder."""
+    plan.folder.mkdir(parents=True, exist_ok=True)
+    (plan.folder / RUNS).mkdir(exist_ok=True)
+    tmp = plan.folder / f".{PLAN_FILE}.{os.getpid()}"
+    tmp.write_text(json.dumps(plan.as_dict(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(plan.folder / PLAN_FILE)
+
+
+def read_plan(folder: Path) -> dict[str, Any]:
+    path = Path(folder) / PLAN_FILE
+    if not path.is_file():
+        raise ConfigError(f"'{folder}' is not a sweep folder: no {PLAN_FILE} (made by `echelon sweep`)")
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as err:
+        raise ConfigError(f"{path}: not readable ({err})") from None
+
+
+# ---- one job ---------------------------------------------------------------------------------------------
+def run_job(folder: Path, job: Job, cwd: Path) -> str:
+    """Simulate one run and write its folder whole; 'skipped' when a finished one is there already.
+
+    Called in a worker (any process, any machine that sees ``folder``): everything it needs is in its
+    arguments. A run refused by its inputs leaves one line in ``.failed/<name>`` and no run folder."""
+    from sim.config import load_config, paths_from
+    from sim.errors import EchelonError
+    from sim.result_folder import remove_abandoned, written_whole
+
+    if is_done(folder, job):
+        return "skipped"
+    runs = folder / RUNS
+    remove_abandoned(runs)
+    failed = folder / FAILED / job.name
+    failed.unlink(missing_ok=True)
+    try:
+        cfg = paths_from(load_config(job.overrides), cwd)
+        start_cpu, start = time.process_time(), time.perf_counter()
+        with written_whole(runs / job.name) as (tmp, _final):
+            n = _simulate_into(tmp, cfg, job)
+            done = {
+                "overrides": list(job.overrides),
+                "swept": dict(job.swept),
+                "seed": cfg.seed,
+                "site": cfg.site.name,
+                "replications": cfg.run.replications,
+                "days": cfg.run.days,
+                "incidents": n,
+                "cpu_s": round(time.process_time() - start_cpu, 3),
+                "wall_s": round(time.perf_counter() - start, 3),
+            }
+            (tmp / DONE_FILE).write_text(json.dumps(done, indent=1, ensure_ascii=False) + "\n")
+    except EchelonError as err:
+        failed.parent.mkdir(exist_ok=True)
+        failed.write_text(f"{err}\n", encoding="utf-8")
+        return "failed"
+    return "done"
+
+
+def _simulate_into(tmp: Path, cfg: Any, job: Job) -> int:
+    """The run's event log, incidents, per-replication metrics and config: what ``collect`` reads."""
+    import pandas as pd
+
+    from sim.experiment import incident_tables, per_replication, run
+    from sim.site.build import build_site
+
+    reps = run(cfg, _site_for(cfg, build_site), job.name)
+    events = pd.concat([r.events.assign(replication=r.replication) for r in reps], ignore_index=True)
+    events.to_parquet(tmp / "events.parquet", index=False)
+    incidents = pd.concat([r.incidents.assign(replication=r.replication) for r in reps], ignore_index=True)
+    incidents.to_parquet(tmp / "incidents.parquet", index=False)
+    rows, counts = per_replication(reps, incident_tables(reps))
+    rows.drop(columns="policy").to_csv(tmp / "metrics_by_replication.csv", index=False)
+    counts.drop(columns="policy").to_csv(tmp / "metric_counts.csv", index=False)
+    config = {"overrides": list(job.overrides), **dataclasses.asdict(cfg)}
+    (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
+    return len(incidents)
+
+
+_SITES: dict[str, Any] = {}  # a worker's last site: the runs of a sweep mostly share one
+
+
+def _site_for(cfg: Any, build: Callable[[Any], Any]) -> Any:
+    """The site of ``cfg``, built once per worker process for all the runs that share it (a sweep over
+    policies, fleets or seeds of a real site): building a site costs seconds, a run often less."""
+    parts = (cfg.site, cfg.network, cfg.grid, cfg.enterprises, cfg.drones, cfg.seed, cfg.isochrones_s)
+    key = repr((*parts, cfg.cache_dir, cfg.results_dir))
+    if key not in _SITES:
+        _SITES.clear()
+        _SITES[key] = build(cfg)
+    return _SITES[key]
+
+
+# ---- launching -------------------------------------------------------------------------------------------
+def _task(cfg: Any) -> str:
+    """Hydra's task function: the job's index into the plan, the plan's folder and the caller's folder."""
+    plan = json.loads((Path(cfg.folder) / PLAN_FILE).read_text(encoding="utf-8"))
+    entry = plan["jobs"][int(cfg.job)]
+    job = Job(tuple(entry["overrides"]), tuple(entry["swept"].items()))
+    with _own_hydra():
+        return run_job(Path(cfg.folder), job, Path(cfg.cwd))
+
+
+@contextmanager
+def _own_hydra() -> Iterator[None]:
+    """The job composes its config as ``echelon run`` does (``sim.config``), which initialises Hydra
+    itself; the launcher's own Hydra state is set aside meanwhile and put back for its next job."""
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+
+    backup = get_gh_backup()
+    GlobalHydra.instance().clear()
+    try:
+        yield
+    finally:
+        restore_gh_from_backup(backup)
+
+
+def launcher_overrides(given: Sequence[str], workers: int) -> list[str]:
+    """Hydra's settings for the launch: joblib on every core unless the command chose a launcher; no
+    logging of Hydra's own (a line per finished run is printed instead)."""
+    chosen = next((a.split("=", 1)[1] for a in given if a.split("=", 1)[0] == "hydra/launcher"), None)
+    if chosen is not None and chosen not in LAUNCHERS:
+        raise ConfigError(f"hydra/launcher={chosen}: allowed: {', '.join(LAUNCHERS)}")
+    out = ["hydra/hydra_logging=disabled", "hydra/job_logging=disabled"]
+    if chosen is None:
+        out += ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
+    if chosen == "ray":
+        out += ["hydra.launcher.ray.init.include_dashboard=false"]
+    return out + [a for a in given if not a.startswith("hydra.sweep.dir=")]
+
+
+@contextmanager
+def _argv(args: list[str]) -> Iterator[None]:
+    saved = sys.argv
+    sys.argv = args
+    try:
+        yield
+    finally:
+        sys.argv = saved
+
+
+def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
+    """Hand the jobs ``todo`` (indices into the plan) to the Hydra launcher, through ``hydra.main``."""
+    import hydra
+
+    hydra_dir = plan.folder / ".hydra"
+    args = [
+        "echelon-sweep",
+        "--multirun",
+        f"+job={','.join(map(str, todo))}",
+        f"+folder='{plan.folder}'",
+        f"+cwd='{cwd}'",
+        f"hydra.sweep.dir='{hydra_dir}'",
+        "hydra.sweep.subdir=${hydra.job.num}",
+        *launcher_overrides(plan.launcher, workers),
+    ]
+    main = hydra.main(config_path=None, config_name=None, version_base="1.3")(_task)
+    with _argv(args):
+        try:
+            main()
+        except SystemExit as stop:  # hydra.main reports an error in its own words, then exits 1
+            if stop.code not in (0, None):
+                shown = " ".join(args[3:])
+                raise ConfigError(f"the launcher stopped the sweep (see above); {shown}") from None
+
+
+@contextmanager
+def watching(folder: Path, jobs: Sequence[Job], every_s: float = 0.5) -> Iterator[None]:
+    """A progress bar of finished runs, from the runs folder (so it counts runs of any launcher, any
+    worker); quiet when stderr is not a terminal."""
+    from tqdm import tqdm
+
+    names = {j.name for j in jobs}
+    stop = threading.Event()
+    bar = tqdm(total=len(names), desc="runs", unit="run", file=sys.stderr, disable=None, leave=False)
+
+    def count() -> int:
+        return sum(1 for n in names if (folder / RUNS / n / DONE_FILE).exists())
+
+    def poll() -> None:
+        while not stop.wait(every_s):
+            bar.update(count() - bar.n)
+
+    thread = threading.Thread(target=poll, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+        bar.close()
+
+
+def sweep(args: Sequence[str], cwd: Path, load: Callable[[Sequence[str]], Any]) -> tuple[Plan, dict]:
+    """Plan, skip what finished, launch the rest; return the plan and counts of done/skipped/failed."""
+    plan = make_plan(args, cwd, load)
+    write_plan(plan)
+    todo = [i for i, job in enumerate(plan.jobs) if not is_done(plan.folder, job)]
+    counts = {"runs": len(plan.jobs), "finished_before": len(plan.jobs) - len(todo)}
+    if todo:
+        workers = min(len(todo), os.cpu_count() or 1)
+        with watching(plan.folder, [plan.jobs[i] for i in todo]):
+            launch(plan, todo, cwd, workers)
+    failed = sorted((plan.folder / FAILED).glob("*")) if (plan.folder / FAILED).is_dir() else []
+    counts["failed"] = {p.name: p.read_text(encoding="utf-8").strip() for p in failed}
+    counts["done"] = sum(is_done(plan.folder, j) for j in plan.jobs)
+    return plan, counts

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sim import __version__
-from sim.errors import EchelonError, Stopped
+from sim.errors import ConfigError, EchelonError, Stopped
 
 
 @contextmanager
@@ -604,6 +604,25 @@ def cmd_sweep(args: Sequence[str]) -> int:
     return 1 if counts["failed"] or counts["done"] < counts["runs"] else 0
 
 
+def cmd_collect(args: Sequence[str]) -> int:
+    """A sweep folder's finished runs into tidy tables and a comparison report (``sim.collect``)."""
+    from sim.collect import collect, parse_options
+
+    if not args or "=" in args[0]:
+        raise ConfigError("collect: give the sweep folder first: echelon collect results/sweep-daishan-...")
+    options = parse_options(args[1:])
+    out, n = collect(Path(args[0]), options)
+    print(
+        f"collected {n['runs']} of {n['planned']} runs"
+        + (f" ({n['failed']} failed)" if n["failed"] else "")
+        + f"; {n['findings']} paired difference(s) are findings"
+    )
+    print(f"wrote {_shown(out)}/report.html")
+    print("  and report.md, runs.parquet (a row per run and metric), replications.parquet,")
+    print("  configurations.csv, paired_differences.csv")
+    return 0
+
+
 COMMANDS = {
     "site": cmd_site,
     "run": cmd_run,
@@ -613,6 +632,7 @@ COMMANDS = {
     "drill": cmd_drill,
     "grid": cmd_grid,
     "sweep": cmd_sweep,
+    "collect": cmd_collect,
 }
 SCENARIO_COMMANDS = {"export": cmd_scenario_export, "import": cmd_scenario_import}
 
@@ -663,6 +683,14 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "<sweep folder>/runs/<swept values>/. The same command again skips finished runs. Launchers: "
         "hydra/launcher=joblib (default, all cores; hydra.launcher.n_jobs=N), basic, ray, submitit_local, "
         "submitit_slurm. Then: echelon collect <sweep folder>.",
+    ),
+    "collect": (
+        "gather a sweep folder into tidy Parquet tables and a comparison report",
+        "Read the finished runs of a sweep folder (echelon collect results/sweep-...) into collected/: "
+        "runs.parquet (a row per run and metric), replications.parquet, configurations.csv and a report "
+        "with 95% intervals, paired differences and the replications a wanted precision needs. Options: "
+        "baseline=<key>=<value>, precision=0.1 (half-width as a share of the estimate), half_width=<x> "
+        "metric=<name>.",
     ),
     "drill": (
         "replay a scripted drill (scenario=...): narrative, timeline, animation, after-action report",

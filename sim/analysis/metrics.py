@@ -857,6 +857,34 @@ def paired_differences(
     return pd.DataFrame(out, columns=DIFF_COLUMNS)
 
 
+def replications_needed(row: pd.Series | dict, min_pairs: int = 2) -> float:
+    """Replications at which this difference's 95% interval would stop straddling 0, if it stays this
+    size: n * (half-width / |difference|)^2, and never fewer than ``min_pairs`` (the report's threshold for
+    evidence). 0 when the two layouts gave the same value in every replication (no number of replications
+    tells them apart); NaN when the differences cancel out on average (their size is unknown: run more)."""
+    n, diff = int(row["n"]), float(row["mean_diff"])
+    low, high = float(row["ci95_low"]), float(row["ci95_high"])
+    if n < 2 or not (math.isfinite(low) and math.isfinite(high)):
+        return math.nan
+    if low == high == diff == 0.0:
+        return 0.0
+    if row["excludes_0"]:
+        return float(max(n, min_pairs))
+    if diff == 0.0:
+        return math.nan
+    half = (high - low) / 2.0
+    return float(max(min_pairs, math.ceil(n * (half / abs(diff)) ** 2)))
+
+
+def replications_for_half_width(n: int, half_width: float, target: float) -> float:
+    """Replications at which a 95% interval now ``half_width`` wide on each side, from ``n`` replications,
+    would shrink to ``target``: half-widths fall as 1/sqrt(n), so n (half / target)^2, at least 2. NaN when
+    there is no interval yet or no positive target."""
+    if n < 2 or not math.isfinite(half_width) or not (math.isfinite(target) and target > 0):
+        return math.nan
+    return float(max(2, math.ceil(n * (half_width / target) ** 2)))
+
+
 DIFF_COLUMNS = [
     "policy",
     "baseline",

@@ -176,7 +176,7 @@ def _interval(name: str, low: float, high: float) -> str:
     return f"{format_value(name, low)} to {format_value(name, high)}"
 
 
-def _with_interval(name: str, estimate: float, low: float, high: float) -> str:
+def with_interval(name: str, estimate: float, low: float, high: float) -> str:
     if math.isnan(low) or math.isnan(high):
         return format_value(name, estimate)
     return f"{format_value(name, estimate)} ({_interval(name, low, high)})"
@@ -198,7 +198,7 @@ def _diff_amount(name: str, x: float) -> str:
     return {"share": f"{number} points", "s": f"{number} s", "m2": f"{number} m²"}.get(unit, number)
 
 
-def _diff_range(name: str, low: float, high: float, estimate: float = math.nan) -> str:
+def diff_range(name: str, low: float, high: float, estimate: float = math.nan) -> str:
     """'2.0 to 12.0 points' style: as many digits as the estimate shows, the unit once, no '-0'."""
     if math.isnan(low) or math.isnan(high):
         return "no interval"
@@ -232,7 +232,7 @@ def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
         levels = f": from {before} to {after},"
     return (
         f"{who} {verb} {describe_metric(name)}{levels} by {_diff_amount(name, abs(diff))} "
-        f"(95% CI {_diff_range(name, low, high, abs(diff))}) compared with {row['baseline']}, "
+        f"(95% CI {diff_range(name, low, high, abs(diff))}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
 
@@ -297,7 +297,7 @@ def _new_tier_sentences(
         mine = met[(met["policy"] == policy) & ~met["metric"].isin(base_tiers)]
         said = [
             f"{r.metric.removeprefix('tier_').removesuffix('_target_met_from_alarm').replace('_', ' ')} "
-            f"{_with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
+            f"{with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
             for r in mine.itertuples()
         ]
         if said:
@@ -394,7 +394,7 @@ def answer_blocks(summary: pd.DataFrame, diffs: pd.DataFrame, meta: Mapping) -> 
     elif len(summary):
         outcomes = summary[summary["metric"].str.match(BAD_OUTCOME)]
         said = [
-            f"{describe_metric(r.metric)} {_with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
+            f"{describe_metric(r.metric)} {with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)}"
             for r in outcomes.itertuples()
         ]
         if said:
@@ -426,7 +426,7 @@ def _headline_table(summary: pd.DataFrame) -> Block:
     names = headline_metrics(summary)
     policies = list(pd.unique(summary["policy"]))
     cell = {
-        (r.policy, r.metric): _with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)
+        (r.policy, r.metric): with_interval(r.metric, r.estimate, r.ci95_low, r.ci95_high)
         for r in summary.itertuples()
     }
     rows = tuple((describe_metric(m), *(cell.get((p, m), "") for p in policies)) for m in names)
@@ -469,7 +469,7 @@ def _diff_table(diffs: pd.DataFrame, identical: Mapping[str, str]) -> Block:
             str(r.policy),
             describe_metric(r.metric),
             _diff_amount(r.metric, r.mean_diff),
-            _diff_range(r.metric, r.ci95_low, r.ci95_high, r.mean_diff),
+            diff_range(r.metric, r.ci95_low, r.ci95_high, r.mean_diff),
             str(int(r.n)),
             "finding" if r.finding else (r.not_evidence or "CI includes 0"),
         )

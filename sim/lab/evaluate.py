@@ -10,7 +10,6 @@ replications and, when they are not, roughly how many would be needed (the inter
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis import metrics
+from sim.analysis.metrics import replications_needed
 from sim.config import EchelonConfig
 from sim.experiment import Progress, incident_tables, per_replication, run
 from sim.lab.layout import Layout, apply_layout
@@ -79,25 +79,6 @@ def report_channels(reps) -> dict[str, float]:
         return {}
     shares = pd.concat(firsts, ignore_index=True).astype(str).value_counts(normalize=True)
     return {str(k): float(v) for k, v in shares.items()}
-
-
-def replications_needed(row: pd.Series | dict, min_pairs: int = 2) -> float:
-    """Replications at which this difference's 95% interval would stop straddling 0, if it stays this
-    size: n * (half-width / |difference|)^2, and never fewer than ``min_pairs`` (the report's threshold for
-    evidence). 0 when the two layouts gave the same value in every replication (no number of replications
-    tells them apart); NaN when the differences cancel out on average (their size is unknown: run more)."""
-    n, diff = int(row["n"]), float(row["mean_diff"])
-    low, high = float(row["ci95_low"]), float(row["ci95_high"])
-    if n < 2 or not (math.isfinite(low) and math.isfinite(high)):
-        return math.nan
-    if low == high == diff == 0.0:
-        return 0.0
-    if row["excludes_0"]:
-        return float(max(n, min_pairs))
-    if diff == 0.0:
-        return math.nan
-    half = (high - low) / 2.0
-    return float(max(min_pairs, math.ceil(n * (half / abs(diff)) ** 2)))
 
 
 def simulate_layouts(

@@ -135,8 +135,25 @@ def expand(overrides: Sequence[str]) -> tuple[tuple[str, ...], list[Job]]:
     from hydra.core.override_parser.overrides_parser import OverridesParser
     from hydra.errors import HydraException
 
+    from sim.config import plain_overrides
+
+    parser = OverridesParser.create()
+
+    def parse(override: str) -> Any:
+        try:
+            return parser.parse_override(override)
+        except HydraException as err:  # a path or name Hydra's lexer refuses unquoted (Chinese, spaces)
+            value = override.partition("=")[2]
+            quoted = plain_overrides([override])[0]
+            if quoted != override and not set(value) & set("()[]{},'\""):  # no sweep syntax to quote away
+                return parse(quoted)
+            raise ConfigError(
+                f"bad sweep override '{override}': not Hydra's multirun grammar; allowed: key=a,b  "
+                "key='range(10)'  key='choice(a,b)'  key=value (quote a value holding commas: key='a,b')"
+            ) from None
+
+    parsed = [parse(o) for o in overrides]
     try:
-        parsed = OverridesParser.create().parse_overrides(list(overrides))
         batches = BasicSweeper.split_arguments(parsed, None)[0]
     except HydraException as err:
         raise ConfigError(f"bad sweep overrides: {str(err).splitlines()[0]}") from None

@@ -142,7 +142,7 @@ def expand(overrides: Sequence[str]) -> tuple[tuple[str, ...], list[Job]]:
     def parse(override: str) -> Any:
         try:
             return parser.parse_override(override)
-        except HydraException as err:  # a path or name Hydra's lexer refuses unquoted (Chinese, spaces)
+        except HydraException:  # a path or name Hydra's lexer refuses unquoted (Chinese, spaces)
             value = override.partition("=")[2]
             quoted = plain_overrides([override])[0]
             if quoted != override and not set(value) & set("()[]{},'\""):  # no sweep syntax to quote away
@@ -336,8 +336,22 @@ def launcher_overrides(given: Sequence[str], workers: int) -> list[str]:
     if chosen is None:
         out += ["hydra/launcher=joblib", f"hydra.launcher.n_jobs={workers}"]
     if chosen == "ray":
-        out += ["hydra.launcher.ray.init.include_dashboard=false"]
+        out += _ray_overrides(given)
     return out + [a for a in given if not a.startswith("hydra.sweep.dir=")]
+
+
+def _ray_overrides(given: Sequence[str]) -> list[str]:
+    """Ray: with no cluster named, Ray starts one for this sweep on the loopback address, no dashboard.
+    Joining a cluster (``hydra.launcher.ray.init.address=host:port``): hydra-ray-launcher 1.2.2 always sets
+    ``object_store_memory``, which Ray refuses when joining; unset it (``null``) unless the user set it."""
+    if not any(a.startswith("hydra.launcher.ray.init.address=") for a in given):
+        return [
+            "+hydra.launcher.ray.init.include_dashboard=false",
+            "+hydra.launcher.ray.init._node_ip_address=127.0.0.1",
+        ]
+    if any("hydra.launcher.ray.init.object_store_memory=" in a for a in given):
+        return []
+    return ["+hydra.launcher.ray.init.object_store_memory=null"]
 
 
 @contextmanager

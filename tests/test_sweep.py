@@ -48,7 +48,7 @@ def test_expand_uses_hydras_multirun_grammar_and_names_runs_by_sorted_keys():
 def test_a_path_value_makes_a_safe_folder_name():
     (job,) = expand(["site.facilities=/data/东港/工厂.csv"])[1]
     assert job.name == "run"  # nothing swept
-    swept, jobs = expand(["site.facilities=/a/b.csv,/c/d.csv"])
+    _swept, jobs = expand(["site.facilities=/a/b.csv,/c/d.csv"])
     assert all("/" not in j.name for j in jobs) and len({j.name for j in jobs}) == 2
 
 
@@ -115,12 +115,9 @@ def test_results_do_not_depend_on_the_number_of_workers(tmp_path, cache_dir):
     """The same sweep with one worker (in-process) and two (joblib): event logs byte for byte."""
     one = _sweep(tmp_path / "one", cache_dir, "hydra/launcher=basic")
     two = _sweep(tmp_path / "two", cache_dir, "hydra/launcher=joblib", "hydra.launcher.n_jobs=2")
+    _same_runs(one, two)
     names = sorted(p.name for p in (one / "runs").iterdir())
-    assert len(names) == 4 and names == sorted(p.name for p in (two / "runs").iterdir())
-    for name in names:
-        for file in ("events.parquet", "incidents.parquet", "metrics_by_replication.csv"):
-            a, b = (one / "runs" / name / file).read_bytes(), (two / "runs" / name / file).read_bytes()
-            assert a == b, (name, file)
+    assert len(names) == 4
     events = pd.read_parquet(one / "runs" / names[0] / "events.parquet")
     assert len(events) > 0 and set(events["replication"]) == {0, 1, 2}
 
@@ -162,7 +159,7 @@ def test_sigterm_keeps_finished_runs_leaves_nothing_collect_reads_and_resumes(tm
         time.sleep(0.2)
     assert runs is not None, proc.communicate()
     proc.send_signal(signal.SIGTERM)
-    out, err = proc.communicate(timeout=60)
+    _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert "stopped by SIGTERM" in err and "Traceback" not in err
     finished = [p for p in runs.iterdir() if not p.name.startswith(".")]
@@ -204,8 +201,8 @@ def test_collect_tidy_tables_and_paired_differences(tmp_path, cache_dir):
     metric = "tier_police_median_from_incident_s"
     row = diffs[(diffs["metric"] == metric) & (diffs["fleet.echelons_per_grid"] == 2)].iloc[0]
     by_run = sweep.rows.set_index(["run", "replication"])[metric]
-    a = by_run[f"fleet.echelons_per_grid=2,policy=echelon_135"].to_numpy()
-    b = by_run[f"fleet.echelons_per_grid=2,policy=police_only"].to_numpy()
+    a = by_run["fleet.echelons_per_grid=2,policy=echelon_135"].to_numpy()
+    b = by_run["fleet.echelons_per_grid=2,policy=police_only"].to_numpy()
     d = a - b
     assert row["mean_diff"] == pytest.approx(np.nanmean(d))
     assert row["ci95_high"] - row["mean_diff"] == pytest.approx(metrics.ci95_half_width(d))
@@ -249,3 +246,69 @@ def test_the_plan_is_written_whole_with_the_swept_keys(tmp_path):
     data = plan.as_dict()
     assert data["swept_keys"] == ["policy"] and len(data["jobs"]) == 2
     json.dumps(data)
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def ray_on_loopback(monkeypatch):
+    """A real Ray instance started on this machine, its head on 127.0.0.1 with token authentication (the
+    token only in this test's environment), stopped afterwards."""
+    import secrets
+
+    ray = Path(sys.executable).parent / "ray"
+    port = _free_port()
+    auth = {"RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32), "RAY_USAGE_STATS_ENABLED": "0"}
+    for key, value in auth.items():
+        monkeypatch.setenv(key, value)  # the sweep runs in this process and joins the cluster with it
+    head = [str(ray), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2"]
+    started = subprocess.run(
+        [*head, "--include-dashboard=false", "--disable-usage-stats"],
+        capture_output=True, text=True, timeout=180, env={**os.environ, **auth},
+    )  # fmt: skip
+    assert started.returncode == 0, started.stderr[-2000:]
+    try:
+        yield f"127.0.0.1:{port}"
+    finally:
+        import ray as ray_api
+
+        ray_api.shutdown()
+        subprocess.run(
+            [str(ray), "stop", "--force"], capture_output=True, timeout=120, env={**os.environ, **auth}
+        )
+
+
+def _same_runs(a: Path, b: Path) -> None:
+    names = sorted(p.name for p in (a / "runs").iterdir())
+    assert names and names == sorted(p.name for p in (b / "runs").iterdir())
+    for name in names:
+        for file in ("events.parquet", "incidents.parquet", "metrics_by_replication.csv"):
+            assert (a / "runs" / name / file).read_bytes() == (b / "runs" / name / file).read_bytes(), name
+
+
+@pytest.mark.slow
+def test_the_ray_launcher_runs_a_sweep_on_a_ray_instance_on_loopback(tmp_path, cache_dir, ray_on_loopback):
+    local = _sweep(tmp_path / "local", cache_dir, "hydra/launcher=basic")
+    on_ray = _sweep(
+        tmp_path / "ray",
+        cache_dir,
+        "hydra/launcher=ray",
+        f"hydra.launcher.ray.init.address={ray_on_loopback}",
+    )
+    _same_runs(local, on_ray)
+
+
+@pytest.mark.slow
+def test_the_submitit_launcher_runs_a_sweep_as_submitted_jobs(tmp_path, cache_dir):
+    """submitit_local submits each run as a job the way submitit_slurm submits to SLURM (which this machine
+    lacks): the same launcher code, pickled jobs, separate processes."""
+    local = _sweep(tmp_path / "local", cache_dir, "hydra/launcher=basic")
+    submitted = _sweep(tmp_path / "submitit", cache_dir, "hydra/launcher=submitit_local")
+    _same_runs(local, submitted)
+    assert (submitted / ".hydra" / ".submitit").is_dir()

@@ -32,7 +32,7 @@ from typing import Any
 
 import yaml
 
-from sim.errors import ConfigError
+from sim.errors import ConfigError, EchelonError
 
 PLAN_FILE = "sweep.json"  # in the sweep folder: the command's overrides, the launcher, the jobs
 RUNS = "runs"  # the sweep folder's subfolder of finished runs
@@ -354,39 +354,61 @@ def _ray_overrides(given: Sequence[str]) -> list[str]:
     return ["+hydra.launcher.ray.init.object_store_memory=null"]
 
 
-@contextmanager
-def _argv(args: list[str]) -> Iterator[None]:
-    saved = sys.argv
-    sys.argv = args
-    try:
-        yield
-    finally:
-        sys.argv = saved
+LOST_WORKER = {  # what a launcher raises when a worker dies under it (by name: Ray need not be imported)
+    "TerminatedWorkerError",  # joblib (loky): a worker killed, out of memory, a segfault
+    "BrokenProcessPool",
+    "WorkerCrashedError",  # Ray
+    "NodeDiedError",
+    "ActorDiedError",
+    "RaySystemError",
+    "UncompletedJobError",  # submitit: a job preempted, timed out or cancelled
+    "FailedJobError",
+}
 
 
 def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
-    """Hand the jobs ``todo`` (indices into the plan) to the Hydra launcher, through ``hydra.main``."""
-    import hydra
+    """Hand the jobs ``todo`` (indices into the plan) to the Hydra launcher (Hydra's multirun, called
+    directly so its errors reach the command line as one line, not printed by Hydra)."""
+    from hydra._internal.hydra import Hydra
+    from hydra._internal.utils import create_config_search_path
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.errors import HydraException
+    from hydra.initialize import get_gh_backup, restore_gh_from_backup
+    from omegaconf.errors import OmegaConfBaseException
 
-    hydra_dir = plan.folder / ".hydra"
-    args = [
-        "echelon-sweep",
-        "--multirun",
+    overrides = [
         f"+job={','.join(map(str, todo))}",
         f"+folder='{plan.folder}'",
         f"+cwd='{cwd}'",
-        f"hydra.sweep.dir='{hydra_dir}'",
+        f"hydra.sweep.dir='{plan.folder / '.hydra'}'",
         "hydra.sweep.subdir=${hydra.job.num}",
+        "hydra.mode=MULTIRUN",
         *launcher_overrides(plan.launcher, workers),
     ]
-    main = hydra.main(config_path=None, config_name=None, version_base="1.3")(_task)
-    with _argv(args):
-        try:
-            main()
-        except SystemExit as stop:  # hydra.main reports an error in its own words, then exits 1
-            if stop.code not in (0, None):
-                shown = " ".join(args[3:])
-                raise ConfigError(f"the launcher stopped the sweep (see above); {shown}") from None
+    backup = get_gh_backup()
+    GlobalHydra.instance().clear()
+    try:
+        app = Hydra.create_main_hydra2(
+            task_name="echelon-sweep", config_search_path=create_config_search_path(None)
+        )
+        app.multirun(config_name=None, task_function=_task, overrides=overrides)
+    except (HydraException, OmegaConfBaseException) as err:
+        raise ConfigError(f"the launcher refused {list(plan.launcher)}: {str(err).splitlines()[0]}") from None
+    except Exception as err:
+        if type(err).__name__ not in LOST_WORKER:
+            raise  # a fault of the simulation itself: its traceback is the report
+        done = sum(is_done(plan.folder, job) for job in plan.jobs)
+        raise SweepStopped(
+            f"a worker was lost ({type(err).__name__}: {str(err).splitlines()[0]}); the {done} finished runs "
+            "are kept: run the same command again to do the rest"
+        ) from None
+    finally:
+        GlobalHydra.instance().clear()
+        restore_gh_from_backup(backup)
+
+
+class SweepStopped(EchelonError):
+    """The launcher lost a worker: finished runs stay, a rerun does the rest."""
 
 
 @contextmanager

@@ -312,3 +312,44 @@ def test_the_submitit_launcher_runs_a_sweep_as_submitted_jobs(tmp_path, cache_di
     submitted = _sweep(tmp_path / "submitit", cache_dir, "hydra/launcher=submitit_local")
     _same_runs(local, submitted)
     assert (submitted / ".hydra" / ".submitit").is_dir()
+
+
+def _loky_workers(parent: int) -> list[int]:
+    """The joblib (loky) worker processes of ``parent``, read from /proc."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
+            cmd = (proc / "cmdline").read_bytes()
+        except (OSError, IndexError):
+            continue
+        if int(stat[1]) == parent and b"popen_loky_posix" in cmd:  # not its resource tracker
+            found.append(int(proc.name))
+    return found
+
+
+@pytest.mark.slow
+def test_a_lost_worker_is_one_line_keeps_finished_runs_and_a_rerun_finishes(tmp_path, cache_dir):
+    args = [
+        sys.executable, "-c", "from sim.entry import main; raise SystemExit(main())", "sweep",
+        "policy=police_only,echelon_135,echelon_open", "fleet.echelons_per_grid=1,2", "run.days=20",
+        "run.replications=4", f"results_dir={tmp_path}", f"cache_dir={cache_dir}", "hydra.launcher.n_jobs=2",
+    ]  # fmt: skip
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and not list(tmp_path.glob("sweep-*/runs/*/run.json")):
+        time.sleep(0.2)
+    workers = _loky_workers(proc.pid)
+    assert workers, proc.communicate()
+    os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 2 and "Traceback" not in err, err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and "a worker was lost" in lines[0] and "run the same command again" in lines[0]
+    (runs,) = tmp_path.glob("sweep-*/runs")
+    finished = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    assert finished and all((p / "run.json").exists() for p in finished)
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr
+    assert "sweep of 6 runs" in done.stdout and "6 finished" in done.stdout
+    assert not [p for p in runs.iterdir() if p.name.startswith(".")]  # the killed run's .part removed

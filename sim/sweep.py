@@ -313,8 +313,9 @@ def _task(cfg: Any) -> str:
 
 @contextmanager
 def _own_hydra() -> Iterator[None]:
-    """The job composes its config as ``echelon run`` does (``sim.config``), which initialises Hydra
-    itself; the launcher's own Hydra state is set aside meanwhile and put back for its next job."""
+    """Hydra's global state set aside and put back: a job composes its config as ``echelon run`` does
+    (``sim.config`` initialises Hydra itself) inside a launcher that has its own, and the launch itself
+    leaves none behind for the next compose."""
     from hydra.core.global_hydra import GlobalHydra
     from hydra.initialize import get_gh_backup, restore_gh_from_backup
 
@@ -371,9 +372,7 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
     directly so its errors reach the command line as one line, not printed by Hydra)."""
     from hydra._internal.hydra import Hydra
     from hydra._internal.utils import create_config_search_path
-    from hydra.core.global_hydra import GlobalHydra
     from hydra.errors import HydraException
-    from hydra.initialize import get_gh_backup, restore_gh_from_backup
     from omegaconf.errors import OmegaConfBaseException
 
     overrides = [
@@ -385,13 +384,11 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
         "hydra.mode=MULTIRUN",
         *launcher_overrides(plan.launcher, workers),
     ]
-    backup = get_gh_backup()
-    GlobalHydra.instance().clear()
     try:
-        app = Hydra.create_main_hydra2(
-            task_name="echelon-sweep", config_search_path=create_config_search_path(None)
-        )
-        app.multirun(config_name=None, task_function=_task, overrides=overrides)
+        with _own_hydra():
+            search_path = create_config_search_path(None)
+            app = Hydra.create_main_hydra2(task_name="echelon-sweep", config_search_path=search_path)
+            app.multirun(config_name=None, task_function=_task, overrides=overrides)
     except (HydraException, OmegaConfBaseException) as err:
         raise ConfigError(f"the launcher refused {list(plan.launcher)}: {str(err).splitlines()[0]}") from None
     except Exception as err:
@@ -402,9 +399,6 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
             f"a worker was lost ({type(err).__name__}: {str(err).splitlines()[0]}); the {done} finished runs "
             "are kept: run the same command again to do the rest"
         ) from None
-    finally:
-        GlobalHydra.instance().clear()
-        restore_gh_from_backup(backup)
 
 
 class SweepStopped(EchelonError):

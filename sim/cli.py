@@ -680,7 +680,7 @@ SUBCOMMANDS = {  # name: (one-line help, description)
         "Benchmarks into results/bench/ (bench.json, bench.png, bench.md): routing against per-query "
         "networkx, incidents per CPU-second, set-up time and peak memory on synthetic networks of 1,000 to "
         "100,000 nodes, CPU per incident from 1,000 to 100,000 incidents, the peak memory of a default "
-        "compare. quick=true: up to 10,000 nodes and incidents (under a minute); readme=README.md rewrites "
+        "compare. quick=true: up to 10,000 nodes and incidents (a minute or two); readme=README.md rewrites "
         "README's bench blocks (a full run only); nodes=1000,3000 and incidents=... set the sizes.",
     ),
 }

@@ -53,7 +53,8 @@ def _model(ax, section: dict) -> None:
     rows = section["rows"]
     labels = [f"{r['policy']}\n{r['days']:g} d x {r['replications']}" for r in rows]
     ax.bar(range(len(rows)), [r["incidents_per_cpu_s"] for r in rows], color=ECHELON)
-    ax.axhline(section["target_incidents_per_cpu_s"], color=TARGET, ls="--", label="target (the issue's bar)")
+    target = section["target_incidents_per_cpu_s"]
+    ax.axhline(target, color=TARGET, ls="--", label=f"target: {target:,.0f} (the issue's bar)")
     ax.set_xticks(range(len(rows)), labels, fontsize=7)
     ax.set_ylabel("incidents per CPU-second")
     _title(ax, "Model throughput on the default site: incidents per CPU-second (higher is better)")

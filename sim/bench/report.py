@@ -9,6 +9,11 @@ from sim.bench.readme_block import paragraph, sig
 FIGURE = "docs/images/bench_scale.png"
 
 
+def _load_at_end(machine: dict) -> str:
+    end = machine.get("load_average_1min_at_end")
+    return "?" if end is None else f"{end:.1f}"
+
+
 def _verdict(ok: bool | None) -> str:
     return "not judged" if ok is None else ("PASS" if ok else "FAIL")
 
@@ -77,8 +82,10 @@ def markdown(record: dict) -> str:
     head = (
         f"# echelon bench{' (quick)' if record['quick'] else ''}\n\n"
         f"{m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, {m['date']}, load average "
-        f"{m['load_average_1min_at_start']:.2f} at the start; {sig(record['wall_s'])} s in all. Every "
-        "site here is SYNTHETIC. Figure: bench.png; every number: bench.json.\n"
+        f"{m['load_average_1min_at_start']:.1f} at the start and {_load_at_end(m)} at the end; "
+        f"{sig(record['wall_s'])} s in all ("
+        + ", ".join(f"{name.replace('_', ' ')} {sig(t)} s" for name, t in record["section_wall_s"].items())
+        + "). Every site here is SYNTHETIC. Figure: bench.png; every number: bench.json.\n"
     )
     parts = [
         head,
@@ -98,9 +105,11 @@ def scale_block(record: dict) -> str:
     m = record["machine"]
     net = record["sections"]["network_growth"]
     intro = paragraph(
-        f"Measured on a {m['cpu_count']}-core machine ({m['date']}; `echelon bench`), each point in a fresh "
-        "process. Networks: synthetic street grids loaded through `site=file` like a user's OSM file, with "
-        f"zones, enterprises, stations, grids and posts that grow with the area; a run of about "
+        f"Measured on a {m['cpu_count']}-core machine ({m['date']}; `echelon bench`; 1-minute load average "
+        f"{m['load_average_1min_at_start']:.1f} at the start, {_load_at_end(m)} at the end, the benchmark "
+        "itself adding about 1), each point in a fresh process. Networks: synthetic street grids loaded "
+        "through `site=file` like a user's OSM file, with zones, enterprises, stations, grids and posts that "
+        "grow with the area; a run of about "
         f"{net['parameters']['short_run_incidents']:,} incidents on each (echelon_135)."
     )
     tail = paragraph(

@@ -54,7 +54,7 @@ class Plan:
             routing_baseline_queries=5,
             routing_repeat=1,
             model_repeat=1,
-            compare_overrides=("run.replications=2", "run.days=3"),
+            compare_overrides=("run.replications=2", "run.days=2", "run.policies=[police_only,echelon_135]"),
             quick=True,
         )
 
@@ -172,11 +172,15 @@ def run_bench(
         "sections": {},
     }
     start = time.perf_counter()
+    record["section_wall_s"] = {}
     progress("benchmarking", 0, len(SECTIONS))
     for done, (name, section) in enumerate(SECTIONS.items(), start=1):
+        began = time.perf_counter()
         record["sections"][name] = section(ctx)
+        record["section_wall_s"][name] = time.perf_counter() - began
         progress("benchmarking", done, len(SECTIONS))
     record["wall_s"] = time.perf_counter() - start
+    record["machine"]["load_average_1min_at_end"] = os.getloadavg()[0]
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_text(out_dir / "bench.json", json.dumps(record, indent=2) + "\n")
     draw(record, out_dir / "bench.png")

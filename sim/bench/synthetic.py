@@ -76,7 +76,7 @@ def network_osm_xml(nodes: int, seed: int) -> str:
     """The whole synthetic network as OSM XML text; the same (nodes, seed) give the same bytes."""
     side = lattice_side(nodes)
     rng = stream(seed, f"bench.network.{nodes}")
-    writer = OsmWriter()
+    writer = OsmWriter("bench.synthetic")
     zones = _zones(side)
     jitter = rng.uniform(-0.18, 0.18, size=(side, side, 2)) * SPACING_M
     ids = np.empty((side, side), dtype=np.int64)
@@ -121,12 +121,17 @@ def network_osm_xml(nodes: int, seed: int) -> str:
     for amenity, every in (("police", POLICE_EVERY), ("fire_station", FIRE_EVERY)):
         for n, (x, y) in enumerate(_points(side, every)):
             writer.node(x, y, {"amenity": amenity, "name": f"{amenity.replace('_', ' ')} {n + 1}"})
-    return writer.xml().replace("synth_daishan", "bench.synthetic", 1)
+    return writer.xml()
+
+
+def network_path(folder: Path, nodes: int, seed: int) -> Path:
+    """Where the network of ``nodes`` and ``seed`` is kept in ``folder``."""
+    return Path(folder) / f"bench-grid-v{GENERATOR_VERSION}-{nodes}-seed{seed}.osm"
 
 
 def write_network(folder: Path, nodes: int, seed: int) -> Path:
     """The network's OSM file in ``folder``, written once (a later call reuses it)."""
-    path = Path(folder) / f"bench-grid-v{GENERATOR_VERSION}-{nodes}-seed{seed}.osm"
+    path = network_path(folder, nodes, seed)
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".part")

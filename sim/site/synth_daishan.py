@@ -156,7 +156,8 @@ def road_class(line_index: int, in_zone: bool) -> str:
 class OsmWriter:
     """Accumulates OSM nodes and ways; ids are sequential so the file is byte-identical per seed."""
 
-    def __init__(self) -> None:
+    def __init__(self, generator: str = "synth_daishan") -> None:
+        self.generator = generator  # the file's generator tag: which of Echelon's generators wrote it
         self.nodes: list[tuple[int, float, float, dict[str, str]]] = []
         self.ways: list[tuple[int, list[int], dict[str, str]]] = []
         self._next_node = 1
@@ -183,7 +184,7 @@ class OsmWriter:
 
         lines = [
             '<?xml version="1.0" encoding="UTF-8"?>',
-            '<osm version="0.6" generator="echelon synth_daishan (SYNTHETIC data, not surveyed)">',
+            f'<osm version="0.6" generator="echelon {self.generator} (SYNTHETIC data, not surveyed)">',
         ]
         for nid, lon, lat, tags in self.nodes:
             if tags:

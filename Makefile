@@ -45,9 +45,8 @@ browser:
 		echo "no chromium, and not root to install it: tests/test_report_browser.py will be skipped"; \
 	fi
 
-bench: $(STAMP)  ## benchmarks: routing vs networkx, model incidents per CPU-second; rewrites README's tables
-	$(BIN)/python benchmarks/bench_routing.py --readme README.md
-	$(BIN)/python benchmarks/bench_model.py --readme README.md
+bench: $(STAMP)  ## benchmarks (routing, throughput, scale, memory) into results/bench/; rewrites README's tables
+	$(BIN)/echelon bench readme=README.md $(ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check sim agents tests benchmarks

@@ -1,90 +1,25 @@
 """Model throughput: incidents simulated per CPU-second on the default site, every agent and the log on.
 
-Two horizons, as `echelon run` uses the model: one replication of 3,650 days (per-incident work dominates),
-and 10 replications of 30 days (the default comparison: start-up matters). CPU time is ``time.process_time``
-of ``sim.experiment.run`` for one policy: the incident stream of every replication, building the agents
-(once per run: later replications restart them), the runs, and turning each log into a table. The site
-and its World (travel tables, watched places: built once per site and shared by every policy) are timed
-apart and reported in their own column. Best of --repeat runs.
+The measurement is ``sim.bench.model`` (``echelon bench`` runs it too); this script runs it alone:
 
     .venv/bin/python benchmarks/bench_model.py [--repeat 5] [--policy echelon_135 police_only] \
         [--readme README.md]
 
-With ``--readme`` (``make bench`` passes it) the block between README's ``bench-model`` markers is
-rewritten from the values just measured: the table and every sentence that quotes a figure.
+With ``--readme`` the block between README's ``bench-model`` markers is rewritten from the values just
+measured: the table and every sentence that quotes a figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import time
 from pathlib import Path
 
-from readme_block import paragraph, write_block
+from sim.bench.model import OUT, measure, readme_block, table
+from sim.bench.readme_block import write_block
 
-from sim.config import load_config
-from sim.experiment import run
-from sim.model.world import World
-from sim.site.build import build_site
-
-OUT = Path("results/bench_model.json")
-HORIZONS = ((3650.0, 1), (30.0, 10))  # (days, replications)
-TARGET = 2000.0  # incidents per CPU-second (the issue's bar)
-
-
-def _best_cpu_s(fn, repeat: int):
-    best, out = None, None
-    for _ in range(repeat):
-        start = time.process_time()
-        out = fn()
-        cpu_s = time.process_time() - start
-        best = cpu_s if best is None else min(best, cpu_s)
-    return best, out
-
-
-def table(rows: list[dict]) -> str:
-    lines = [
-        "| site | policy | days x replications | incidents | events logged | CPU s "
-        "| incidents per CPU-second | site's World, once, CPU s |",
-        "|---|---|---|---|---|---|---|---|",
-    ]
-    for r in rows:
-        flag = "" if r["incidents_per_cpu_s"] >= TARGET else f" (below {TARGET:,.0f})"
-        lines.append(
-            f"| {r['site']} | {r['policy']} | {r['days']:g} x {r['replications']} | {r['incidents']:,} "
-            f"| {r['events']:,} | {r['cpu_s']:.3f} | {r['incidents_per_cpu_s']:,.0f}{flag} "
-            f"| {r['world_cpu_s']:.3f} |"
-        )
-    return "\n".join(lines)
-
-
-def readme_block(rows: list[dict], out: Path = OUT) -> str:
-    """README's model block, every figure in it from ``rows``: the table, then what the World adds."""
-    shortest = min(r["days"] * r["replications"] for r in rows)
-    short = [r for r in rows if r["days"] * r["replications"] == shortest]
-    with_world = ", ".join(
-        f"{r['incidents'] / (r['cpu_s'] + r['world_cpu_s']):,.0f} ({r['policy']})" for r in short
-    )
-    below = [r for r in rows if r["incidents_per_cpu_s"] < TARGET]
-    verdict = (
-        f"Every row meets the bar of {TARGET:,.0f} incidents per CPU-second."
-        if not below
-        else f"{len(below)} of {len(rows)} rows fall below the bar of {TARGET:,.0f} incidents per CPU-second."
-    )
-    return (
-        table(rows)
-        + "\n\n"
-        + paragraph(
-            f"Measured on a {os.cpu_count()}-core machine. {verdict} Counting the site's World in a "
-            f"single-policy run (as if nothing else shared it) gives {with_world} incidents per "
-            f"CPU-second over {short[0]['days']:g} x {short[0]['replications']}; a comparison builds it "
-            "once for every policy. "
-            f"`make bench` rewrites this table and paragraph from `{out.as_posix()}`."
-        )
-    )
+__all__ = ["main", "readme_block", "table"]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,28 +31,7 @@ def main(argv: list[str] | None = None) -> None:
         "--readme", type=Path, help="rewrite this README's block between its bench-model markers"
     )
     args = parser.parse_args(argv)
-    site = build_site(load_config([]))
-    world_s, _ = _best_cpu_s(lambda: World.build(site), args.repeat)
-    rows = []
-    for days, reps in HORIZONS:
-        for policy in args.policy:
-            cfg = load_config([f"policy={policy}", f"run.days={days}", f"run.replications={reps}"])
-            cpu_s, out = _best_cpu_s(lambda cfg=cfg: run(cfg, site), args.repeat)
-            cpu_s -= world_s  # run() builds the site's World once; reported in its own column
-            n = sum(len(r.incidents) for r in out)
-            rows.append(
-                {
-                    "site": site.name,
-                    "policy": policy,
-                    "days": days,
-                    "replications": reps,
-                    "incidents": n,
-                    "events": sum(len(r.events) for r in out),
-                    "cpu_s": cpu_s,
-                    "world_cpu_s": world_s,
-                    "incidents_per_cpu_s": n / cpu_s,
-                }
-            )
+    rows = measure(args.policy, args.repeat)
     print(table(rows))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(

@@ -3,19 +3,15 @@
 from __future__ import annotations
 
 import re
-import sys
 from pathlib import Path
 
 import pytest
 
-BENCH = Path(__file__).resolve().parents[1] / "benchmarks"
-sys.path.insert(0, str(BENCH))
+from sim.bench import model as bench_model
+from sim.bench import routing as bench_routing
+from sim.bench.readme_block import paragraph, replace_block, sig
 
-import bench_model  # noqa: E402
-import bench_routing  # noqa: E402
-from readme_block import paragraph, replace_block, sig  # noqa: E402
-
-README = BENCH.parent / "README.md"
+README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def routing_rows(moving_ratio_small: float) -> list[dict]:
@@ -88,9 +84,9 @@ def test_a_block_replaces_only_the_text_between_its_markers():
         replace_block(text, "y", "z")
 
 
-def test_readme_has_both_blocks_and_no_hand_typed_figures_in_them():
+def test_readme_has_the_blocks_and_no_hand_typed_figures_in_them():
     text = README.read_text(encoding="utf-8")
-    for name in ("bench", "bench-model"):
+    for name in ("bench", "bench-model", "bench-scale"):
         block = re.search(f"<!-- {name}:start -->(.*?)<!-- {name}:end -->", text, re.S)
         assert block, name
         assert "make bench` rewrites" in " ".join(block.group(1).split())

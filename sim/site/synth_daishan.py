@@ -142,7 +142,7 @@ def _metres(points_km) -> list[tuple[float, float]]:
     return [(x * 1000.0, y * 1000.0) for x, y in points_km]
 
 
-def _road_class(line_index: int, in_zone: bool) -> str:
+def road_class(line_index: int, in_zone: bool) -> str:
     """Road class by lattice line: arterials every 12th line, collectors every 6th, and so on."""
     if line_index % 12 == 0:
         return "primary"
@@ -153,10 +153,11 @@ def _road_class(line_index: int, in_zone: bool) -> str:
     return "service" if in_zone else "residential"
 
 
-class _OsmWriter:
+class OsmWriter:
     """Accumulates OSM nodes and ways; ids are sequential so the file is byte-identical per seed."""
 
-    def __init__(self) -> None:
+    def __init__(self, generator: str = "synth_daishan") -> None:
+        self.generator = generator  # the file's generator tag: which of Echelon's generators wrote it
         self.nodes: list[tuple[int, float, float, dict[str, str]]] = []
         self.ways: list[tuple[int, list[int], dict[str, str]]] = []
         self._next_node = 1
@@ -183,7 +184,7 @@ class _OsmWriter:
 
         lines = [
             '<?xml version="1.0" encoding="UTF-8"?>',
-            '<osm version="0.6" generator="echelon synth_daishan (SYNTHETIC data, not surveyed)">',
+            f'<osm version="0.6" generator="echelon {self.generator} (SYNTHETIC data, not surveyed)">',
         ]
         for nid, lon, lat, tags in self.nodes:
             if tags:
@@ -203,7 +204,7 @@ class _OsmWriter:
 
 
 def _island_roads(
-    writer: _OsmWriter, island: Island, zones: list[Polygon], rng: np.random.Generator, prefix: str
+    writer: OsmWriter, island: Island, zones: list[Polygon], rng: np.random.Generator, prefix: str
 ) -> dict[tuple[int, int], tuple[int, float, float]]:
     """A jittered lattice of roads inside the island; returns lattice cell -> (node id, x, y)."""
     outline = Polygon(_metres(island.outline_km))
@@ -232,7 +233,7 @@ def _island_roads(
                 if b[axis] - a[axis] != 1:
                     segments.append(None)
                     continue
-                road = _road_class(line, in_zone(cells[a], cells[b]))
+                road = road_class(line, in_zone(cells[a], cells[b]))
                 keep = road not in ("residential", "service") or rng.random() > 0.22
                 segments.append((cells[a][0], cells[b][0], road) if keep else None)
             run: list[int] = []
@@ -263,7 +264,7 @@ def _nearest_cell(cells: dict, x: float, y: float) -> tuple[int, float, float]:
 def build_osm_xml(seed: int) -> str:
     """The whole synthetic site as OSM XML text; the same seed gives the same bytes."""
     rng = np.random.default_rng(np.random.SeedSequence([seed, 0xDA15]))
-    writer = _OsmWriter()
+    writer = OsmWriter()
     zone_polys = [Polygon(_metres(z.outline_km)) for z in ZONES]
     all_cells: dict[tuple[int, int, int], tuple[int, float, float]] = {}
     for k, island in enumerate(ISLANDS):

@@ -1,0 +1,158 @@
+"""The benchmark's one figure: a panel per measurement, each titled with what it measures, its units and
+its baseline or target, drawn from the JSON record alone (``sim.bench.run``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+
+from sim.fonts import with_figure_fonts
+from sim.plotting import wrap
+
+ECHELON = "#2166ac"
+BASELINE = "#b2182b"
+OTHER = "#8c8c8c"
+TARGET = "#1b7837"
+TITLE_PT = 9.5
+
+
+def _title(ax, text: str) -> None:
+    ax.set_title(wrap(text, 3.9, TITLE_PT), fontsize=TITLE_PT, loc="left")
+
+
+def _routing(ax, section: dict) -> None:
+    rows = section["rows"]
+    methods = (
+        ("baseline_s", "per-query networkx (baseline)", BASELINE),
+        ("networkx_table_s", "networkx tables", OTHER),
+        ("echelon_moving_s", "Echelon reverse Dijkstra", "#67a9cf"),
+        ("echelon_table_s", "Echelon table", ECHELON),
+    )
+    x = np.arange(len(rows))
+    width = 0.8 / len(methods)
+    for k, (key, label, colour) in enumerate(methods):
+        ax.bar(x + (k - 1.5) * width, [r[key] for r in rows], width, label=label, color=colour)
+    ax.set_yscale("log")
+    ax.set_xticks(x, [f"{r['site']}\n{r['nodes']:,} nodes" for r in rows])
+    ax.set_ylabel("seconds (log)")
+    ratio = ", ".join(f"{r['speedup_table']:,.0f}x ({r['site']})" for r in rows)
+    _title(
+        ax,
+        f"Routing: s for {rows[0]['queries']:,} incidents, times from every unit; Echelon table vs "
+        f"per-query nx.shortest_path_length: {ratio}",
+    )
+    ax.legend(fontsize=7)
+
+
+def _model(ax, section: dict) -> None:
+    rows = section["rows"]
+    labels = [f"{r['policy']}\n{r['days']:g} d x {r['replications']}" for r in rows]
+    ax.bar(range(len(rows)), [r["incidents_per_cpu_s"] for r in rows], color=ECHELON)
+    target = section["target_incidents_per_cpu_s"]
+    ax.axhline(target, color=TARGET, ls="--", label=f"target: {target:,.0f} (the issue's bar)")
+    ax.set_xticks(range(len(rows)), labels, fontsize=7)
+    ax.set_ylabel("incidents per CPU-second")
+    _title(ax, "Model throughput on the default site: incidents per CPU-second (higher is better)")
+    ax.legend(fontsize=7)
+
+
+def _setup_time(ax, section: dict) -> None:
+    rows = section["rows"]
+    nodes = [r["nodes"] for r in rows]
+    ax.plot(nodes, [r["setup_s"] for r in rows], "o-", color=ECHELON, label="site set-up (build_site)")
+    ax.plot(nodes, [r["world_s"] for r in rows], "s-", color=OTHER, label="World build")
+    ax.plot(
+        [100_000],
+        [section["targets"].get("setup_s_target", 60.0)],
+        "v",
+        color=TARGET,
+        ms=9,
+        label="target: 100,000 nodes in < 60 s",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("road nodes (synthetic grid)")
+    ax.set_ylabel("wall seconds (log)")
+    _title(ax, "Set-up time as the network grows: wall s (lower is better)")
+    ax.legend(fontsize=7)
+
+
+def _memory(ax, section: dict, compare: dict | None) -> None:
+    rows = section["rows"]
+    nodes = [r["nodes"] for r in rows]
+    ax.plot(nodes, [r["setup_peak_rss_mb"] for r in rows], "o-", color=ECHELON, label="after set-up")
+    ax.plot(nodes, [r["peak_rss_mb"] for r in rows], "s--", color=OTHER, label="after World and a short run")
+    ax.plot(nodes, [r["import_peak_rss_mb"] for r in rows], ":", color=OTHER, label="imports alone")
+    ax.plot(
+        [100_000],
+        [section["targets"].get("setup_rss_target_mb", 4096.0)],
+        "v",
+        color=TARGET,
+        ms=9,
+        label="target: 100,000 nodes in < 4 GB",
+    )
+    if compare:
+        ax.axhline(compare["peak_rss_mb"], color=BASELINE, lw=1, label="default echelon compare")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("road nodes (synthetic grid)")
+    ax.set_ylabel("peak RSS, MiB (log)")
+    _title(ax, "Peak memory as the network grows: resident MiB of a fresh process (lower is better)")
+    ax.legend(fontsize=7)
+
+
+def _per_incident(ax, rows: list[dict], x_key: str, xlabel: str, title: str) -> None:
+    x = [r[x_key] for r in rows]
+    y = [r["cpu_ms_per_incident"] for r in rows]
+    ax.plot(x, y, "o-", color=ECHELON, label="measured")
+    ax.axhline(y[0], color=OTHER, ls="--", lw=1, label="flat: the first point's cost")
+    ax.set_xscale("log")
+    ax.set_ylim(0, max(y) * 1.25)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("CPU ms per incident")
+    _title(ax, title)
+    ax.legend(fontsize=7)
+
+
+@with_figure_fonts
+def draw(record: dict, path: Path) -> Path:
+    """The figure of a benchmark record, saved as PNG at ``path``."""
+    s = record["sections"]
+    fig, axes = plt.subplots(2, 3, figsize=(15, 9.5))
+    _routing(axes[0, 0], s["routing"])
+    _model(axes[0, 1], s["model"])
+    net = s["network_growth"]
+    _per_incident(
+        axes[0, 2],
+        s["incident_growth"]["rows"],
+        "incidents",
+        "incidents in one replication (default site, log)",
+        "Cost as incidents grow: CPU ms per incident, echelon_135 on the default site (flat is the target; "
+        f"{s['incident_growth']['targets']['per_incident_ratio_last_over_first']:.2f}x last vs first)",
+    )
+    _setup_time(axes[1, 0], net)
+    _memory(axes[1, 1], net, s.get("compare_memory"))
+    _per_incident(
+        axes[1, 2],
+        net["rows"],
+        "nodes",
+        "road nodes (synthetic grid, log)",
+        f"Simulation cost as the network grows: CPU ms per incident, about "
+        f"{net['parameters']['short_run_incidents']:,} incidents each (lower is better)",
+    )
+    m = record["machine"]
+    fig.suptitle(
+        f"echelon bench: {m['cpu_count']} CPUs, Python {m['python']}, {m['date']}"
+        f"{' (quick)' if record['quick'] else ''}; synthetic sites only",
+        fontsize=11,
+    )
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path

@@ -1,0 +1,154 @@
+"""The benchmark's words: bench.md (every section, short) and README's ``bench-scale`` block, every figure
+in them from the record just measured."""
+
+from __future__ import annotations
+
+from sim.bench import model, routing
+from sim.bench.readme_block import paragraph, sig
+
+FIGURE = "docs/images/bench_scale.png"
+
+
+def _load_at_end(machine: dict) -> str:
+    end = machine.get("load_average_1min_at_end")
+    return "?" if end is None else f"{end:.1f}"
+
+
+def _verdict(ok: bool | None) -> str:
+    return "not judged" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def network_table(section: dict) -> str:
+    lines = [
+        "| nodes (asked) | nodes | edges | enterprises | grids | set-up s | set-up peak RSS MiB | World s "
+        "| peak RSS after a run MiB | incidents run | CPU ms per incident |",
+        "|" + "---|" * 11,
+    ]
+    for r in section["rows"]:
+        lines.append(
+            f"| {r['target_nodes']:,} | {r['nodes']:,} | {r['edges']:,} | {r['enterprises']:,} "
+            f"| {r['grids']:,} "
+            f"| {sig(r['setup_s'])} | {r['setup_peak_rss_mb']:,.0f} | {sig(r['world_s'])} "
+            f"| {r['peak_rss_mb']:,.0f} | {r['incidents']:,} | {sig(r['cpu_ms_per_incident'])} |"
+        )
+    return "\n".join(lines)
+
+
+def incident_table(section: dict) -> str:
+    lines = [
+        "| incidents (asked) | incidents | days | events logged | CPU s | CPU ms per incident "
+        "| peak RSS MiB |",
+        "|" + "---|" * 7,
+    ]
+    for r in section["rows"]:
+        lines.append(
+            f"| {r['target_incidents']:,} | {r['incidents']:,} | {r['days']:,.0f} | {r['events']:,} "
+            f"| {sig(r['run_cpu_s'])} | {sig(r['cpu_ms_per_incident'])} | {r['peak_rss_mb']:,.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def _targets_text(record: dict) -> str:
+    s = record["sections"]
+    net, inc = s["network_growth"]["targets"], s["incident_growth"]["targets"]
+    if net.get("setup_s_ok") is None:
+        setup = net["note"] + "."
+    else:
+        setup = (
+            f"Set-up of the {net['measured_nodes']:,}-node site: {sig(net['setup_s'])} s against a target of "
+            f"{net['setup_s_target']:g} s ({_verdict(net['setup_s_ok'])}), peak RSS "
+            f"{net['setup_peak_rss_mb']:,.0f} MiB against {net['setup_rss_target_mb']:,.0f} MiB "
+            f"({_verdict(net['setup_rss_ok'])})."
+        )
+    flat = (
+        f"Per-incident cost at {inc['last_incidents']:,} incidents is "
+        f"{inc['per_incident_ratio_last_over_first']:.2f}x that at {inc['first_incidents']:,} "
+        f"(flat means at most {inc['ratio_target_max']:g}x: "
+        f"{_verdict(inc['flat_ok'])})."
+    )
+    compare = s.get("compare_memory")
+    mem = (
+        f" `{compare['parameters']['command']}` peaks at {compare['peak_rss_mb']:,.0f} MiB resident "
+        f"({sig(compare['wall_s'])} s wall)."
+        if compare
+        else ""
+    )
+    return f"{setup} {flat}{mem}"
+
+
+def markdown(record: dict) -> str:
+    """bench.md: what was measured, on what, the tables, and the targets' verdicts."""
+    m, s = record["machine"], record["sections"]
+    head = (
+        f"# echelon bench{' (quick)' if record['quick'] else ''}\n\n"
+        f"{m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, {m['date']}, load average "
+        f"{m['load_average_1min_at_start']:.1f} at the start and {_load_at_end(m)} at the end; "
+        f"{sig(record['wall_s'])} s in all ("
+        + ", ".join(f"{name.replace('_', ' ')} {sig(t)} s" for name, t in record["section_wall_s"].items())
+        + "). Every site here is SYNTHETIC. Figure: bench.png; every number: bench.json.\n"
+    )
+    parts = [
+        head,
+        "## Targets\n\n" + paragraph(_targets_text(record)),
+        "## Routing against per-query networkx\n\n" + routing.markdown(s["routing"]["rows"]),
+        "## Model throughput (default site)\n\n" + model.table(s["model"]["rows"]),
+        "## Cost as the network grows (synthetic grids, a fresh process each)\n\n"
+        + network_table(s["network_growth"]),
+        "## Cost as incidents grow (default site, echelon_135, one replication, a fresh process each)\n\n"
+        + incident_table(s["incident_growth"]),
+    ]
+    return "\n\n".join(parts) + "\n"
+
+
+def scale_block(record: dict) -> str:
+    """README's ``bench-scale`` block: both scaling tables, the verdicts and the figure."""
+    m = record["machine"]
+    net = record["sections"]["network_growth"]
+    intro = paragraph(
+        f"Measured on a {m['cpu_count']}-core machine ({m['date']}; `echelon bench`; 1-minute load average "
+        f"{m['load_average_1min_at_start']:.1f} at the start, {_load_at_end(m)} at the end, the benchmark "
+        "itself adding about 1), each point in a fresh process. Networks: synthetic street grids loaded "
+        "through `site=file` like a user's OSM file, with zones, enterprises, stations, grids and posts that "
+        "grow with the area; a run of about "
+        f"{net['parameters']['short_run_incidents']:,} incidents on each (echelon_135)."
+    )
+    tail = paragraph(
+        _targets_text(record)
+        + " `make bench` rewrites this block and the figure's data from `results/bench/bench.json`; the "
+        "figure below is a copy of `results/bench/bench.png`."
+    )
+    return "\n\n".join(
+        [
+            intro,
+            network_table(net),
+            incident_table(record["sections"]["incident_growth"]),
+            tail,
+            f"![echelon bench: routing, throughput, set-up time, memory and per-incident cost]({FIGURE})",
+        ]
+    )
+
+
+def summary_lines(record: dict) -> list[str]:
+    """What ``echelon bench`` prints: one line per section."""
+    s = record["sections"]
+    ratios = ", ".join(f"{r['speedup_table']:,.0f}x on {r['site']}" for r in s["routing"]["rows"])
+    rates = [r["incidents_per_cpu_s"] for r in s["model"]["rows"]]
+    big = max(s["network_growth"]["rows"], key=lambda r: r["nodes"])
+    net = s["network_growth"]["targets"]
+    inc = s["incident_growth"]["targets"]
+    lines = [
+        f"routing: Echelon's table against per-query networkx: {ratios}",
+        f"model: {min(rates):,.0f} to {max(rates):,.0f} incidents per CPU-second on the default site "
+        f"(target {model.TARGET:,.0f})",
+        f"network: {big['nodes']:,} nodes set up in {sig(big['setup_s'])} s, peak "
+        f"{big['setup_peak_rss_mb']:,.0f} MiB (targets at 100,000 nodes: time "
+        f"{_verdict(net.get('setup_s_ok'))}, memory "
+        f"{_verdict(net.get('setup_rss_ok'))})",
+        f"incidents: CPU per incident at {inc['last_incidents']:,} is "
+        f"{inc['per_incident_ratio_last_over_first']:.2f}x that at {inc['first_incidents']:,} "
+        f"(flat: {_verdict(inc['flat_ok'])})",
+    ]
+    if "compare_memory" in s:
+        c = s["compare_memory"]
+        lines.append(f"compare: {c['parameters']['command']} peaks at {c['peak_rss_mb']:,.0f} MiB")
+    return lines

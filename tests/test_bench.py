@@ -1,0 +1,79 @@
+"""`echelon bench` writes every measurement, a figure and a text; bad options are one line. No timed
+assertion: speed is shown by the benchmark, never tested."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from sim.bench.report import scale_block, summary_lines
+from sim.bench.run import Plan, run_bench
+from sim.bench.synthetic import lattice_side, network_osm_xml
+from sim.cli import main
+
+SECTIONS = ("routing", "model", "network_growth", "incident_growth", "compare_memory")
+
+
+def test_the_synthetic_network_is_deterministic_and_grows_with_the_size():
+    small = network_osm_xml(1_000, seed=3)
+    assert small == network_osm_xml(1_000, seed=3)
+    assert small != network_osm_xml(1_000, seed=4)
+    assert 'amenity" v="police"' in small and 'industrial" v="chemical"' in small
+    assert lattice_side(100_000) ** 2 > 90 * lattice_side(1_000) ** 2
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["quick=maybe"], "quick: true or false"),
+        (["nodes=1000,lots"], "nodes: whole numbers"),
+        (["nodes=50"], "bench nodes: increasing whole numbers of at least 100"),
+        (["incidents=3000,1000"], "bench incidents: increasing"),
+        (["quick=true", "readme=README.md"], "from the full benchmark only"),
+        (["speed=11"], "'echelon bench' takes quick, readme"),
+    ],
+)
+def test_bad_options_are_one_line(args, message, tmp_path, capsys):
+    assert main(["bench", *args, f"results_dir={tmp_path}"]) == 2
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], lines
+    assert not (tmp_path / "bench").exists()
+
+
+@pytest.mark.slow
+def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_dir):
+    plan = dataclasses.replace(
+        Plan.quick_plan(),
+        nodes=(1_000, 3_000),
+        incidents=(200, 600),
+        short_run_incidents=50,
+        routing_queries=20,
+        routing_baseline_queries=2,
+        compare_overrides=("run.replications=2", "run.days=2", "run.policies=[police_only,echelon_135]"),
+    )
+    run_bench(plan, tmp_path / "bench", cache_dir)
+    record = json.loads((tmp_path / "bench" / "bench.json").read_text())
+    assert (tmp_path / "bench" / "bench.png").stat().st_size > 10_000
+    assert list(record["sections"]) == list(record["section_wall_s"]) == list(SECTIONS)
+    assert {"cpu_count", "python", "date"} <= set(record["machine"])
+    assert record["quick"] is True
+    for name in SECTIONS:
+        assert "parameters" in record["sections"][name], name
+    net = record["sections"]["network_growth"]
+    assert [r["target_nodes"] for r in net["rows"]] == [1_000, 3_000]
+    for row in net["rows"]:
+        assert 0.8 * row["target_nodes"] < row["nodes"] < 1.2 * row["target_nodes"]
+        assert row["enterprises"] > 0 and row["stations"] > 0 and row["incidents"] > 0
+        assert row["setup_s"] > 0 and row["peak_rss_mb"] >= row["setup_peak_rss_mb"] > 0
+    assert net["targets"]["setup_s_ok"] is None  # no 100,000-node network: not judged
+    inc = record["sections"]["incident_growth"]
+    assert [r["target_incidents"] for r in inc["rows"]] == [200, 600]
+    assert inc["targets"]["per_incident_ratio_last_over_first"] > 0
+    assert record["sections"]["compare_memory"]["peak_rss_mb"] > 0
+    text = (tmp_path / "bench" / "bench.md").read_text()
+    assert "## Cost as the network grows" in text and "not judged" in text
+    block = scale_block(record)
+    assert "make bench` rewrites" in " ".join(block.split()) and "bench_scale.png" in block
+    assert len(summary_lines(record)) == len(SECTIONS)

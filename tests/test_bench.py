@@ -13,7 +13,7 @@ from sim.bench.run import Plan, run_bench
 from sim.bench.synthetic import lattice_side, network_osm_xml
 from sim.cli import main
 
-SECTIONS = ("routing", "model", "network_growth", "incident_growth", "compare_memory")
+SECTIONS = ("routing", "model", "network_growth", "incident_growth", "compare_memory", "make_run", "workers")
 
 
 def test_the_synthetic_network_is_deterministic_and_grows_with_the_size():
@@ -72,6 +72,11 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     assert [r["target_incidents"] for r in inc["rows"]] == [200, 600]
     assert inc["targets"]["per_incident_ratio_last_over_first"] > 0
     assert record["sections"]["compare_memory"]["peak_rss_mb"] > 0
+    run = record["sections"]["make_run"]
+    assert len(run["wall_s"]) == 2 and run["targets"]["ratio_ok"] is None  # short runs: not judged
+    workers = record["sections"]["workers"]
+    assert [r["workers"] for r in workers["rows"]] == [1, 2] and workers["rows"][0]["runs"] == 4
+    assert workers["identical_results"] is True and workers["targets"]["speedup_ok"] is None
     text = (tmp_path / "bench" / "bench.md").read_text()
     assert "## Cost as the network grows" in text and "not judged" in text
     block = scale_block(record)

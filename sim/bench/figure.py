@@ -119,11 +119,50 @@ def _per_incident(ax, rows: list[dict], x_key: str, xlabel: str, title: str) -> 
     ax.legend(fontsize=7)
 
 
+def _commands(ax, section: dict | None) -> None:
+    """`make run`'s two commands, stacked, beside the 35 s before and the 1.6x target."""
+    if section is None:
+        ax.set_axis_off()
+        return
+    before = section["parameters"]["before_s"]
+    target = before / section["targets"]["ratio_target_min"]
+    bottom = 0.0
+    for label, wall in zip(("default comparison", "stress comparison"), section["wall_s"], strict=False):
+        ax.bar(["now"], [wall], bottom=bottom, label=label)
+        bottom += wall
+    ax.bar(["before (issue)"], [before], color="0.7")
+    ax.axhline(target, color="tab:red", linestyle="--", label=f"target: {before:g} s / 1.6 = {target:.1f} s")
+    ax.set_ylabel("wall seconds")
+    ax.legend(fontsize=8)
+    _title(
+        ax,
+        f"`make run` (warm cache): {section['total_s']:.1f} s, {section['faster_than_before']:.2f}x faster",
+    )
+
+
+def _workers(ax, section: dict | None) -> None:
+    """Wall time of the same 10-run sweep on 1 and 2 workers, with the speed-up."""
+    if section is None:
+        ax.set_axis_off()
+        return
+    rows = section["rows"]
+    ax.bar([f"{r['workers']} worker(s)" for r in rows], [r["wall_s"] for r in rows], color="tab:blue")
+    for i, r in enumerate(rows):
+        ax.annotate(f"{r['speedup']:.2f}x", (i, r["wall_s"]), ha="center", va="bottom", fontsize=9)
+    ax.set_ylabel("wall seconds (lower is better)")
+    target = section["targets"]["speedup_target_min"]
+    _title(
+        ax,
+        f"A sweep of {rows[0]['runs']} runs (echelon sweep, joblib): speed-up against 1 worker "
+        f"(target {target:g}x on 2)",
+    )
+
+
 @with_figure_fonts
 def draw(record: dict, path: Path) -> Path:
     """The figure of a benchmark record, saved as PNG at ``path``."""
     s = record["sections"]
-    fig, axes = plt.subplots(2, 3, figsize=(15, 9.5))
+    fig, axes = plt.subplots(2, 4, figsize=(20, 9.5))
     _routing(axes[0, 0], s["routing"])
     _model(axes[0, 1], s["model"])
     net = s["network_growth"]
@@ -145,6 +184,8 @@ def draw(record: dict, path: Path) -> Path:
         f"Simulation cost as the network grows: CPU ms per incident, about "
         f"{net['parameters']['short_run_incidents']:,} incidents each (lower is better)",
     )
+    _commands(axes[0, 3], s.get("make_run"))
+    _workers(axes[1, 3], s.get("workers"))
     m = record["machine"]
     fig.suptitle(
         f"echelon bench: {m['cpu_count']} CPUs, Python {m['python']}, {m['date']}"

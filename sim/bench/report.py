@@ -73,7 +73,30 @@ def _targets_text(record: dict) -> str:
         if compare
         else ""
     )
-    return f"{setup} {flat}{mem}"
+    return f"{setup} {flat}{mem}{_commands_text(record)}"
+
+
+def _commands_text(record: dict) -> str:
+    """The two whole-command targets: `make run` against the 35 s before, a 10-run sweep on 2 workers."""
+    s, text = record["sections"], ""
+    if "make_run" in s:
+        run = s["make_run"]
+        text += (
+            f" `make run` (its two comparisons, warm cache) takes {sig(run['total_s'])} s, "
+            f"{run['faster_than_before']:.2f}x faster than the {run['parameters']['before_s']:g} s before "
+            f"(target {run['targets']['ratio_target_min']:g}x: {_verdict(run['targets']['ratio_ok'])})."
+        )
+    if "workers" in s:
+        w = s["workers"]
+        rows = {r["workers"]: r for r in w["rows"]}
+        if 2 in rows:
+            text += (
+                f" A sweep of {rows[1]['runs']} runs takes {sig(rows[1]['wall_s'])} s on one worker and "
+                f"{sig(rows[2]['wall_s'])} s on two: {rows[2]['speedup']:.2f}x (target "
+                f"{w['targets']['speedup_target_min']:g}x: {_verdict(w['targets']['speedup_ok'])}), "
+                + ("the same results." if w["identical_results"] else "DIFFERENT RESULTS.")
+            )
+    return text
 
 
 def markdown(record: dict) -> str:
@@ -151,4 +174,17 @@ def summary_lines(record: dict) -> list[str]:
     if "compare_memory" in s:
         c = s["compare_memory"]
         lines.append(f"compare: {c['parameters']['command']} peaks at {c['peak_rss_mb']:,.0f} MiB")
+    if "make_run" in s:
+        r = s["make_run"]
+        lines.append(
+            f"make run: {sig(r['total_s'])} s, {r['faster_than_before']:.2f}x faster than "
+            f"{r['parameters']['before_s']:g} s ({_verdict(r['targets']['ratio_ok'])})"
+        )
+    if "workers" in s:
+        w = {r["workers"]: r for r in s["workers"]["rows"]}
+        lines.append(
+            f"workers: a {w[1]['runs']}-run sweep {sig(w[1]['wall_s'])} s on 1 worker, "
+            + ", ".join(f"{sig(r['wall_s'])} s on {n} ({r['speedup']:.2f}x)" for n, r in w.items() if n > 1)
+            + f" ({_verdict(s['workers']['targets']['speedup_ok'])})"
+        )
     return lines

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sim import __version__
-from sim.bench import model, routing, scale
+from sim.bench import commands, model, routing, scale
 from sim.bench.figure import draw
 from sim.bench.readme_block import write_block
 from sim.bench.report import FIGURE, markdown, scale_block
@@ -41,6 +41,8 @@ class Plan:
     routing_repeat: int = 3
     model_repeat: int = 5
     compare_overrides: tuple[str, ...] = ()  # the default comparison: 3 policies x 10 x 30 days
+    command_overrides: tuple[str, ...] = ()  # added to `make run` and the 10-run sweep (quick: short runs)
+    sweep_fleets: int = 5  # the sweep's fleet sizes, x 2 policies: 10 runs
     quick: bool = False
 
     @classmethod
@@ -55,6 +57,8 @@ class Plan:
             routing_repeat=1,
             model_repeat=1,
             compare_overrides=("run.replications=2", "run.days=2", "run.policies=[police_only,echelon_135]"),
+            command_overrides=("run.replications=2", "run.days=2"),
+            sweep_fleets=2,
             quick=True,
         )
 
@@ -119,14 +123,24 @@ def _compare_memory(ctx: Context) -> dict:
     return scale.compare_memory(ctx.plan.compare_overrides, ctx.cache_dir)
 
 
-# The record's sections in order. A further measurement (e.g. the speed-up of `echelon sweep` with more
-# workers) is one more entry here: a function of the Context returning its parameters and results.
+def _make_run(ctx: Context) -> dict:
+    return commands.make_run(ctx.cache_dir, ctx.plan.command_overrides)
+
+
+def _workers(ctx: Context) -> dict:
+    return commands.sweep_speedup(ctx.cache_dir, ctx.plan.command_overrides, fleets=ctx.plan.sweep_fleets)
+
+
+# The record's sections in order; a further measurement is one more entry here: a function of the Context
+# returning its parameters and results.
 SECTIONS: dict[str, Callable[[Context], dict]] = {
     "routing": _routing,
     "model": _model,
     "network_growth": _network_growth,
     "incident_growth": _incident_growth,
     "compare_memory": _compare_memory,
+    "make_run": _make_run,
+    "workers": _workers,
 }
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim import parallel
 from sim.analysis import metrics
 from sim.config import EchelonConfig, output_dir
 from sim.config_diff import Setting
@@ -26,7 +27,6 @@ from sim.model.model import EchelonModel
 from sim.model.policies import policy_for
 from sim.model.world import World
 from sim.result_folder import result_folder
-from sim.site.build import build_site
 from sim.site.site import Site
 
 Progress = Callable[[str, int, int], None]
@@ -133,7 +133,9 @@ def compare(
 ) -> list[Replication]:
     """Run each labelled config on one site and the same incident streams (common random numbers).
 
-    ``progress`` hears ``("simulating", done, total)`` after each policy's replication."""
+    Replications run in ``run.workers`` processes (``sim.parallel``); the result is the same, in the same
+    order (by replication, then policy), whatever the number. ``progress`` hears ``("simulating", done,
+    total)`` as replications finish."""
     progress = progress or silent
     first = next(iter(cfgs.values()))
     for label, cfg in cfgs.items():
@@ -144,14 +146,45 @@ def compare(
             )
     for cfg in cfgs.values():
         policy_for(cfg.policy)
-    site = site or build_site(first)
+    if site is None:
+        from sim.site.build import build_site  # not at the top: a worker process need not load osmnx
+
+        site = build_site(first)
     world = World.build(site)
     check_load(world, first, len(cfgs))
-    out = []
-    models: dict[str, EchelonModel] = {}
     total = first.run.replications * len(cfgs)
     progress("simulating", 0, total)
-    for r in range(first.run.replications):
+    runs = first.run.replications * len(cfgs) * expected_per_replication(world, first)
+    n_jobs = parallel.jobs(first.run.workers, first.run.replications, runs)
+    if n_jobs == 1:
+        return simulate_replications(site, cfgs, range(first.run.replications), world, progress)
+    out: list[Replication] = []
+    chunks = parallel.run_chunks(
+        _replications_without_models, site, cfgs, n_items=first.run.replications, n_jobs=n_jobs
+    )
+    for chunk in chunks:
+        out += chunk
+        progress("simulating", len(out), total)
+    return out
+
+
+def simulate_replications(
+    site: Site,
+    cfgs: dict[str, EchelonConfig],
+    replications: Sequence[int],
+    world: World | None = None,
+    progress: Progress | None = None,
+) -> list[Replication]:
+    """Every policy on each of ``replications``, in that order: one model per policy, restarted for each
+    replication; the incidents drawn once per replication and shared by every policy. A worker process
+    runs this on its chunk of replications (``_replications_without_models``)."""
+    progress = progress or silent
+    world = world or World.build(site)
+    first = next(iter(cfgs.values()))
+    total = first.run.replications * len(cfgs)
+    out = []
+    models: dict[str, EchelonModel] = {}
+    for r in replications:
         incidents = generate_incidents(site, first, r, world)  # the same for every policy: drawn once
         for label, cfg in cfgs.items():
             rep = simulate(site, cfg, r, world, label, models.get(label), incidents)
@@ -159,6 +192,14 @@ def compare(
             out.append(rep)
             progress("simulating", len(out), total)
     return out
+
+
+def _replications_without_models(
+    site: Site, cfgs: dict[str, EchelonConfig], replications: Sequence[int]
+) -> list[Replication]:
+    """A worker's chunk of replications, sent back without the models (large; a caller that restarts
+    models runs in one process)."""
+    return [dataclasses.replace(r, model=None) for r in simulate_replications(site, cfgs, replications)]
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------

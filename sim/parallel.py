@@ -60,3 +60,11 @@ def run_chunks(task: Callable[..., Any], *args: Any, n_items: int, n_jobs: int) 
 
     pool = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
     yield from pool(delayed(task)(*args, chunk) for chunk in chunks(n_items, n_jobs))
+
+
+def run_tasks(task: Callable[..., Any], arguments: list[tuple], n_jobs: int) -> list[Any]:
+    """``task(*a)`` for each ``a`` of ``arguments`` in ``n_jobs`` worker processes (the workers a
+    comparison started, if any), the results in the order of ``arguments``."""
+    from joblib import Parallel, delayed
+
+    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(task)(*a) for a in arguments)

@@ -2,7 +2,7 @@
 instead of parsing the OSM file, preparing the graph and placing facilities again (2-5 s for Daishan).
 
 A cached site is used only when everything it was built from is the same: the config keys a site depends on,
-the input files (path, size, modification time), every source file of ``sim`` and ``agents`` (an edit to the
+the input files (path and content), every source file of ``sim`` and ``agents`` (an edit to the
 code builds anew), and the versions of Python and the libraries that build it. A site downloaded by place
 name is not kept: what it would be built from is online. Any problem reading or writing the cache only costs
 the rebuild, never an error.
@@ -60,15 +60,20 @@ def _code_digest() -> str:
     return h.hexdigest()
 
 
-def _input_files(cfg: EchelonConfig) -> list[str | None]:
-    """The files a site is read from, as they stand (path, size, modification time)."""
+def _input_files(cfg: EchelonConfig) -> list[str]:
+    """The files a site is read from, by content: a file rewritten within the file system's timestamp
+    granularity, at the same size, is still told apart (hashing even a large extract is cheap beside
+    parsing it)."""
     named = [cfg.site.path if cfg.site.source == "file" else None, cfg.site.facilities]
     named.append(str(cfg.grid.path) if cfg.grid.layout == "file" else None)
     out = []
     for name in named:
         if name:
-            stat = Path(name).stat()  # a missing file: FileNotFoundError, the caller builds (and reports it)
-            out.append(f"{Path(name).resolve()}:{stat.st_size}:{stat.st_mtime_ns}")
+            h = hashlib.sha256()
+            with Path(name).open("rb") as f:  # a missing file: OSError, the caller builds (and reports it)
+                for block in iter(lambda: f.read(1 << 20), b""):
+                    h.update(block)
+            out.append(f"{Path(name).resolve()}:{h.hexdigest()}")
     return out
 
 

@@ -12,6 +12,7 @@ seed and its index (``sim.streams``), a restarted model equals a new one, and th
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,9 +34,11 @@ def cores() -> int:
 
 def jobs(workers: int, replications: int, runs: float) -> int:
     """How many processes simulate: ``workers`` (0: every core, or one for a run of fewer than
-    MIN_PARALLEL_RUNS incident-runs), never more than there are replications."""
+    MIN_PARALLEL_RUNS incident-runs, or one inside a worker process: a sweep's jobs run in parallel
+    already, and every core per job would oversubscribe the machine), never more than replications."""
     if workers == 0:
-        workers = cores() if runs >= MIN_PARALLEL_RUNS else 1
+        inside_worker = multiprocessing.parent_process() is not None
+        workers = cores() if runs >= MIN_PARALLEL_RUNS and not inside_worker else 1
     return max(1, min(workers, replications))
 
 

@@ -47,6 +47,9 @@ def test_worker_count_follows_the_config_and_the_size_of_the_run(monkeypatch):
     assert parallel.jobs(0, 3, 10**9) == 3  # never more workers than replications
     assert parallel.jobs(2, 10, 1) == 2  # asked for: given, however small the run
     assert parallel.jobs(1, 10, 10**9) == 1
+    monkeypatch.setattr(parallel.multiprocessing, "parent_process", lambda: object())  # a sweep's job
+    assert parallel.jobs(0, 10, 10**9) == 1
+    assert parallel.jobs(2, 10, 1) == 2
 
 
 def test_workers_must_be_a_count(cache_dir):

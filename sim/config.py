@@ -230,6 +230,7 @@ class RunConfig:
     policies: list[str] = field(default_factory=lambda: ["police_only", "echelon_135", "echelon_open"])
     baseline: str = "police_only"
     tick_s: float = 60.0  # one Mesa step = this much simulated time
+    workers: int = 0  # processes simulating replications at once; 0 = every core (one for a small run)
 
 
 @dataclass(frozen=True)
@@ -825,6 +826,7 @@ FLEET_LIMITS = {
 }
 MAX_DAYS = 36_500  # a hundred years of simulated time in one replication
 MAX_REPLICATIONS = 10_000
+MAX_WORKERS = 1_024
 
 
 def _check_run(cfg: EchelonConfig, need) -> None:
@@ -840,6 +842,12 @@ def _check_run(cfg: EchelonConfig, need) -> None:
     need(cfg.report.min_pairs >= 2, "report.min_pairs", "a whole number >= 2", cfg.report.min_pairs)
     need(cfg.report.min_counted >= 1, "report.min_counted", "a whole number >= 1", cfg.report.min_counted)
     need(0 < run.tick_s <= 86_400, "run.tick_s", "seconds in (0, 86,400]", run.tick_s)
+    need(
+        0 <= run.workers <= MAX_WORKERS,
+        "run.workers",
+        f"a whole number from 0 (every core) to {MAX_WORKERS:,}",
+        run.workers,
+    )
     need(len(run.policies) > 0, "run.policies", "at least one policy", run.policies)
     twice = sorted({p for p in run.policies if run.policies.count(p) > 1})
     need(not twice, "run.policies", f"each policy once ({', '.join(twice)} is listed twice)", run.policies)

@@ -7,7 +7,7 @@ A *group choice* (``incidents=festival_restart``: another file of a config group
 that file sets are not listed one by one, since the file changed as a whole. A *key* is listed when its
 value differs from the one the chosen files give it (``incidents=stress incidents.rate_multiplier=100``
 lists the group, and the multiplier against stress's 60). ``results_dir``, ``cache_dir`` and ``choices``
-say where files go, not what was simulated, and are never listed.
+say where files go, not what was simulated, and ``run.workers`` how many processes simulate: never listed.
 
 Everything here is pure: the configs to compare with are composed by the caller
 (``sim.config.reference_config``).
@@ -25,6 +25,7 @@ from typing import Any
 from sim.config import GROUPS, EchelonConfig
 
 NOT_COMPARED = ("results_dir", "cache_dir", "choices")
+NOT_COMPARED_KEYS = ("run.workers",)  # how many processes simulate: never changes a result
 LABEL_MAX = 48  # characters (incidents=festival_restart+echelons_per_grid=2 is 46); longer: cut, hashed
 HASH_CHARS = 6
 
@@ -68,7 +69,7 @@ def flatten(data: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:
 
 def _values(cfg: EchelonConfig) -> dict[str, Any]:
     data = {k: v for k, v in dataclasses.asdict(cfg).items() if k not in NOT_COMPARED}
-    return flatten(data)
+    return {k: v for k, v in flatten(data).items() if k not in NOT_COMPARED_KEYS}
 
 
 def _under(key: str, prefixes: Iterable[str]) -> bool:

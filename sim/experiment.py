@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from sim import parallel
 from sim.analysis import metrics
 from sim.config import EchelonConfig, output_dir
 from sim.config_diff import Setting
@@ -26,7 +27,6 @@ from sim.model.model import EchelonModel
 from sim.model.policies import policy_for
 from sim.model.world import World
 from sim.result_folder import result_folder
-from sim.site.build import build_site
 from sim.site.site import Site
 
 Progress = Callable[[str, int, int], None]
@@ -133,7 +133,9 @@ def compare(
 ) -> list[Replication]:
     """Run each labelled config on one site and the same incident streams (common random numbers).
 
-    ``progress`` hears ``("simulating", done, total)`` after each policy's replication."""
+    Replications run in ``run.workers`` processes (``sim.parallel``); the result is the same, in the same
+    order (by replication, then policy), whatever the number. ``progress`` hears ``("simulating", done,
+    total)`` as replications finish."""
     progress = progress or silent
     first = next(iter(cfgs.values()))
     for label, cfg in cfgs.items():
@@ -144,14 +146,45 @@ def compare(
             )
     for cfg in cfgs.values():
         policy_for(cfg.policy)
-    site = site or build_site(first)
+    if site is None:
+        from sim.site.build import build_site  # not at the top: a worker process need not load osmnx
+
+        site = build_site(first)
     world = World.build(site)
     check_load(world, first, len(cfgs))
-    out = []
-    models: dict[str, EchelonModel] = {}
     total = first.run.replications * len(cfgs)
     progress("simulating", 0, total)
-    for r in range(first.run.replications):
+    runs = first.run.replications * len(cfgs) * expected_per_replication(world, first)
+    n_jobs = parallel.jobs(first.run.workers, first.run.replications, runs)
+    if n_jobs == 1:
+        return simulate_replications(site, cfgs, range(first.run.replications), world, progress)
+    out: list[Replication] = []
+    chunks = parallel.run_chunks(
+        _replications_without_models, site, cfgs, n_items=first.run.replications, n_jobs=n_jobs
+    )
+    for chunk in chunks:
+        out += chunk
+        progress("simulating", len(out), total)
+    return out
+
+
+def simulate_replications(
+    site: Site,
+    cfgs: dict[str, EchelonConfig],
+    replications: Sequence[int],
+    world: World | None = None,
+    progress: Progress | None = None,
+) -> list[Replication]:
+    """Every policy on each of ``replications``, in that order: one model per policy, restarted for each
+    replication; the incidents drawn once per replication and shared by every policy. A worker process
+    runs this on its chunk of replications (``_replications_without_models``)."""
+    progress = progress or silent
+    world = world or World.build(site)
+    first = next(iter(cfgs.values()))
+    total = first.run.replications * len(cfgs)
+    out = []
+    models: dict[str, EchelonModel] = {}
+    for r in replications:
         incidents = generate_incidents(site, first, r, world)  # the same for every policy: drawn once
         for label, cfg in cfgs.items():
             rep = simulate(site, cfg, r, world, label, models.get(label), incidents)
@@ -159,6 +192,14 @@ def compare(
             out.append(rep)
             progress("simulating", len(out), total)
     return out
+
+
+def _replications_without_models(
+    site: Site, cfgs: dict[str, EchelonConfig], replications: Sequence[int]
+) -> list[Replication]:
+    """A worker's chunk of replications, sent back without the models (large; a caller that restarts
+    models runs in one process)."""
+    return [dataclasses.replace(r, model=None) for r in simulate_replications(site, cfgs, replications)]
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------
@@ -222,11 +263,12 @@ def _write_figures(
     tables: dict[str, pd.DataFrame],
     summary: pd.DataFrame,
     rows: pd.DataFrame,
+    n_jobs: int = 1,
 ) -> None:
-    """The figures of a run or comparison, each saying what it measures, from which moment, on which run."""
-    from sim.analysis import plot_results
-    from sim.site.isochrones import road_edges
+    """The figures of a run or comparison, each saying what it measures, from which moment, on which run.
 
+    With ``n_jobs`` > 1 they are drawn side by side in worker processes (the incident map alone takes as
+    long as the others together), each sent back as the PNG's bytes and written here: the same files."""
     first = next(iter(cfgs.values()))
     synthetic = bool(first.site.synthetic)
     n_incidents = max((len(t) for t in tables.values()), default=0)
@@ -237,14 +279,9 @@ def _write_figures(
     )
     count_from = first.policy.count_from
     moments = [count_from, *(m for m in ("alarm", "incident") if m != count_from)]
-    plot_results.plot_arrival_ecdf(tables, tmp / "arrival_ecdf.png", moments, synthetic, note)
     # the fullest tier list sets the order
     by_tiers = sorted(cfgs.values(), key=lambda c: -len(c.policy.tiers))
     tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
-    targets = {name: plot_results.target_label(tables, name) for name in tier_order}
-    plot_results.plot_compliance(
-        summary, tmp / "compliance.png", tier_order, {k: v for k, v in targets.items() if v}, synthetic, note
-    )
     pooled = {  # all replications on one map: incident numbers made unique across them
         p: t.assign(incident=t["replication"] * 1_000_000 + t["incident"]) for p, t in tables.items()
     }
@@ -253,26 +290,66 @@ def _write_figures(
         if site is not None
         else None
     )
-    plot_results.plot_incident_map(
-        pooled,
-        road_edges(site) if site is not None else None,
-        tmp / "incident_map.png",
-        tier={label: _map_tier(cfg) for label, cfg in cfgs.items()},
-        count_from=count_from,
-        note=note + " All replications on one map.",
-        facilities=facilities,
-        synthetic=synthetic,
-        baseline=baseline,
-        posts_used_by=[
+    map_args = {
+        "tier": {label: _map_tier(cfg) for label, cfg in cfgs.items()},
+        "count_from": count_from,
+        "note": note + " All replications on one map.",
+        "facilities": facilities,
+        "synthetic": synthetic,
+        "baseline": baseline,
+        "posts_used_by": [
             p for p, c in cfgs.items() if any(t.members.endswith("echelon") for t in c.policy.tiers)
         ],
-    )
-    plot_results.plot_outcomes_by_kind(
-        plot_results.outcome_table(summary),
-        tmp / "outcomes_by_kind.png",
-        synthetic,
-        note,
-    )
+    }
+    figures = [  # (file, what draws it, its arguments)
+        ("arrival_ecdf.png", "arrival_ecdf", (tables, moments, synthetic, note), {}),
+        ("compliance.png", "compliance", (summary, tables, tier_order, synthetic, note), {}),
+        ("incident_map.png", "incident_map", (pooled, site), map_args),
+        ("outcomes_by_kind.png", "outcomes_by_kind", (summary, synthetic, note), {}),
+    ]
+    if n_jobs == 1:
+        for name, which, args, kwargs in figures:
+            _draw(which, tmp / name, *args, **kwargs)
+        return
+    figures.insert(0, figures.pop(2))  # the map first: it takes as long as the other three
+    pngs = parallel.run_tasks(_png, [(which, args, kwargs) for _, which, args, kwargs in figures], n_jobs)
+    for (name, *_), png in zip(figures, pngs, strict=True):
+        (tmp / name).write_bytes(png)
+
+
+def _draw(which: str, path: Path, *args, **kwargs) -> None:
+    """One figure of ``_write_figures`` saved to ``path``: matplotlib is imported only here."""
+    from sim.analysis import plot_results
+
+    if which == "incident_map":
+        from sim.site.isochrones import road_edges
+
+        pooled, site = args
+        edges = road_edges(site) if site is not None else None
+        plot_results.plot_incident_map(pooled, edges, path, **kwargs)
+    elif which == "arrival_ecdf":
+        tables, moments, synthetic, note = args
+        plot_results.plot_arrival_ecdf(tables, path, moments, synthetic, note)
+    elif which == "compliance":
+        summary, tables, tier_order, synthetic, note = args
+        targets = {name: plot_results.target_label(tables, name) for name in tier_order}
+        plot_results.plot_compliance(
+            summary, path, tier_order, {k: v for k, v in targets.items() if v}, synthetic, note
+        )
+    else:
+        summary, synthetic, note = args
+        plot_results.plot_outcomes_by_kind(plot_results.outcome_table(summary), path, synthetic, note)
+
+
+def _png(which: str, args: tuple, kwargs: dict) -> bytes:
+    """A figure drawn in a worker process: its PNG file's bytes (the parent writes them into its folder, so
+    a stopped run's folder is only ever touched by the parent)."""
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "figure.png"
+        _draw(which, path, *args, **kwargs)
+        return path.read_bytes()
 
 
 def write_results(
@@ -363,7 +440,9 @@ def write_results(
         ).to_csv(tmp / "queueing.csv", index=False)
         step()
 
-        _write_figures(tmp, cfgs, site, baseline, tables, summary, rows)
+        runs = sum(len(r.incidents) for r in reps)  # workers already started by a large run: use them
+        n_jobs = parallel.jobs(first.run.workers, len(reps), runs)
+        _write_figures(tmp, cfgs, site, baseline, tables, summary, rows, n_jobs=n_jobs)
         step()
         changed = [s.as_dict() for s in settings]
         config = {"changed_settings": changed}

@@ -224,8 +224,8 @@ def test_queueing_and_utilisation_are_reported_per_role(daishan_site, world, cac
 
 
 def test_a_run_builds_its_agents_once(daishan_site, cache_dir):
-    cfg = load_config([f"cache_dir={cache_dir}", "run.days=2", "run.replications=3"])
-    reps = run(cfg, daishan_site)
+    cfg = load_config([f"cache_dir={cache_dir}", "run.days=2", "run.replications=3", "run.workers=1"])
+    reps = run(cfg, daishan_site)  # in one process (worker processes return no models)
     assert len({id(r.model) for r in reps}) == 1
     assert [r.replication for r in reps] == [0, 1, 2]
 

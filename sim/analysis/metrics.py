@@ -23,7 +23,6 @@ from collections.abc import Iterable, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.model.events import COLUMNS, EventKind
 
@@ -152,7 +151,15 @@ def ci95_half_width(values: Iterable[float]) -> float:
     v = v[~np.isnan(v)]
     if len(v) < 2 or not np.all(np.isfinite(v)):
         return math.nan
-    return float(stats.t.ppf(0.975, len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+    return float(_t_975(len(v) - 1) * v.std(ddof=1) / math.sqrt(len(v)))
+
+
+def _t_975(dof: int) -> float:
+    """The Student-t quantile of a 95% two-sided interval. scipy.stats is imported here, not at the top: a
+    worker process that only simulates and measures replications need not load it (about 1 s)."""
+    from scipy import stats
+
+    return float(stats.t.ppf(0.975, dof))
 
 
 def _nanmean(values: np.ndarray) -> float:
@@ -355,11 +362,11 @@ def outcome_rates(table: pd.DataFrame) -> pd.DataFrame:
 # -------------------------------------------------------------------------------------------------- units
 
 
-def _busy_s(unit_events: pd.DataFrame, horizon_s: float) -> float:
+def _busy_s(kinds: Iterable[str], times: Iterable[float], horizon_s: float) -> float:
     """Seconds a unit is committed: from each DISPATCHED to the next RETURNED (or the horizon), clipped to
     [0, horizon]. A re-dispatch before returning continues the same busy spell."""
     busy, since = 0.0, None
-    for kind, t in zip(unit_events["kind"], unit_events["t_s"], strict=True):
+    for kind, t in zip(kinds, times, strict=True):
         if kind == EventKind.DISPATCHED.value and since is None:
             since = t
         elif kind == EventKind.RETURNED.value and since is not None:
@@ -375,7 +382,13 @@ def busy_by_unit(events: pd.DataFrame, horizon_s: float) -> pd.DataFrame:
     ev = _check_events(events)
     moves = ev[ev["kind"].isin([EventKind.DISPATCHED.value, EventKind.RETURNED.value]) & (ev["unit"] != "")]
     kind_of = moves[moves["kind"] == EventKind.DISPATCHED.value].drop_duplicates("unit").set_index("unit")
-    busy = {u: _busy_s(g, horizon_s) for u, g in moves[moves["unit"].isin(kind_of.index)].groupby("unit")}
+    mine = moves[moves["unit"].isin(kind_of.index)]
+    # plain lists, not the frame's columns, in the loop: iterating an Arrow string column is slow
+    kinds, times = mine["kind"].tolist(), mine["t_s"].tolist()
+    busy = {
+        u: _busy_s([kinds[i] for i in at], [times[i] for i in at], horizon_s)
+        for u, at in sorted(mine.groupby("unit").indices.items())  # sorted, as groupby iterates
+    }
     return pd.DataFrame({"unit_kind": kind_of["unit_kind"], "busy_s": pd.Series(busy, dtype=float)})
 
 
@@ -438,15 +451,26 @@ def queueing(events: pd.DataFrame) -> pd.DataFrame:
     ends = ends.assign(role=ends["detail"].where(ends["kind"] == EventKind.CANCELLED.value, ""))
     brigade_sent = (ends["kind"] == EventKind.DISPATCHED.value) & (ends["tier"] == 0)
     ends.loc[brigade_sent, "role"] = ends.loc[brigade_sent, "unit_kind"]
+    # each (incident, tier)'s ends in log order, looked up per waiting request instead of filtering the frame
+    ends_of: dict[tuple[int, int], list[tuple[float, str]]] = {}
+    columns = (ends[c].tolist() for c in ("incident", "tier", "t_s", "role"))
+    for inc, tier, t, role in zip(*columns, strict=True):
+        ends_of.setdefault((inc, tier), []).append((t, role))
     rows = []
     for role, group in requests.groupby("role", sort=True):
         q = queued[queued["detail"] == role]
         waited, unfinished, n_waited = 0.0, 0, 0
-        for inc, tier, t0 in zip(q["incident"], q["tier"], q["t_s"], strict=True):
-            mine = ends[(ends["incident"] == inc) & (ends["tier"] == tier) & (ends["t_s"] >= t0)]
-            mine = mine[(mine["role"] == role) | ((mine["role"] == "") & (tier > 0))]
-            if len(mine):
-                waited += float(mine["t_s"].iloc[0]) - t0
+        for inc, tier, t0 in zip(q["incident"].tolist(), q["tier"].tolist(), q["t_s"].tolist(), strict=True):
+            end = next(
+                (
+                    t
+                    for t, r in ends_of.get((inc, tier), ())
+                    if t >= t0 and (r == role or (r == "" and tier > 0))
+                ),
+                None,
+            )
+            if end is not None:
+                waited += float(end) - t0
             else:
                 waited += end_s - t0
                 unfinished += 1
@@ -741,7 +765,7 @@ def _paired_pooled(
     low = high = math.nan
     if r >= 2:
         e = (ka - pa * na) / total_a - (kb - pb * nb) / total_b
-        half = float(stats.t.ppf(0.975, r - 1) * math.sqrt(r / (r - 1) * float((e * e).sum())))
+        half = float(_t_975(r - 1) * math.sqrt(r / (r - 1) * float((e * e).sum())))
         low, high = max(-1.0, diff - half), min(1.0, diff + half)
     return {
         "baseline_mean": pb,

@@ -15,6 +15,7 @@ from shapely.geometry import Point
 
 from sim.config import EchelonConfig, StationSpec, output_dir
 from sim.errors import SiteError
+from sim.site import cache as site_cache
 from sim.site.enterprises import generate_enterprises
 from sim.site.facilities import enterprises_from, kindless_warning, read_facilities
 from sim.site.grids import assign_to_polygons, build_grids, network_bounds_m, place_posts, read_grid_file
@@ -198,7 +199,16 @@ def _posts(
 
 
 def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
-    """Load, process, populate and validate the configured site."""
+    """Load, process, populate and validate the configured site; one built before from the same settings,
+    input files and code is read back from ``cache_dir`` (``sim.site.cache``)."""
+    site = site_cache.load(cfg, validate)
+    if site is None:
+        site = _build_site(cfg, validate=validate)
+        site_cache.save(site, cfg, validate)
+    return site
+
+
+def _build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
     cache_dir = output_dir(cfg.cache_dir)
     # The planner's file first: its mistakes are reported before any road is loaded.
     facilities = read_facilities(cfg.site.facilities, cfg.enterprises) if cfg.site.facilities else None

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 import geopandas as gpd
 import networkx as nx
 import numpy as np
-import osmnx as ox
 import pandas as pd
 
 from sim.site.routing import Router
@@ -58,6 +57,8 @@ def snap(graph: nx.MultiDiGraph, points: gpd.GeoSeries) -> tuple[np.ndarray, np.
     """Nearest road node of each point and the straight-line distance to it, metres (projected graph)."""
     if len(points) == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=float)
+    import osmnx as ox  # here, not at the top: a worker process unpickling a Site need not load it (1 s)
+
     nodes, dist = ox.distance.nearest_nodes(graph, points.x.to_numpy(), points.y.to_numpy(), return_dist=True)
     return np.asarray(nodes), np.asarray(dist, dtype=float)
 

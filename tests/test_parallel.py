@@ -1,0 +1,143 @@
+"""Replications in worker processes (run.workers): the same logs, in the same order, for any number of
+workers; a restarted model equals a new one for any replication; a stop leaves no worker behind."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from sim import parallel
+from sim.config import load_config
+from sim.errors import ConfigError
+from sim.experiment import compare, simulate, simulate_replications
+from sim.model.world import World
+
+POLICIES = ("police_only", "echelon_135")
+
+
+def _short(cache_dir: Path, *extra: str) -> list[str]:
+    # busy enough that units queue and are sent on from the road: a restart has state to clear
+    busy = ["run.days=4", "run.replications=4", "incidents.rate_multiplier=30"]
+    return [f"cache_dir={cache_dir}", *busy, *extra]
+
+
+def _digest(frame: pd.DataFrame) -> str:
+    return hashlib.sha256(frame.to_csv().encode()).hexdigest()
+
+
+def test_chunks_are_contiguous_balanced_and_in_order():
+    assert parallel.chunks(5, 2) == [range(0, 3), range(3, 5)]
+    assert parallel.chunks(4, 4) == [range(k, k + 1) for k in range(4)]
+    assert [i for c in parallel.chunks(10, 3) for i in c] == list(range(10))
+    assert parallel.chunks(2, 3) == [range(0, 1), range(1, 2)]
+
+
+def test_worker_count_follows_the_config_and_the_size_of_the_run(monkeypatch):
+    monkeypatch.setattr(parallel, "cores", lambda: 8)
+    assert parallel.jobs(0, 10, parallel.MIN_PARALLEL_RUNS) == 8
+    assert parallel.jobs(0, 10, parallel.MIN_PARALLEL_RUNS - 1) == 1  # small: one process
+    assert parallel.jobs(0, 3, 10**9) == 3  # never more workers than replications
+    assert parallel.jobs(2, 10, 1) == 2  # asked for: given, however small the run
+    assert parallel.jobs(1, 10, 10**9) == 1
+    monkeypatch.setattr(parallel.multiprocessing, "parent_process", lambda: object())  # a sweep's job
+    assert parallel.jobs(0, 10, 10**9) == 1
+    assert parallel.jobs(2, 10, 1) == 2
+
+
+def test_workers_must_be_a_count(cache_dir):
+    with pytest.raises(ConfigError, match=r"run\.workers"):
+        load_config([f"cache_dir={cache_dir}", "run.workers=-1"])
+
+
+def test_one_or_two_workers_write_the_same_logs_in_the_same_order(daishan_site, cache_dir):
+    logs = {}
+    for workers in (1, 2):
+        cfgs = {p: load_config(_short(cache_dir, f"policy={p}", f"run.workers={workers}")) for p in POLICIES}
+        logs[workers] = compare(cfgs, daishan_site)
+    one, two = logs[1], logs[2]
+    assert [(r.policy, r.replication) for r in one] == [(p, k) for k in range(4) for p in POLICIES]
+    assert [(r.policy, r.replication) for r in two] == [(r.policy, r.replication) for r in one]
+    assert all(r.model is None for r in two)  # a worker's models stay in the worker
+    for a, b in zip(one, two, strict=True):
+        pd.testing.assert_frame_equal(a.events, b.events)
+        pd.testing.assert_frame_equal(a.incidents, b.incidents)
+        assert _digest(a.events) == _digest(b.events)
+        assert (a.horizon_s, a.units) == (b.horizon_s, b.units)
+    assert len({_digest(r.events) for r in one}) == len(one)  # not trivially equal: every log differs
+
+
+def test_a_model_restarted_up_to_replication_k_equals_a_new_one(daishan_site, cache_dir):
+    cfg = load_config(_short(cache_dir))
+    world = World.build(daishan_site)
+    chain = simulate_replications(daishan_site, {"p": cfg}, range(3), world)
+    assert len({id(r.model) for r in chain}) == 1  # one model, restarted twice
+    fresh = simulate(daishan_site, cfg, 2, world)
+    pd.testing.assert_frame_equal(chain[-1].events, fresh.events)
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc: no psutil needed)."""
+    out = []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry))
+    return out
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (an ended child its new parent has yet to reap)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
+def test_a_stopped_parallel_comparison_leaves_nothing_and_no_worker(sig, tmp_path, cache_dir):
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import sys; from sim.entry import main; sys.exit(main())",
+            "compare",
+            "run.days=20",
+            "run.replications=4",
+            "run.workers=2",
+            f"results_dir={tmp_path / 'results'}",
+            f"cache_dir={cache_dir}",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
+    deadline = time.monotonic() + 120
+    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.1)  # until the workers are up: the stop lands while they simulate
+    workers = _children(proc.pid)
+    assert len(workers) >= 2, "the workers never started"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert err.strip() == f"echelon: stopped by {sig.name}; nothing was written", err
+    results = tmp_path / "results"
+    assert not results.exists() or not any(results.iterdir())
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not [w for w in workers if _running(w)], "worker processes outlived the command"

@@ -282,36 +282,36 @@ def _need_table(summary: pd.DataFrame, names: Sequence[str], options: Options) -
 
 
 def _diff_table(diffs: pd.DataFrame, names: Sequence[str], others: Sequence[str]) -> Block:
+    """A row per compared value and headline metric (and combination of the other swept keys, if any)."""
     rows = []
     for _, r in diffs[diffs["metric"].isin(names) & (diffs["n"] > 0)].iterrows():
-        where = _label(r, others)
-        low, high = float(r["ci95_low"]), float(r["ci95_high"])
+        name, low, high = r["metric"], float(r["ci95_low"]), float(r["ci95_high"])
         verdict = "finding" if r["finding"] else (r["not_evidence"] or "interval includes 0")
         need = "" if math.isnan(r["replications_needed"]) else f"{r['replications_needed']:.0f}"
         rows.append(
             (
-                where,
+                *([_label(r, others)] if others else []),
                 str(r["policy"]),
-                words.describe_metric(r["metric"]),
-                " -> ".join(words.format_value(r["metric"], r[k]) for k in ("baseline_mean", "policy_mean")),
-                words.diff_range(r["metric"], low, high, float(r["mean_diff"]))
-                + (" points" if metrics.metric_unit(r["metric"]) == "share" and math.isfinite(low) else ""),
+                words.describe_metric(name),
+                " -> ".join(words.format_value(name, r[k]) for k in ("baseline_mean", "policy_mean")),
+                words.diff_amount(name, float(r["mean_diff"])),
+                words.diff_range(name, low, high, float(r["mean_diff"])),
                 str(int(r["n"])),
                 verdict,
                 need,
             )
         )
     header = (
-        "other swept keys",
         "value",
         "metric",
         "baseline -> value",
-        "difference, 95% CI",
+        "difference",
+        "95% CI",
         "pairs",
         "verdict",
         "pairs to tell apart",
     )
-    return Block("table", header=header, rows=tuple(rows))
+    return Block("table", header=(*(["other swept keys"] if others else []), *header), rows=tuple(rows))
 
 
 def report_blocks(

@@ -188,7 +188,7 @@ def _diff_digits(*scaled: float) -> int:
     return 0 if finite and max(finite) >= 10 else 1
 
 
-def _diff_amount(name: str, x: float) -> str:
+def diff_amount(name: str, x: float) -> str:
     """A difference in the metric's unit: shares in percentage points."""
     unit = metric_unit(name)
     if not math.isfinite(x):
@@ -231,7 +231,7 @@ def difference_sentence(row: Mapping, policies: Sequence[str] = ()) -> str:
         before, after = _level(name, row["baseline_mean"], diff), _level(name, row["policy_mean"], diff)
         levels = f": from {before} to {after},"
     return (
-        f"{who} {verb} {describe_metric(name)}{levels} by {_diff_amount(name, abs(diff))} "
+        f"{who} {verb} {describe_metric(name)}{levels} by {diff_amount(name, abs(diff))} "
         f"(95% CI {diff_range(name, low, high, abs(diff))}) compared with {row['baseline']}, "
         f"over {int(row['n'])} paired replications."
     )
@@ -468,7 +468,7 @@ def _diff_table(diffs: pd.DataFrame, identical: Mapping[str, str]) -> Block:
         (
             str(r.policy),
             describe_metric(r.metric),
-            _diff_amount(r.metric, r.mean_diff),
+            diff_amount(r.metric, r.mean_diff),
             diff_range(r.metric, r.ci95_low, r.ci95_high, r.mean_diff),
             str(int(r.n)),
             "finding" if r.finding else (r.not_evidence or "CI includes 0"),

@@ -268,6 +268,7 @@ def ray_on_loopback(monkeypatch):
     for key, value in auth.items():
         monkeypatch.setenv(key, value)  # the sweep runs in this process and joins the cluster with it
     head = [str(ray), "start", "--head", "--node-ip-address=127.0.0.1", f"--port={port}", "--num-cpus=2"]
+    head += ["--object-store-memory=100000000"]  # 100 MB: the runs pass only small results back
     started = subprocess.run(
         [*head, "--include-dashboard=false", "--disable-usage-stats"],
         capture_output=True, text=True, timeout=180, env={**os.environ, **auth},

@@ -814,7 +814,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as err:
         signum = getattr(err, "signum", signal.SIGINT)
-        print(f"echelon: stopped by {signal.Signals(signum).name}; nothing was written", file=sys.stderr)
+        kept = getattr(err, "kept", "nothing was written")  # a sweep keeps its finished runs
+        print(f"echelon: stopped by {signal.Signals(signum).name}; {kept}", file=sys.stderr)
         return 128 + signum
     finally:
         for sig, handler in previous.items():

@@ -396,9 +396,13 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
             raise  # a fault of the simulation itself: its traceback is the report
         done = sum(is_done(plan.folder, job) for job in plan.jobs)
         raise SweepStopped(
-            f"a worker was lost ({type(err).__name__}: {str(err).splitlines()[0]}); the {done} finished runs "
-            "are kept: run the same command again to do the rest"
+            f"a worker was lost ({type(err).__name__}: {str(err).splitlines()[0]}); {_kept(done)}: run the "
+            "same command again to do the rest"
         ) from None
+
+
+def _kept(done: int) -> str:
+    return f"the {done} finished run{' is' if done == 1 else 's are'} kept"
 
 
 class SweepStopped(EchelonError):
@@ -440,8 +444,13 @@ def sweep(args: Sequence[str], cwd: Path, load: Callable[[Sequence[str]], Any]) 
     counts = {"runs": len(plan.jobs), "finished_before": len(plan.jobs) - len(todo)}
     if todo:
         workers = min(len(todo), os.cpu_count() or 1)
-        with watching(plan.folder, [plan.jobs[i] for i in todo]):
-            launch(plan, todo, cwd, workers)
+        try:
+            with watching(plan.folder, [plan.jobs[i] for i in todo]):
+                launch(plan, todo, cwd, workers)
+        except KeyboardInterrupt as stop:  # Ctrl-C, SIGTERM: say what stays, for the one line printed
+            done = sum(is_done(plan.folder, job) for job in plan.jobs)
+            stop.kept = f"{_kept(done)}: run the same command again to do the rest"
+            raise
     failed = sorted((plan.folder / FAILED).glob("*")) if (plan.folder / FAILED).is_dir() else []
     counts["failed"] = {p.name: p.read_text(encoding="utf-8").strip() for p in failed}
     counts["done"] = sum(is_done(plan.folder, j) for j in plan.jobs)

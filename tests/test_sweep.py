@@ -161,8 +161,9 @@ def test_sigterm_keeps_finished_runs_leaves_nothing_collect_reads_and_resumes(tm
     proc.send_signal(signal.SIGTERM)
     _out, err = proc.communicate(timeout=60)
     assert proc.returncode == 128 + signal.SIGTERM, err
-    assert "stopped by SIGTERM" in err and "Traceback" not in err
     finished = [p for p in runs.iterdir() if not p.name.startswith(".")]
+    kept = f"the {len(finished)} finished run{' is' if len(finished) == 1 else 's are'} kept"
+    assert f"stopped by SIGTERM; {kept}" in err and "Traceback" not in err
     assert finished and all((p / "run.json").exists() for p in finished)
     assert not [p for p in runs.iterdir() if p.name.startswith(".")]  # the run in progress removed
     assert len(finished) < 3

@@ -3,6 +3,7 @@ resume after a stop, and the tidy tables and paired differences of ``collect``."
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import signal
@@ -355,3 +356,34 @@ def test_a_lost_worker_is_one_line_keeps_finished_runs_and_a_rerun_finishes(tmp_
     assert done.returncode == 0, done.stderr
     assert "sweep of 6 runs" in done.stdout and "6 finished" in done.stdout
     assert not [p for p in runs.iterdir() if p.name.startswith(".")]  # the killed run's .part removed
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_the_progress_bar_counts_runs_as_their_folders_appear(tmp_path, monkeypatch):
+    from sim.sweep import RUNS, watching
+
+    _, jobs = expand(["policy=police_only,echelon_135"])
+    screen = _Terminal()
+    monkeypatch.setattr(sys, "stderr", screen)
+    with watching(tmp_path, jobs, every_s=0.05):
+        for job in jobs:
+            (tmp_path / RUNS / job.name).mkdir(parents=True)
+            (tmp_path / RUNS / job.name / "run.json").write_text("{}")
+            time.sleep(0.3)
+    shown = screen.getvalue()
+    assert "runs:" in shown and "1/2" in shown and "2/2" in shown
+
+
+def test_no_progress_bar_when_stderr_is_not_a_terminal(tmp_path, monkeypatch):
+    from sim.sweep import watching
+
+    _, jobs = expand(["policy=police_only,echelon_135"])
+    log = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", log)
+    with watching(tmp_path, jobs, every_s=0.05):
+        time.sleep(0.1)
+    assert log.getvalue() == ""

@@ -395,50 +395,51 @@ def write_results(
         write_log(pd.concat(incidents, ignore_index=True), tmp, "incidents")
         step()
 
-        per_rep_tables = incident_tables(reps)
-        step()
-        rows, counts = per_replication(reps, per_rep_tables)
-        rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
-        counts.to_csv(tmp / "metric_counts.csv", index=False)
-        summary = metrics.summarise_replications(rows, counts)
-        summary.to_csv(tmp / "metrics_summary.csv", index=False)
-        comparison = baseline is not None and len(cfgs) > 1
-        diffs = (
-            metrics.paired_differences(
-                rows, baseline, counts, first.report.min_pairs, first.report.min_counted
+        with metrics.same_logs():  # each log checked and its queues counted once, not per metric
+            per_rep_tables = incident_tables(reps)
+            step()
+            rows, counts = per_replication(reps, per_rep_tables)
+            rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
+            counts.to_csv(tmp / "metric_counts.csv", index=False)
+            summary = metrics.summarise_replications(rows, counts)
+            summary.to_csv(tmp / "metrics_summary.csv", index=False)
+            comparison = baseline is not None and len(cfgs) > 1
+            diffs = (
+                metrics.paired_differences(
+                    rows, baseline, counts, first.report.min_pairs, first.report.min_counted
+                )
+                if comparison
+                else pd.DataFrame(columns=metrics.DIFF_COLUMNS)
             )
-            if comparison
-            else pd.DataFrame(columns=metrics.DIFF_COLUMNS)
-        )
-        if comparison:  # a single policy has nothing to differ from: no file that pretends otherwise
-            diffs.to_csv(tmp / "paired_differences.csv", index=False)
-        tables = pooled_tables(reps, per_rep_tables)
-        count_from = first.policy.count_from
-        pooled_note = "pooled over every replication's incidents"
-        pd.concat(
-            [
-                metrics.tier_metrics(t, count_from).assign(policy=p, how=pooled_note)
+            if comparison:  # a single policy has nothing to differ from: no file that pretends otherwise
+                diffs.to_csv(tmp / "paired_differences.csv", index=False)
+            tables = pooled_tables(reps, per_rep_tables)
+            count_from = first.policy.count_from
+            pooled_note = "pooled over every replication's incidents"
+            pd.concat(
+                [
+                    metrics.tier_metrics(t, count_from).assign(policy=p, how=pooled_note)
+                    for p, t in tables.items()
+                ],
+                ignore_index=True,
+            ).to_csv(tmp / "tier_metrics.csv", index=False)
+            pd.concat(
+                [metrics.outcome_rates(t).assign(policy=p) for p, t in tables.items()], ignore_index=True
+            ).to_csv(tmp / "outcome_rates.csv", index=False)
+            by_kind = [
+                metrics.tier_metrics(t[t["kind"] == kind], count_from).assign(policy=p, kind=kind)
                 for p, t in tables.items()
-            ],
-            ignore_index=True,
-        ).to_csv(tmp / "tier_metrics.csv", index=False)
-        pd.concat(
-            [metrics.outcome_rates(t).assign(policy=p) for p, t in tables.items()], ignore_index=True
-        ).to_csv(tmp / "outcome_rates.csv", index=False)
-        by_kind = [
-            metrics.tier_metrics(t[t["kind"] == kind], count_from).assign(policy=p, kind=kind)
-            for p, t in tables.items()
-            for kind in sorted(t["kind"].dropna().unique())
-        ]
-        if by_kind:
-            by_kind_table = pd.concat(by_kind, ignore_index=True)
-            by_kind_table = by_kind_table[by_kind_table["n"] > 0]  # tiers that do not apply to a kind
-            by_kind_table.to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
-        pd.concat(
-            [metrics.queueing(r.events).assign(policy=r.policy, replication=r.replication) for r in reps],
-            ignore_index=True,
-        ).to_csv(tmp / "queueing.csv", index=False)
-        step()
+                for kind in sorted(t["kind"].dropna().unique())
+            ]
+            if by_kind:
+                by_kind_table = pd.concat(by_kind, ignore_index=True)
+                by_kind_table = by_kind_table[by_kind_table["n"] > 0]  # tiers that do not apply to a kind
+                by_kind_table.to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
+            pd.concat(
+                [metrics.queueing(r.events).assign(policy=r.policy, replication=r.replication) for r in reps],
+                ignore_index=True,
+            ).to_csv(tmp / "queueing.csv", index=False)
+            step()
 
         runs = sum(len(r.incidents) for r in reps)  # workers already started by a large run: use them
         n_jobs = parallel.jobs(first.run.workers, len(reps), runs)

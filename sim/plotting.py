@@ -98,13 +98,16 @@ def fit_map(ax, bounds: tuple[float, float, float, float], margin: float = 0.03)
 def fit_height_to_maps(fig, maps, rounds: int = 4) -> None:
     """Set the height of a figure (constrained layout) so that its equal-aspect maps fill the boxes the
     layout gives them, keeping its width: a map flatter than its box would leave a blank band above and
-    under it, a taller one a band beside it."""
+    under it, a taller one a band beside it.
+
+    Each round lays the figure out without rendering it (``draw_without_rendering``: the same layout and
+    positions as a full draw, without painting every road of every map, which cost most of a map's time)."""
     maps = list(maps)
     if not maps:
         return
     rows = maps[0].get_subplotspec().get_geometry()[0]
     for _ in range(rounds):
-        fig.canvas.draw()
+        fig.draw_without_rendering()
         width, height = fig.get_size_inches()
         given = [a.get_position(original=True) for a in maps]
         drawn = [a.get_position() for a in maps]

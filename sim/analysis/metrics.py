@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -65,8 +66,44 @@ VALUE_NAME = {"chemical_leak": "mean_leak_area_m2"}
 # ----------------------------------------------------------------------------------------------- helpers
 
 
+# Inside ``same_logs()``: results per event log object (id -> (the log, {what: result})); else None.
+_PER_LOG: dict[int, tuple[pd.DataFrame, dict[str, object]]] | None = None
+
+
+@contextmanager
+def same_logs() -> Iterator[None]:
+    """Within the block, each event log is checked and sorted once, and its queueing table computed once,
+    however many metrics read it (``write_results`` asks for every metric of every log, some twice).
+
+    Only for logs that nothing changes in place during the block: a result is found again by the log
+    object, not by its content (each log is held until the block ends, so an id is never reused)."""
+    global _PER_LOG
+    outer = _PER_LOG
+    _PER_LOG = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _PER_LOG = outer
+
+
+def _per_log(
+    what: str, events: pd.DataFrame, compute: Callable[[pd.DataFrame], pd.DataFrame]
+) -> pd.DataFrame:
+    """``compute(events)``, remembered for this log object inside ``same_logs()``."""
+    if _PER_LOG is None:
+        return compute(events)
+    _, results = _PER_LOG.setdefault(id(events), (events, {}))
+    if what not in results:
+        results[what] = compute(events)
+    return results[what]  # type: ignore[return-value]
+
+
 def _check_events(events: pd.DataFrame) -> pd.DataFrame:
     """The log sorted by time (stable: insertion order breaks ties), so 'first' means first in sim time."""
+    return _per_log("checked", events, _checked)
+
+
+def _checked(events: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in COLUMNS if c not in events.columns]
     if missing:
         raise ValueError(f"not an Echelon event log: missing columns {missing}")
@@ -425,6 +462,11 @@ def utilisation(
 
 
 def queueing(events: pd.DataFrame) -> pd.DataFrame:
+    """Per role: requests, queued ones and the mean wait (``_queueing``); once per log in ``same_logs``."""
+    return _per_log("queueing", events, _queueing)
+
+
+def _queueing(events: pd.DataFrame) -> pd.DataFrame:
     """Per role (a tier's name, or a fire-brigade unit kind): how many requests there were, how many had to
     wait for a busy unit (QUEUED), and the mean wait over ALL requests (0 for one answered at once), so
     that policies where nothing waits compare as 0, not as missing. A waiting request's wait ends when a

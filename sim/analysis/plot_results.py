@@ -22,6 +22,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
@@ -48,6 +49,7 @@ X_CAP_S = 1800.0  # the ECDF's x axis stops here so a few very late arrivals do 
 AREA_WORDS = {"key": "key site", "centre": "industrial zone", "other": "elsewhere"}
 MET_CMAP = "RdYlGn"
 NO_TARGET_COLOUR = "#9e9e9e"
+ROAD_COLOUR = "#c8c8c8"
 POLICE_COLOUR, FIRE_COLOUR, POST_COLOUR = "#08306b", "#e31a1c", "#6a3d9a"
 BAD_OUTCOMES = ("escaped", "escalated", "flashover", "uncontained", "operator_left")
 OUTCOME_WORDS = {
@@ -527,10 +529,35 @@ def _facilities(ax, facilities: Mapping[str, object], with_posts: bool) -> None:
         )
 
 
-def _map_panel(ax, table, k, count_from, edges, facilities, with_posts, bounds, n_labels=6) -> dict:
-    """Roads, facilities and the incident places of one policy; returns counts for the panel's title."""
-    if edges is not None and len(edges):
-        edges.plot(ax=ax, color="#c8c8c8", linewidth=0.5, zorder=1)
+def road_segments(edges) -> list[np.ndarray]:
+    """The roads of ``edges`` as the x, y vertex arrays of their lines, in the order and direction
+    GeoPandas' ``plot`` draws them (normalised lines, multi-part lines split, empty ones left out).
+
+    Why: a map figure draws the same roads in every panel; converting the shapes once, vectorised, instead
+    of once per panel shape by shape, was most of the cost of drawing them."""
+    import shapely
+
+    geoms = shapely.get_parts(shapely.normalize(np.asarray(edges.geometry.values)))
+    geoms = geoms[~shapely.is_empty(geoms)]
+    coords, index = shapely.get_coordinates(geoms, return_index=True)
+    starts = np.searchsorted(index, np.arange(1, len(geoms)))
+    return np.split(coords, starts) if len(geoms) else []
+
+
+def _roads(ax, segments: list[np.ndarray]) -> None:
+    """Roads in light grey under everything, as ``GeoDataFrame.plot(color=..., linewidth=0.5)`` drew them."""
+    ax.add_collection(LineCollection(segments, color=ROAD_COLOUR, linewidth=0.5, zorder=1), autolim=True)
+    ax.autoscale_view()
+    # GeoPandas drew the whole figure here (``draw_idle``); constrained layout carries state from one run to
+    # the next, so laying it out here as well keeps every figure's layout, and its PNG, exactly as before.
+    ax.figure.draw_without_rendering()
+
+
+def _map_panel(ax, table, k, count_from, roads, facilities, with_posts, bounds, n_labels=6) -> dict:
+    """Roads (``road_segments``), facilities and the incident places of one policy; returns counts for the
+    panel's title."""
+    if roads:
+        _roads(ax, roads)
     fit_map(ax, bounds)
     _facilities(ax, facilities, with_posts)
     if k is None:
@@ -612,6 +639,7 @@ def incident_map_figure(
     layers = union_bounds(edges, *facilities.values()) if edges is not None or facilities else box
     bounds = (min(box[0], layers[0]), min(box[1], layers[1]), max(box[2], layers[2]), max(box[3], layers[3]))
     aspect = float(np.clip((bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1.0), 0.4, 2.0))
+    roads = road_segments(edges) if edges is not None and len(edges) else []
     rows, cols = _grid(len(order))
     width = MAX_WIDTH_IN if cols > 1 else 8.0
     panel_w = (width - 0.3) / cols
@@ -629,7 +657,7 @@ def incident_map_figure(
         wanted = tier.get(policy, "echelon") if isinstance(tier, Mapping) else tier
         k, fallback = _map_tier(table, wanted)
         with_posts = posts_used_by is None or policy in posts_used_by
-        counts = _map_panel(ax, table, k, count_from, edges, facilities, with_posts, bounds)
+        counts = _map_panel(ax, table, k, count_from, roads, facilities, with_posts, bounds)
         most = max(most, counts["most"])
         name = (tier_name(table, k) or str(k)) if k is not None else str(wanted)
         target = target_label({policy: table}, name) if k is not None else "none"
@@ -688,7 +716,7 @@ def incident_map_figure(
         Line2D([], [], marker="s", linestyle="", markersize=8, color=POLICE_COLOUR, label="police station"),
         Line2D([], [], marker="P", linestyle="", markersize=9, color=FIRE_COLOUR, label="fire station"),
         Line2D([], [], marker="^", linestyle="", markersize=6, color=POST_COLOUR, label="echelon post"),
-        Line2D([], [], color="#c8c8c8", linewidth=1.5, label="road"),
+        Line2D([], [], color=ROAD_COLOUR, linewidth=1.5, label="road"),
     ]
     fig.legend(handles=handles, loc="outside lower center", ncol=5, fontsize=8.5, frameon=False)
     _finish(

@@ -245,6 +245,10 @@ def run_job(folder: Path, job: Job, cwd: Path) -> str:
     failed.unlink(missing_ok=True)
     try:
         cfg = paths_from(load_config(job.overrides), cwd)
+        if not any(o.split("=", 1)[0].lstrip("+~") == "run.workers" for o in job.overrides):
+            # runs are the sweep's parallel unit: a run inside a Ray or SLURM worker taking every core of
+            # its machine would oversubscribe it (joblib workers already keep to one process)
+            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1))
         start_cpu, start = time.process_time(), time.perf_counter()
         with written_whole(runs / job.name) as (tmp, _final):
             n = _simulate_into(tmp, cfg, job)

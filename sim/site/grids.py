@@ -167,7 +167,7 @@ def place_posts(grids: gpd.GeoDataFrame, enterprises: pd.DataFrame, router: Rout
     for grid_id in grids["id"]:
         members = enterprises[enterprises["grid"] == grid_id]
         candidates = np.unique(members["node"].to_numpy())
-        times = router.times_from(candidates)[:, router.index(members["node"])]
+        times = router.times_among(candidates, members["node"])
         weighted = (times * members["workforce"].to_numpy(dtype=float)).sum(axis=1)
         rows.append({"grid": grid_id, "node": candidates[int(np.argmin(weighted))]})
     return pd.DataFrame(rows, columns=["grid", "node"])

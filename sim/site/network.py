@@ -25,9 +25,12 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
 
 from sim.config import NetworkConfig, SiteConfig
 from sim.errors import ConfigError, SiteError
+from sim.site import graph_ops
 
 WGS84 = "EPSG:4326"
 EXCLUDED_SERVICE = {"parking_aisle", "drive-through"}
@@ -66,8 +69,8 @@ def _first(value):
     return value[0] if isinstance(value, list) else value
 
 
-def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGraph:
-    """Drop edges a response vehicle cannot use (footways, parking aisles, areas) and bare nodes."""
+def _undrivable_edges(graph: nx.MultiDiGraph, drivable: list[str]) -> list[tuple]:
+    """The edges (u, v, key) a response vehicle cannot use: footways, parking aisles, areas."""
     allowed = set(drivable)
     drop = []
     for u, v, k, data in graph.edges(keys=True, data=True):
@@ -78,28 +81,74 @@ def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGrap
             or _first(data.get("service")) in EXCLUDED_SERVICE
         ):
             drop.append((u, v, k))
-    graph = graph.copy()
+    return drop
+
+
+def _drop_edges_and_bare_nodes(graph: nx.MultiDiGraph, drop: list[tuple]) -> nx.MultiDiGraph:
+    """``graph`` itself without the ``drop`` edges and the nodes they leave bare (changed in place)."""
     graph.remove_edges_from(drop)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
     return graph
 
 
-def trim_one_way_stubs(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGraph:
+    """Drop edges a response vehicle cannot use (footways, parking aisles, areas) and bare nodes; a copy."""
+    drop = _undrivable_edges(graph, drivable)
+    return _drop_edges_and_bare_nodes(graph.copy(), drop)
+
+
+def _largest_strong_parts(graph: nx.MultiDiGraph) -> set | None:
+    """The nodes trim_one_way_stubs keeps, from scipy's components of the graph's CSR matrix (no subgraph
+    per piece); None when a piece's largest strongly connected parts tie in size, since which of them
+    networkx's ``max`` picks then depends on the order it finds them in."""
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    pairs = np.array([(index[u], index[v]) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
+    matrix = sparse.csr_array(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(nodes), len(nodes))
+    )
+    _, weak = connected_components(matrix, directed=True, connection="weak")
+    _, strong = connected_components(matrix, directed=True, connection="strong")
+    size = np.bincount(strong)
+    parts = pd.DataFrame({"weak": weak, "strong": strong, "size": size[strong]}).drop_duplicates("strong")
+    largest = parts[parts["size"] == parts.groupby("weak")["size"].transform("max")]
+    if (largest["weak"].duplicated(keep=False) & (largest["size"] > 1)).any():
+        return None
+    kept = largest.loc[largest["size"] > 1, "strong"].to_numpy()
+    return {nodes[i] for i in np.flatnonzero(np.isin(strong, kept))}
+
+
+def _largest_strong_parts_nx(graph: nx.MultiDiGraph) -> set:
+    """The nodes trim_one_way_stubs keeps, by networkx (the tie-breaking reference)."""
+    keep: set = set()
+    for weak in nx.weakly_connected_components(graph):
+        strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
+        if len(strong) > 1:
+            keep |= strong
+    return keep
+
+
+def trim_one_way_stubs(graph: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:
     """In each connected piece of road keep only its largest strongly connected part, if it has a road.
 
     Why: an extract clipped at a bounding box leaves one-way stubs you can enter but never leave (or the
     reverse); snapping an enterprise there makes it "unreachable" for no real reason. A piece made only of
     one-way stubs keeps nothing (a lone node is no road). Separate pieces (islands with no bridge) are kept,
     so validation still reports them. The count removed is kept in ``graph.graph["trimmed_nodes"]``.
+    ``in_place``: remove from ``graph`` itself instead of returning a trimmed copy (the same nodes and
+    edges in the same order; only each node's list of predecessors keeps its old order).
     """
-    keep: set = set()
-    for weak in nx.weakly_connected_components(graph):
-        strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
-        if len(strong) > 1:
-            keep |= strong
-    trimmed = graph.subgraph(keep).copy()
-    trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
-    return trimmed
+    keep = _largest_strong_parts(graph)
+    if keep is None:
+        keep = _largest_strong_parts_nx(graph)
+    if not in_place:
+        trimmed = graph.subgraph(keep).copy()
+        trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
+        return trimmed
+    before = len(graph)
+    graph.remove_nodes_from([n for n in graph.nodes if n not in keep])
+    graph.graph["trimmed_nodes"] = before - len(graph)
+    return graph
 
 
 def prepare_graph(
@@ -108,12 +157,14 @@ def prepare_graph(
     """Drivable edges only, simplified, one-way stubs trimmed, with speeds and travel times, in UTM metres.
 
     Refuses (SiteError naming ``source``) a graph with nothing left to drive on, before osmnx's own
-    functions meet an empty graph and fail with their own words.
+    functions meet an empty graph and fail with their own words. ``graph`` is used up: it is changed in
+    place (a copy of a graph with 100,000 nodes costs seconds), so pass a copy to keep it.
     """
-    drivable = keep_drivable(graph, net.drivable)
-    if drivable.number_of_edges() == 0:
+    drop = _undrivable_edges(graph, net.drivable)
+    if len(drop) == graph.number_of_edges():
         raise SiteError(f"{source}: {_why_no_drivable_roads(graph, net)}")
-    graph = drivable
+    graph = _drop_edges_and_bare_nodes(graph, drop)
+    drivable_edges = graph.number_of_edges()
     if not graph.graph.get("simplified", False):
         # Keep a bridge its own edge: its attributes (bridge, class, maxspeed) must stay unmixed.
         graph = ox.simplify_graph(graph, edge_attrs_differ=["highway", "bridge"])
@@ -122,19 +173,20 @@ def prepare_graph(
                 f"{source}: no roads remain after simplification: osmnx drops a ring of road joined to "
                 "nothing else, and every drivable road here is one"
             )
-    graph = trim_one_way_stubs(graph)
+    graph = trim_one_way_stubs(graph, in_place=True)
     if graph.number_of_edges() == 0:
         raise SiteError(
             f"{source}: no two-way connected roads remain after trimming one-way stubs (each of its "
-            f"{drivable.number_of_edges()} drivable edges leads where no road leads back); a site needs "
+            f"{drivable_edges} drivable edges leads where no road leads back); a site needs "
             "roads a vehicle can drive out and back on"
         )
     graph.graph["nodes_at_extract_edge"] = nodes_near_bounds(graph)
-    graph = ox.add_edge_speeds(graph, hwy_speeds=dict(net.speeds_kph), fallback=net.fallback_speed_kph)
-    graph = ox.add_edge_travel_times(graph)
+    graph = graph_ops.add_edge_speeds(graph, dict(net.speeds_kph), net.fallback_speed_kph)
+    graph = graph_ops.add_edge_travel_times(graph)
     if not ox.projection.is_projected(graph.graph.get("crs", WGS84)):
-        graph = ox.project_graph(graph)
-    return graph
+        return graph_ops.project_graph(graph)
+    # Rebuilt as a copy, so each node's predecessors are listed in the order a trimmed copy lists them.
+    return graph.copy()
 
 
 def _why_no_drivable_roads(graph: nx.MultiDiGraph, net: NetworkConfig) -> str:

@@ -180,13 +180,14 @@ def _ungridded_warnings(site: Site, shown: int = 3) -> list[str]:
 def _reachable(router: Router, sources: list, targets: list) -> np.ndarray:
     """Whether each target node can be reached by road from the source node paired with it: what
     ``isfinite(router.times_from(sources))`` says, from bounded searches, one per source over only its own
-    targets (Router.times_among), not a Dijkstra over the whole network per station and per post."""
+    targets (Router.times_to_targets), not a Dijkstra over the whole network per station and per post."""
     out = np.zeros(len(sources), dtype=bool)
     rows_of: dict = {}
     for i, source in enumerate(sources):
         rows_of.setdefault(source, []).append(i)
-    for source, rows in rows_of.items():
-        out[rows] = np.isfinite(router.times_among([source], [targets[i] for i in rows])[0])
+    times = router.times_to_targets(list(rows_of), [[targets[i] for i in rows] for rows in rows_of.values()])
+    for rows, found in zip(rows_of.values(), times, strict=True):
+        out[rows] = np.isfinite(found)
     return out
 
 

@@ -143,3 +143,24 @@ def test_bounded_times_equal_full_tables_on_the_default_site(daishan_site):
     got = router.times_to_targets(sources, targets, first_limit_s=30.0, batch=16)
     for row, want, cols in zip(got, full, targets, strict=True):
         assert np.array_equal(row, want[router.index(cols)])
+
+
+def test_time_within_a_bound_is_the_full_searchs_time(daishan_site):
+    """Within the bound: the unbounded time; beyond it: that time or inf, never a smaller number."""
+    from sim.model.roads import Roads
+    from sim.model.world import World
+
+    roads = Roads.open(World.build(daishan_site))
+    router = daishan_site.router
+    rng = np.random.default_rng(3)
+    for origin in rng.integers(0, router.n_nodes, size=12):
+        full = router.times_from([router.nodes[origin]])[0]
+        fresh = Roads(roads.closed, roads.router, roads.bases)  # its own caches
+        for node, limit_s in zip(
+            rng.integers(0, router.n_nodes, size=25), rng.uniform(0.0, 900.0, size=25), strict=True
+        ):
+            got = fresh.time_from_node_within_s(int(origin), int(node), float(limit_s))
+            if full[node] <= limit_s:
+                assert got == full[node]
+            else:
+                assert got == full[node] or got == np.inf

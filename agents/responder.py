@@ -116,8 +116,11 @@ class Responder(mesa.Agent):
         if now_s < left_s or math.isinf(home_s):
             return max(0.0, left_s - now_s) * board.factor + board.from_node_s(scene, node_idx), math.inf
         done = min(1.0, (now_s - left_s) / home_s) if home_s > 0 else 1.0
-        via_scene = done * home_s * board.factor + board.from_node_s(scene, node_idx)
-        return via_scene, (1.0 - done) * home_s * board.factor + from_base_s
+        lead_s = done * home_s * board.factor
+        via_home = (1.0 - done) * home_s * board.factor + from_base_s
+        # Only a way back through the scene faster than on home counts: the search stops beyond that.
+        via_scene = lead_s + board.from_node_s(scene, node_idx, within_s=via_home - lead_s)
+        return via_scene, via_home
 
     def _drive_to(self, case: Case, tier: int, now_s: float) -> Drive:
         """The drive to a scene that ``travel_s`` timed, its way built only if a road changes on the way."""

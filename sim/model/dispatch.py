@@ -13,6 +13,8 @@ its tier back here, and the board asks the policy again.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from agents.enterprise import GUARDS
@@ -32,6 +34,10 @@ from sim.model.policies import (
 from sim.model.roads import Roads
 from sim.model.world import World
 
+# A bounded search goes this far beyond the time asked for, so a time it leaves out exceeds it by far more
+# than rounding: relative, and seconds of free-flow driving.
+WITHIN_MARGIN = 1e-3
+WITHIN_MARGIN_S = 1.0
 BRIGADE_TIER = 0  # the fire brigade is not one of the policy's tiers
 
 
@@ -95,8 +101,14 @@ class DispatchBoard:
         bases = self.roads.bases
         return float(bases.back_s[bases.row[base_node], node_idx])
 
-    def from_node_s(self, origin_idx: int, node_idx: int) -> float:
-        return float(self.roads.times_from_node_s(origin_idx)[node_idx]) * self.factor
+    def from_node_s(self, origin_idx: int, node_idx: int, within_s: float = math.inf) -> float:
+        """Emergency travel time between road nodes; given ``within_s``, exact when it is at most that,
+        else exact or inf (a search bounded a margin beyond ``within_s``: the caller's comparison with
+        another time comes out the same)."""
+        if not within_s < math.inf or self.factor <= 0:
+            return float(self.roads.times_from_node_s(origin_idx)[node_idx]) * self.factor
+        limit_s = max(0.0, within_s / self.factor) * (1.0 + WITHIN_MARGIN) + WITHIN_MARGIN_S
+        return self.roads.time_from_node_within_s(origin_idx, node_idx, limit_s) * self.factor
 
     def _eta_s(self, case: Case) -> np.ndarray:
         """Expected mobilisation + travel of every unit to the incident (and inf in the guards' column);

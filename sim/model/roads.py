@@ -27,6 +27,7 @@ from sim.site.routing import Router
 if TYPE_CHECKING:
     from sim.model.case import Case
 
+MAX_LIMIT_S = 1e5  # a bounded search reaching further than this searches the whole network, kept whole
 Way = list[tuple[int, float]]  # (router node index, simulated time the unit reaches it), in driving order
 
 
@@ -38,6 +39,7 @@ class Roads:
     router: Router
     bases: UnitBases
     _from_node: dict[int, np.ndarray] = field(default_factory=dict, repr=False)
+    _near_node: dict[int, tuple[float, np.ndarray]] = field(default_factory=dict, repr=False)
 
     @classmethod
     def open(cls, world: World) -> Roads:
@@ -64,6 +66,29 @@ class Roads:
             row = self.router.times_from([self.router.nodes[node_idx]])[0]
             self._from_node[node_idx] = row
         return row
+
+    def time_from_node_within_s(self, origin_idx: int, node_idx: int, limit_s: float) -> float:
+        """Seconds from one road node to another (router indices) if at most ``limit_s``: then the very
+        number of ``times_from_node_s``; beyond it, that number or inf. Remembered per origin, a search
+        widened (at least x4) when a later question reaches further.
+
+        Why: a unit on its way home is timed from the scene it left to every new incident, and only a time
+        that could beat driving on home matters; a search over the whole network per scene made CPU per
+        incident grow with the network. A node within the bound gets the time an unbounded search gives it
+        (see Router.times_to_targets).
+        """
+        full = self._from_node.get(origin_idx)
+        if full is not None:
+            return float(full[node_idx])
+        near = self._near_node.get(origin_idx)
+        if near is None or near[0] < limit_s:
+            bound_s = limit_s if near is None else max(limit_s, 4.0 * near[0])
+            if bound_s > MAX_LIMIT_S:
+                return float(self.times_from_node_s(origin_idx)[node_idx])
+            row = dijkstra(self.router.forward, directed=True, indices=origin_idx, limit=bound_s)
+            near = (bound_s, row)
+            self._near_node[origin_idx] = near
+        return float(near[1][node_idx])
 
     def edge_s(self, a: int, b: int) -> float:
         """Seconds of the fastest open edge a -> b (router indices); inf when there is none."""

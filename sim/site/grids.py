@@ -163,11 +163,17 @@ def build_grids(
 
 def place_posts(grids: gpd.GeoDataFrame, enterprises: pd.DataFrame, router: Router) -> pd.DataFrame:
     """One post node per grid: the 1-median of its enterprises' nodes, weighted by workforce."""
-    rows = []
-    for grid_id in grids["id"]:
-        members = enterprises[enterprises["grid"] == grid_id]
-        candidates = np.unique(members["node"].to_numpy())
-        times = router.times_from(candidates)[:, router.index(members["node"])]
-        weighted = (times * members["workforce"].to_numpy(dtype=float)).sum(axis=1)
-        rows.append({"grid": grid_id, "node": candidates[int(np.argmin(weighted))]})
+    members = [enterprises[enterprises["grid"] == grid_id] for grid_id in grids["id"]]
+    candidates = [np.unique(m["node"].to_numpy()) for m in members]
+    # Every grid's candidates in one batched, bounded search (a grid's times lie within the grid).
+    times = router.times_to_targets(
+        [c for cands in candidates for c in cands],
+        [m["node"].to_numpy() for m, cands in zip(members, candidates, strict=True) for _ in cands],
+    )
+    rows, start = [], 0
+    for grid_id, m, cands in zip(grids["id"], members, candidates, strict=True):
+        table = np.array(times[start : start + len(cands)], dtype=float).reshape(len(cands), len(m))
+        start += len(cands)
+        weighted = (table * m["workforce"].to_numpy(dtype=float)).sum(axis=1)
+        rows.append({"grid": grid_id, "node": cands[int(np.argmin(weighted))]})
     return pd.DataFrame(rows, columns=["grid", "node"])

@@ -15,6 +15,7 @@ import shutil
 import tempfile
 import warnings
 import xml.etree.ElementTree as ET
+import xml.sax
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -25,9 +26,13 @@ import networkx as nx
 import numpy as np
 import osmnx as ox
 import pandas as pd
+from scipy import sparse
+from scipy.sparse.csgraph import connected_components
+from shapely.geometry import Polygon
 
 from sim.config import NetworkConfig, SiteConfig
 from sim.errors import ConfigError, SiteError
+from sim.site import graph_ops
 
 WGS84 = "EPSG:4326"
 EXCLUDED_SERVICE = {"parking_aisle", "drive-through"}
@@ -66,8 +71,8 @@ def _first(value):
     return value[0] if isinstance(value, list) else value
 
 
-def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGraph:
-    """Drop edges a response vehicle cannot use (footways, parking aisles, areas) and bare nodes."""
+def _undrivable_edges(graph: nx.MultiDiGraph, drivable: list[str]) -> list[tuple]:
+    """The edges (u, v, key) a response vehicle cannot use: footways, parking aisles, areas."""
     allowed = set(drivable)
     drop = []
     for u, v, k, data in graph.edges(keys=True, data=True):
@@ -78,28 +83,74 @@ def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGrap
             or _first(data.get("service")) in EXCLUDED_SERVICE
         ):
             drop.append((u, v, k))
-    graph = graph.copy()
+    return drop
+
+
+def _drop_edges_and_bare_nodes(graph: nx.MultiDiGraph, drop: list[tuple]) -> nx.MultiDiGraph:
+    """``graph`` itself without the ``drop`` edges and the nodes they leave bare (changed in place)."""
     graph.remove_edges_from(drop)
     graph.remove_nodes_from([n for n in list(graph.nodes) if graph.degree(n) == 0])
     return graph
 
 
-def trim_one_way_stubs(graph: nx.MultiDiGraph) -> nx.MultiDiGraph:
+def keep_drivable(graph: nx.MultiDiGraph, drivable: list[str]) -> nx.MultiDiGraph:
+    """Drop edges a response vehicle cannot use (footways, parking aisles, areas) and bare nodes; a copy."""
+    drop = _undrivable_edges(graph, drivable)
+    return _drop_edges_and_bare_nodes(graph.copy(), drop)
+
+
+def _largest_strong_parts(graph: nx.MultiDiGraph) -> set | None:
+    """The nodes trim_one_way_stubs keeps, from scipy's components of the graph's CSR matrix (no subgraph
+    per piece); None when a piece's largest strongly connected parts tie in size, since which of them
+    networkx's ``max`` picks then depends on the order it finds them in."""
+    nodes = list(graph.nodes)
+    index = {n: i for i, n in enumerate(nodes)}
+    pairs = np.array([(index[u], index[v]) for u, v in graph.edges()], dtype=np.int64).reshape(-1, 2)
+    matrix = sparse.csr_array(
+        (np.ones(len(pairs)), (pairs[:, 0], pairs[:, 1])), shape=(len(nodes), len(nodes))
+    )
+    _, weak = connected_components(matrix, directed=True, connection="weak")
+    _, strong = connected_components(matrix, directed=True, connection="strong")
+    size = np.bincount(strong)
+    parts = pd.DataFrame({"weak": weak, "strong": strong, "size": size[strong]}).drop_duplicates("strong")
+    largest = parts[parts["size"] == parts.groupby("weak")["size"].transform("max")]
+    if (largest["weak"].duplicated(keep=False) & (largest["size"] > 1)).any():
+        return None
+    kept = largest.loc[largest["size"] > 1, "strong"].to_numpy()
+    return {nodes[i] for i in np.flatnonzero(np.isin(strong, kept))}
+
+
+def _largest_strong_parts_nx(graph: nx.MultiDiGraph) -> set:
+    """The nodes trim_one_way_stubs keeps, by networkx (the tie-breaking reference)."""
+    keep: set = set()
+    for weak in nx.weakly_connected_components(graph):
+        strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
+        if len(strong) > 1:
+            keep |= strong
+    return keep
+
+
+def trim_one_way_stubs(graph: nx.MultiDiGraph, *, in_place: bool = False) -> nx.MultiDiGraph:
     """In each connected piece of road keep only its largest strongly connected part, if it has a road.
 
     Why: an extract clipped at a bounding box leaves one-way stubs you can enter but never leave (or the
     reverse); snapping an enterprise there makes it "unreachable" for no real reason. A piece made only of
     one-way stubs keeps nothing (a lone node is no road). Separate pieces (islands with no bridge) are kept,
     so validation still reports them. The count removed is kept in ``graph.graph["trimmed_nodes"]``.
+    ``in_place``: remove from ``graph`` itself instead of returning a trimmed copy (the same nodes and
+    edges in the same order; only each node's list of predecessors keeps its old order).
     """
-    keep: set = set()
-    for weak in nx.weakly_connected_components(graph):
-        strong = max(nx.strongly_connected_components(graph.subgraph(weak)), key=len)
-        if len(strong) > 1:
-            keep |= strong
-    trimmed = graph.subgraph(keep).copy()
-    trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
-    return trimmed
+    keep = _largest_strong_parts(graph)
+    if keep is None:
+        keep = _largest_strong_parts_nx(graph)
+    if not in_place:
+        trimmed = graph.subgraph(keep).copy()
+        trimmed.graph["trimmed_nodes"] = len(graph) - len(trimmed)
+        return trimmed
+    before = len(graph)
+    graph.remove_nodes_from([n for n in graph.nodes if n not in keep])
+    graph.graph["trimmed_nodes"] = before - len(graph)
+    return graph
 
 
 def prepare_graph(
@@ -108,33 +159,36 @@ def prepare_graph(
     """Drivable edges only, simplified, one-way stubs trimmed, with speeds and travel times, in UTM metres.
 
     Refuses (SiteError naming ``source``) a graph with nothing left to drive on, before osmnx's own
-    functions meet an empty graph and fail with their own words.
+    functions meet an empty graph and fail with their own words. ``graph`` is used up: it is changed in
+    place (a copy of a graph with 100,000 nodes costs seconds), so pass a copy to keep it.
     """
-    drivable = keep_drivable(graph, net.drivable)
-    if drivable.number_of_edges() == 0:
+    drop = _undrivable_edges(graph, net.drivable)
+    drivable_edges = graph.number_of_edges() - len(drop)
+    if drivable_edges == 0:
         raise SiteError(f"{source}: {_why_no_drivable_roads(graph, net)}")
-    graph = drivable
+    graph = _drop_edges_and_bare_nodes(graph, drop)
     if not graph.graph.get("simplified", False):
         # Keep a bridge its own edge: its attributes (bridge, class, maxspeed) must stay unmixed.
         graph = ox.simplify_graph(graph, edge_attrs_differ=["highway", "bridge"])
-        if graph.number_of_edges() == 0:
+        if nx.is_empty(graph):
             raise SiteError(
                 f"{source}: no roads remain after simplification: osmnx drops a ring of road joined to "
                 "nothing else, and every drivable road here is one"
             )
-    graph = trim_one_way_stubs(graph)
-    if graph.number_of_edges() == 0:
+    graph = trim_one_way_stubs(graph, in_place=True)
+    if nx.is_empty(graph):
         raise SiteError(
             f"{source}: no two-way connected roads remain after trimming one-way stubs (each of its "
-            f"{drivable.number_of_edges()} drivable edges leads where no road leads back); a site needs "
+            f"{drivable_edges} drivable edges leads where no road leads back); a site needs "
             "roads a vehicle can drive out and back on"
         )
     graph.graph["nodes_at_extract_edge"] = nodes_near_bounds(graph)
-    graph = ox.add_edge_speeds(graph, hwy_speeds=dict(net.speeds_kph), fallback=net.fallback_speed_kph)
-    graph = ox.add_edge_travel_times(graph)
+    graph = graph_ops.add_edge_speeds(graph, dict(net.speeds_kph), net.fallback_speed_kph)
+    graph = graph_ops.add_edge_travel_times(graph)
     if not ox.projection.is_projected(graph.graph.get("crs", WGS84)):
-        graph = ox.project_graph(graph)
-    return graph
+        return graph_ops.project_graph(graph)
+    # Rebuilt as a copy, so each node's predecessors are listed in the order a trimmed copy lists them.
+    return graph.copy()
 
 
 def _why_no_drivable_roads(graph: nx.MultiDiGraph, net: NetworkConfig) -> str:
@@ -242,14 +296,23 @@ def _features_from_pbf(osm, site: SiteConfig) -> MapFeatures:
     return _normalise_features(zones, police, fire, islands, site, water)
 
 
-def _features_from_xml(path: Path, site: SiteConfig) -> MapFeatures:
+def _xml_features(path: Path, tags: dict, osm_json: dict | None) -> gpd.GeoDataFrame:
+    """``ox.features_from_xml(path, tags=tags)``, from ``osm_json`` if it was read already (osmnx takes
+    its elements apart: read the road graph from it first)."""
+    if osm_json is None:
+        return ox.features_from_xml(path, tags=tags)
+    gdf = ox.features._create_gdf([osm_json], Polygon(), tags)
+    return gdf.drop(columns=list(set(gdf.columns) & {"changeset", "timestamp", "uid", "user", "version"}))
+
+
+def _features_from_xml(path: Path, site: SiteConfig, osm_json: dict | None = None) -> MapFeatures:
     tags: dict[str, bool | str | list[str]] = {k: list(v) for k, v in site.zone_tags.items()}
     tags["amenity"] = list(_amenities(site))
     tags["place"] = ["island", "islet"]
     for key, values in WATER_TAGS.items():  # merged with any zone tag of the same key
         tags[key] = sorted({*values, *site.zone_tags.get(key, [])})
     try:
-        features = ox.features_from_xml(path, tags=tags)
+        features = _xml_features(path, tags, osm_json)
     except ox._errors.InsufficientResponseError:
         return MapFeatures.empty()
 
@@ -414,9 +477,10 @@ def _load_osm_file(path: Path, site: SiteConfig, key: str) -> tuple[nx.MultiDiGr
                 return graph, _features_from_pbf(osm, site)
         if kind == "xml":
             bounds = _osm_xml_bounds(path)
-            graph = _graph_from_xml(path)
+            osm_json = _osm_xml_json(path)
+            graph = _graph_from_xml(path, osm_json)  # first: reading the features takes the JSON apart
             graph.graph["bounds_lonlat"] = bounds
-            return graph, _features_from_xml(path, site)
+            return graph, _features_from_xml(path, site, osm_json)
         from sim.site.graphml import read_graphml
 
         return read_graphml(path), MapFeatures.empty()
@@ -465,11 +529,48 @@ def _bounds(attrib: dict[str, str]) -> tuple[float, float, float, float] | None:
     return west, south, east, north
 
 
-def _graph_from_xml(path: Path) -> nx.MultiDiGraph:
-    """The raw road graph of an OSM XML file; one holding no map data is refused in our words, not
-    osmnx's (which speak of a server response)."""
+OSMNX_XML_WARNING = (
+    "The XML file you are loading appears to have been generated by OSMnx: this use case is not supported "
+    "and may not behave as expected. To save/load graphs to/from disk for later use in OSMnx, use the "
+    "`io.save_graphml` and `io.load_graphml` functions instead. Refer to the documentation for details."
+)
+
+
+def _osm_root_attributes(path: Path) -> dict[str, str]:
+    """The attributes of an XML file's root element, read from its start tag alone."""
+    with path.open("rb") as fh:
+        for _, element in ET.iterparse(fh, events=("start",)):
+            return dict(element.attrib)
+    return {}
+
+
+def _osm_xml_json(path: Path) -> dict | None:
+    """The Overpass-like JSON osmnx makes of an OSM XML file, read once for both roads and map features;
+    None if the file is not well-formed (osmnx's own reading then fails in its own words).
+
+    Why: ``ox.graph_from_xml`` and ``ox.features_from_xml`` each read the file twice, a whole element tree
+    only for the root's attributes and then osmnx's SAX handler; this is that SAX pass, done once.
+    """
     try:
-        return ox.graph_from_xml(path, simplify=False, retain_all=True)
+        root = _osm_root_attributes(path)
+        handler = ox._osm_xml._OSMContentHandler()
+        with ox._osm_xml._open_file(path, "utf-8") as fh:
+            xml.sax.parse(fh, handler)
+    except (ET.ParseError, xml.sax.SAXException):
+        return None
+    if "generator" in root and "OSMnx" in root["generator"]:
+        warnings.warn(OSMNX_XML_WARNING, category=UserWarning, stacklevel=2)
+    return handler.object
+
+
+def _graph_from_xml(path: Path, osm_json: dict | None = None) -> nx.MultiDiGraph:
+    """The raw road graph of an OSM XML file (``ox.graph_from_xml(path, simplify=False,
+    retain_all=True)``, from ``osm_json`` if it was read already); one holding no map data is refused in
+    our words, not osmnx's (which speak of a server response)."""
+    try:
+        if osm_json is None:
+            return ox.graph_from_xml(path, simplify=False, retain_all=True)
+        return ox.graph._create_graph([osm_json], bidirectional=False)
     except ox._errors.InsufficientResponseError:
         raise SiteError(
             f"{path}: the OSM XML file holds no roads (no nodes and ways to build them)"

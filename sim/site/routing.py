@@ -9,7 +9,7 @@ speed-up is measured by benchmarks/bench_routing.py.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Hashable, Iterable
+from collections.abc import Collection, Hashable, Iterable, Sequence
 from dataclasses import dataclass
 
 import networkx as nx
@@ -96,6 +96,55 @@ class Router:
         if len(idx) == 0:
             return np.empty((0, self.n_nodes))
         return np.atleast_2d(dijkstra(self.forward, directed=True, indices=idx, limit=limit_s))
+
+    def times_among(
+        self, sources: Iterable[Hashable], targets: Iterable[Hashable], first_limit_s: float = 600.0
+    ) -> np.ndarray:
+        """Travel time from each source to each target: ``times_from(sources)[:, index(targets)]``, the very
+        same numbers, from bounded searches (see ``times_to_targets``)."""
+        sources, targets = list(sources), list(targets)
+        rows = self.times_to_targets(sources, [targets] * len(sources), first_limit_s)
+        return np.array(rows, dtype=float).reshape(len(sources), len(targets))
+
+    def times_to_targets(
+        self,
+        sources: Sequence[Hashable],
+        targets: Sequence[Sequence[Hashable]],
+        first_limit_s: float = 600.0,
+        batch: int = 64,
+    ) -> list[np.ndarray]:
+        """For each source, the travel times to its own ``targets`` (the same numbers as rows of
+        ``times_from``), from Dijkstras bounded by a limit that grows (x4) only for sources whose targets
+        it left out, so compact sets of places (a grid's enterprises) never search the whole network;
+        sources go ``batch`` to a call, since each call costs a pass over the whole matrix.
+
+        Why the numbers are the same: the time Dijkstra gives a node is the least, over the nodes that
+        lead into it, of their time plus the edge's, whatever order it settles nodes in; a limit only leaves
+        out sums above it, never one a node within the limit takes.
+        """
+        rows = self.index(sources)
+        cols = [self.index(t) for t in targets]
+        out: list[np.ndarray] = [np.empty(0)] * len(rows)
+        todo = np.arange(len(rows))
+        limit_s = first_limit_s
+        while len(todo):
+            if limit_s > 1e9:
+                limit_s = np.inf
+            left = []
+            for start in range(0, len(todo), batch):
+                chunk = todo[start : start + batch]
+                times = np.atleast_2d(
+                    dijkstra(self.forward, directed=True, indices=rows[chunk], limit=limit_s)
+                )
+                for i, row in zip(chunk, times, strict=True):
+                    found = row[cols[i]]
+                    if limit_s == np.inf or np.isfinite(found).all():
+                        out[i] = found
+                    else:
+                        left.append(i)
+            todo = np.array(left, dtype=np.int64)
+            limit_s *= 4.0
+        return out
 
     def times_to(self, target: Hashable, limit_s: float = np.inf) -> np.ndarray:
         """Travel time from every node to ``target``: one reverse Dijkstra, bounded by ``limit_s``.

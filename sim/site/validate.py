@@ -12,6 +12,7 @@ import numpy as np
 
 from sim.config import EchelonConfig
 from sim.site.bridges import MIN_WATCHED_BRIDGE_M, bridges
+from sim.site.routing import Router
 from sim.site.site import Site, facility_table
 
 # Why a piece of road is separate from the largest, by whether it reaches the extract's recorded bounding box
@@ -176,6 +177,20 @@ def _ungridded_warnings(site: Site, shown: int = 3) -> list[str]:
     ]
 
 
+def _reachable(router: Router, sources: list, targets: list) -> np.ndarray:
+    """Whether each target node can be reached by road from the source node paired with it: what
+    ``isfinite(router.times_from(sources))`` says, from bounded searches, one per source over only its own
+    targets (Router.times_to_targets), not a Dijkstra over the whole network per station and per post."""
+    out = np.zeros(len(sources), dtype=bool)
+    rows_of: dict = {}
+    for i, source in enumerate(sources):
+        rows_of.setdefault(source, []).append(i)
+    times = router.times_to_targets(list(rows_of), [[targets[i] for i in rows] for rows in rows_of.values()])
+    for rows, found in zip(rows_of.values(), times, strict=True):
+        out[rows] = np.isfinite(found)
+    return out
+
+
 def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]:
     """(problems, warnings) of a built site."""
     problems = _edge_problems(site)
@@ -199,26 +214,36 @@ def site_problems(site: Site, cfg: EchelonConfig) -> tuple[list[str], list[str]]
 
     router = site.router
     if len(site.enterprises) and len(site.stations):
-        station_times = router.times_from(site.stations["node"])
-        station_pos = {sid: i for i, sid in enumerate(site.stations["id"])}
-        ent_idx = router.index(site.enterprises["node"])
-        for k, row in enumerate(site.enterprises.itertuples()):
+        router.index(site.stations["node"])  # a station off the graph is refused, as a table of it would be
+        station_node = dict(zip(site.stations["id"], site.stations["node"], strict=True))
+        ents = list(site.enterprises.itertuples())
+        owned = [k for k, row in enumerate(ents) if row.station]
+        reached = np.zeros(len(ents), dtype=bool)
+        reached[owned] = _reachable(
+            router, [station_node[ents[k].station] for k in owned], [ents[k].node for k in owned]
+        )
+        for k, row in enumerate(ents):
             if not row.station:
                 problems.append(
                     f"enterprise {row.id} ({row.zone}) cannot be reached by road from any police "
                     f"station (no station lies on its piece of road{_apart_because([row.node], pieces)})"
                 )
-            elif not np.isfinite(station_times[station_pos[row.station], ent_idx[k]]):
+            elif not reached[k]:
                 problems.append(f"enterprise {row.id} unreachable from its station {row.station}")
     if len(site.posts):
-        post_times = router.times_from(site.posts["node"])
-        post_pos = {g: i for i, g in enumerate(site.posts["grid"])}
-        for row in site.enterprises[site.enterprises["grid"] != ""].itertuples():
-            if row.grid not in post_pos:
+        router.index(site.posts["node"])
+        post_node = dict(zip(site.posts["grid"], site.posts["node"], strict=True))
+        ents = list(site.enterprises[site.enterprises["grid"] != ""].itertuples())
+        served = [k for k, row in enumerate(ents) if row.grid in post_node]
+        reached = np.zeros(len(ents), dtype=bool)
+        reached[served] = _reachable(
+            router, [post_node[ents[k].grid] for k in served], [ents[k].node for k in served]
+        )
+        for k, row in enumerate(ents):
+            if row.grid not in post_node:
                 problems.append(f"enterprise {row.id} is in grid {row.grid}, which has no echelon post")
                 continue
-            (j,) = router.index([row.node])
-            if not np.isfinite(post_times[post_pos[row.grid], j]):
+            if not reached[k]:
                 problems.append(
                     f"enterprise {row.id} cannot be reached by road from the post of its grid {row.grid}"
                 )

@@ -28,6 +28,10 @@ MAKE_RUN = (
     ),
 )
 SWEEP_POLICIES = "policy=police_only,echelon_135"  # x fleet.echelons_per_grid=1..5: the 10-run sweep
+# Each run at the stress load for 60 days x 10 replications (about 20 s of simulation): a research sweep's
+# runs, where parallel workers pay; a default-sized run (about 2 s) is dominated by starting each worker
+# (a new Python importing pandas, GeoPandas, SimPy, Mesa and reading the site: about 5 s).
+SWEEP_LOAD = ("incidents=stress", "run.days=60")
 
 
 def _echelon(args: Sequence[str], what: str) -> float:
@@ -75,7 +79,8 @@ def sweep_speedup(
     """The same sweep (2 policies x ``fleets`` fleet sizes: ten runs by default) with each worker count
     (joblib launcher), in a new folder each time; the runs' metrics compared byte for byte (a speed-up that
     changed a result would be no speed-up)."""
-    sweep = (SWEEP_POLICIES, f"fleet.echelons_per_grid={','.join(map(str, range(1, fleets + 1)))}")
+    fleet = f"fleet.echelons_per_grid={','.join(map(str, range(1, fleets + 1)))}"
+    sweep = (SWEEP_POLICIES, fleet, *(SWEEP_LOAD if not extra else ()))
     args = ["sweep", *sweep, f"cache_dir={cache_dir}", *extra]
     rows, metrics = [], {}
     with tempfile.TemporaryDirectory(prefix="echelon-bench-sweep-") as tmp:

@@ -4,15 +4,13 @@ workers; a restarted model equals a new one for any replication; a stop leaves n
 from __future__ import annotations
 
 import hashlib
-import os
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pandas as pd
 import pytest
+from processes import children, start
 
 from sim import parallel
 from sim.config import load_config
@@ -83,20 +81,6 @@ def test_a_model_restarted_up_to_replication_k_equals_a_new_one(daishan_site, ca
     pd.testing.assert_frame_equal(chain[-1].events, fresh.events)
 
 
-def _children(pid: int) -> list[int]:
-    """Processes whose parent is ``pid`` (from /proc: no psutil needed)."""
-    out = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(entry))
-    return out
-
-
 def _running(pid: int) -> bool:
     """Alive and not a zombie (an ended child its new parent has yet to reap)."""
     try:
@@ -109,27 +93,18 @@ def _running(pid: int) -> bool:
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGTERM], ids=lambda s: s.name)
 def test_a_stopped_parallel_comparison_leaves_nothing_and_no_worker(sig, tmp_path, cache_dir):
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            "import sys; from sim.entry import main; sys.exit(main())",
-            "compare",
-            "run.days=20",
-            "run.replications=4",
-            "run.workers=2",
-            f"results_dir={tmp_path / 'results'}",
-            f"cache_dir={cache_dir}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    proc = start(
+        "compare",
+        "run.days=20",
+        "run.replications=4",
+        "run.workers=2",
+        f"results_dir={tmp_path / 'results'}",
+        f"cache_dir={cache_dir}",
     )
     deadline = time.monotonic() + 120
-    while len(_children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
+    while len(children(proc.pid)) < 2 and time.monotonic() < deadline and proc.poll() is None:
         time.sleep(0.1)  # until the workers are up: the stop lands while they simulate
-    workers = _children(proc.pid)
+    workers = children(proc.pid)
     assert len(workers) >= 2, "the workers never started"
     proc.send_signal(sig)
     _, err = proc.communicate(timeout=120)

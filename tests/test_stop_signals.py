@@ -11,29 +11,14 @@ import time
 from pathlib import Path
 
 import pytest
+from processes import start
 
 from sim.errors import Stopped
 from sim.result_folder import OWNER_FILE, remove_abandoned, result_folder
 
 
 def _start(tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.Popen:
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            # The ``echelon`` script's way in. Not ``-m sim.cli``: under ``-m`` CPython 3.12 turns a Ctrl-C
-            # that landed inside a string ``exec`` (a dataclass being made on a lazy import) into a death by
-            # SIGINT at exit, even though the command caught it, printed its line and returned 130.
-            "import sys; from sim.entry import main; sys.exit(main())",
-            *args,
-            f"results_dir={tmp_path / 'results'}",
-            f"cache_dir={cache_dir}",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),  # a background job may ignore it
-    )
+    return start(*args, f"results_dir={tmp_path / 'results'}", f"cache_dir={cache_dir}")
 
 
 @pytest.mark.slow

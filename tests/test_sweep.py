@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from processes import children, echelon
 
 from sim.analysis import metrics
 from sim.cli import main
@@ -67,10 +68,7 @@ def test_a_path_value_makes_a_safe_folder_name():
 def test_a_bad_sweep_is_one_line_before_any_run(args, message, tmp_path):
     result = subprocess.run(
         [
-            sys.executable,
-            "-c",
-            "from sim.entry import main; raise SystemExit(main())",
-            "sweep",
+            *echelon("sweep"),
             *args,
             "run.days=1",
             f"results_dir={tmp_path}",
@@ -145,7 +143,7 @@ def test_a_rerun_skips_finished_runs_and_redoes_the_rest(tmp_path, cache_dir, ca
 @pytest.mark.slow
 def test_sigterm_keeps_finished_runs_leaves_nothing_collect_reads_and_resumes(tmp_path, cache_dir):
     args = [
-        sys.executable, "-c", "from sim.entry import main; raise SystemExit(main())", "sweep",
+        *echelon("sweep"),
         "policy=police_only,echelon_135,echelon_open", "seed=20251101", "run.days=20", "run.replications=4",
         f"results_dir={tmp_path}", f"cache_dir={cache_dir}", "hydra/launcher=basic",
     ]  # fmt: skip
@@ -317,24 +315,10 @@ def test_the_submitit_launcher_runs_a_sweep_as_submitted_jobs(tmp_path, cache_di
     assert (submitted / ".hydra" / ".submitit").is_dir()
 
 
-def _loky_workers(parent: int) -> list[int]:
-    """The joblib (loky) worker processes of ``parent``, read from /proc."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        try:
-            stat = (proc / "stat").read_text().rsplit(")", 1)[1].split()
-            cmd = (proc / "cmdline").read_bytes()
-        except (OSError, IndexError):
-            continue
-        if int(stat[1]) == parent and b"popen_loky_posix" in cmd:  # not its resource tracker
-            found.append(int(proc.name))
-    return found
-
-
 @pytest.mark.slow
 def test_a_lost_worker_is_one_line_keeps_finished_runs_and_a_rerun_finishes(tmp_path, cache_dir):
     args = [
-        sys.executable, "-c", "from sim.entry import main; raise SystemExit(main())", "sweep",
+        *echelon("sweep"),
         "policy=police_only,echelon_135,echelon_open", "fleet.echelons_per_grid=1,2", "run.days=20",
         "run.replications=4", f"results_dir={tmp_path}", f"cache_dir={cache_dir}", "hydra.launcher.n_jobs=2",
     ]  # fmt: skip
@@ -342,7 +326,7 @@ def test_a_lost_worker_is_one_line_keeps_finished_runs_and_a_rerun_finishes(tmp_
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and not list(tmp_path.glob("sweep-*/runs/*/run.json")):
         time.sleep(0.2)
-    workers = _loky_workers(proc.pid)
+    workers = children(proc.pid, b"popen_loky_posix")  # not its resource tracker
     assert workers, proc.communicate()
     os.kill(workers[0], signal.SIGKILL)  # as the kernel's out-of-memory killer would
     _, err = proc.communicate(timeout=120)

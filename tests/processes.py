@@ -44,3 +44,12 @@ def children(pid: int, marker: bytes = b"") -> list[int]:
         if parent == pid and marker in command:
             out.append(int(proc.name))
     return out
+
+
+def stop_leaves_nothing(proc: subprocess.Popen, sig: int, results: Path) -> None:
+    """Send ``sig``; the command ends with 128 + sig, its one line, and no result folder in ``results``."""
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 128 + sig, err
+    assert err.strip() == f"echelon: stopped by {signal.Signals(sig).name}; nothing was written", err
+    assert not results.exists() or not any(results.iterdir())

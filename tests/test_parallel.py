@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from processes import children, start
+from processes import children, start, stop_leaves_nothing
 
 from sim import parallel
 from sim.config import load_config
@@ -106,12 +106,7 @@ def test_a_stopped_parallel_comparison_leaves_nothing_and_no_worker(sig, tmp_pat
         time.sleep(0.1)  # until the workers are up: the stop lands while they simulate
     workers = children(proc.pid)
     assert len(workers) >= 2, "the workers never started"
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + sig, err
-    assert err.strip() == f"echelon: stopped by {sig.name}; nothing was written", err
-    results = tmp_path / "results"
-    assert not results.exists() or not any(results.iterdir())
+    stop_leaves_nothing(proc, sig, tmp_path / "results")
     deadline = time.monotonic() + 10
     while any(_running(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)

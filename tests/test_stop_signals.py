@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from processes import start
+from processes import start, stop_leaves_nothing
 
 from sim.errors import Stopped
 from sim.result_folder import OWNER_FILE, remove_abandoned, result_folder
@@ -27,12 +27,7 @@ def _start(tmp_path: Path, cache_dir: Path, *args: str) -> subprocess.Popen:
 def test_a_stopped_comparison_leaves_nothing(sig, after_s, tmp_path, cache_dir):
     proc = _start(tmp_path, cache_dir, "compare", "run.days=20", "run.replications=4")
     time.sleep(after_s)
-    proc.send_signal(sig)
-    _, err = proc.communicate(timeout=120)
-    assert proc.returncode == 128 + sig, err
-    assert err.strip() == f"echelon: stopped by {sig.name}; nothing was written", err
-    results = tmp_path / "results"
-    assert not results.exists() or not any(results.iterdir())
+    stop_leaves_nothing(proc, sig, tmp_path / "results")
 
 
 def test_a_stop_signal_while_writing_removes_the_partial_folder(tmp_path):

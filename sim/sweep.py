@@ -234,7 +234,6 @@ def run_job(folder: Path, job: Job, cwd: Path) -> str:
     Called in a worker (any process, any machine that sees ``folder``): everything it needs is in its
     arguments. A run refused by its inputs leaves one line in ``.failed/<name>`` and no run folder."""
     from sim.config import load_config, paths_from
-    from sim.errors import EchelonError
     from sim.result_folder import remove_abandoned, written_whole
 
     if is_done(folder, job):

@@ -61,19 +61,17 @@ def _model(ax, section: dict) -> None:
     ax.legend(fontsize=7)
 
 
+def _target(ax, value: float, label: str) -> None:
+    """The issue's target for the 100,000-node site, a marker where the measured line must pass under."""
+    ax.plot([100_000], [value], "v", color=TARGET, ms=9, label=label)
+
+
 def _setup_time(ax, section: dict) -> None:
     rows = section["rows"]
     nodes = [r["nodes"] for r in rows]
     ax.plot(nodes, [r["setup_s"] for r in rows], "o-", color=ECHELON, label="site set-up (build_site)")
     ax.plot(nodes, [r["world_s"] for r in rows], "s-", color=OTHER, label="World build")
-    ax.plot(
-        [100_000],
-        [section["targets"].get("setup_s_target", 60.0)],
-        "v",
-        color=TARGET,
-        ms=9,
-        label="target: 100,000 nodes in < 60 s",
-    )
+    _target(ax, section["targets"].get("setup_s_target", 60.0), "target: 100,000 nodes in < 60 s")
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("road nodes (synthetic grid)")
@@ -88,14 +86,7 @@ def _memory(ax, section: dict, compare: dict | None) -> None:
     ax.plot(nodes, [r["setup_peak_rss_mb"] for r in rows], "o-", color=ECHELON, label="after set-up")
     ax.plot(nodes, [r["peak_rss_mb"] for r in rows], "s--", color=OTHER, label="after World and a short run")
     ax.plot(nodes, [r["import_peak_rss_mb"] for r in rows], ":", color=OTHER, label="imports alone")
-    ax.plot(
-        [100_000],
-        [section["targets"].get("setup_rss_target_mb", 4096.0)],
-        "v",
-        color=TARGET,
-        ms=9,
-        label="target: 100,000 nodes in < 4 GB",
-    )
+    _target(ax, section["targets"].get("setup_rss_target_mb", 4096.0), "target: 100,000 nodes in < 4 GB")
     if compare:
         ax.axhline(compare["peak_rss_mb"], color=BASELINE, lw=1, label="default echelon compare")
     ax.set_xscale("log")
@@ -150,6 +141,8 @@ def _workers(ax, section: dict | None) -> None:
     for i, r in enumerate(rows):
         ax.annotate(f"{r['speedup']:.2f}x", (i, r["wall_s"]), ha="center", va="bottom", fontsize=9)
     ax.set_ylabel("wall seconds (lower is better)")
+    command = section["parameters"]["command"]  # what each run is: its size sets the speed-up
+    ax.set_xlabel(command.replace(" fleet.", "\nfleet.").replace(" hydra.", "\nhydra."), fontsize=7)
     target = section["targets"]["speedup_target_min"]
     _title(
         ax,

@@ -164,3 +164,21 @@ def test_time_within_a_bound_is_the_full_searchs_time(daishan_site):
                 assert got == full[node]
             else:
                 assert got == full[node] or got == np.inf
+
+
+def test_snap_equals_osmnx_nearest_nodes_ties_included(daishan_site):
+    """sim.site.site.snap's k-d tree gives osmnx's nearest node and distance, on and between nodes too."""
+    import geopandas as gpd
+
+    from sim.site.site import snap
+
+    graph = daishan_site.graph
+    xs = np.array([d["x"] for _, d in graph.nodes(data=True)])
+    ys = np.array([d["y"] for _, d in graph.nodes(data=True)])
+    rng = np.random.default_rng(7)
+    px = np.concatenate([rng.uniform(xs.min(), xs.max(), 500), xs[:50], (xs[:50] + xs[1:51]) / 2])
+    py = np.concatenate([rng.uniform(ys.min(), ys.max(), 500), ys[:50], (ys[:50] + ys[1:51]) / 2])
+    nodes, dist = snap(graph, gpd.GeoSeries(gpd.points_from_xy(px, py), crs=daishan_site.crs))
+    want_nodes, want_dist = ox.distance.nearest_nodes(graph, px, py, return_dist=True)
+    assert nodes.tolist() == list(want_nodes)
+    np.testing.assert_allclose(dist, want_dist)

@@ -19,7 +19,6 @@ from sim.site import cache as site_cache
 from sim.site.enterprises import generate_enterprises
 from sim.site.facilities import enterprises_from, kindless_warning, read_facilities
 from sim.site.grids import assign_to_polygons, build_grids, network_bounds_m, place_posts, read_grid_file
-from sim.site.network import WGS84, load_raw, prepare_graph
 from sim.site.routing import Router
 from sim.site.site import Site, snap
 from sim.site.validate import site_problems
@@ -51,7 +50,7 @@ def _given_stations(
         rows = facilities[facilities["role"] == role]
         names += list(rows["name"].astype(str))
         points += list(rows.geometry)
-    return gpd.GeoDataFrame({"name": names, "generated": False}, geometry=points, crs=WGS84).to_crs(crs)
+    return gpd.GeoDataFrame({"name": names, "generated": False}, geometry=points, crs="EPSG:4326").to_crs(crs)
 
 
 def _p_median_nodes(graph, router: Router, k: int, rng: np.random.Generator) -> np.ndarray:
@@ -209,6 +208,8 @@ def build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
 
 
 def _build_site(cfg: EchelonConfig, *, validate: bool = True) -> Site:
+    from sim.site.network import load_raw, prepare_graph  # osmnx (2 s): only when not cached
+
     cache_dir = output_dir(cfg.cache_dir)
     # The planner's file first: its mistakes are reported before any road is loaded.
     facilities = read_facilities(cfg.site.facilities, cfg.enterprises) if cfg.site.facilities else None

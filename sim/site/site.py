@@ -13,6 +13,8 @@ import geopandas as gpd
 import networkx as nx
 import numpy as np
 import pandas as pd
+import pyproj
+from scipy.spatial import cKDTree
 
 from sim.site.routing import Router
 
@@ -57,10 +59,18 @@ def snap(graph: nx.MultiDiGraph, points: gpd.GeoSeries) -> tuple[np.ndarray, np.
     """Nearest road node of each point and the straight-line distance to it, metres (projected graph)."""
     if len(points) == 0:
         return np.array([], dtype=np.int64), np.array([], dtype=float)
-    import osmnx as ox  # here, not at the top: a worker process unpickling a Site need not load it (1 s)
+    x, y = points.x.to_numpy(), points.y.to_numpy()
+    if not pyproj.CRS(graph.graph["crs"]).is_projected:
+        import osmnx as ox  # haversine search through scikit-learn: 2 s to import, for degrees only
 
-    nodes, dist = ox.distance.nearest_nodes(graph, points.x.to_numpy(), points.y.to_numpy(), return_dist=True)
-    return np.asarray(nodes), np.asarray(dist, dtype=float)
+        nodes, dist = ox.distance.nearest_nodes(graph, x, y, return_dist=True)
+        return np.asarray(nodes), np.asarray(dist, dtype=float)
+    # What osmnx's nearest_nodes does on a projected graph (a k-d tree over the nodes in graph order, so
+    # ties go the same way), without importing osmnx and scikit-learn for it.
+    ids = np.asarray(list(graph.nodes))
+    xy = np.array([(d["x"], d["y"]) for _, d in graph.nodes(data=True)], dtype=float)
+    dist, pos = cKDTree(xy).query(np.column_stack([x, y]), k=1)
+    return ids[pos], np.asarray(dist, dtype=float)
 
 
 def facility_table(site: Site) -> pd.DataFrame:

@@ -11,8 +11,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import hashlib
+import json
 import math
+import os
 import re
+import tempfile
 import types
 import typing
 from collections.abc import Sequence
@@ -1047,6 +1051,72 @@ def _conf_fingerprint() -> tuple:
     )
 
 
+# Compositions kept between commands (0.4 s each in Hydra; a comparison makes four): a JSON file per
+# (conf/ contents, this module, Hydra's and OmegaConf's versions, overrides). Any problem reading or writing
+# one only costs the composition. Overrides with an interpolation (``${...}``) are never kept: they may read
+# the environment.
+COMPOSE_CACHE = PROJECT_DIR / "results" / ".cache" / "compose"
+COMPOSE_CACHE_KEEP = 256  # files kept, the most recently written
+
+
+@functools.cache
+def _conf_digest(fingerprint: tuple) -> str:
+    """What a composition depends on besides its overrides, by content."""
+    from importlib import metadata
+
+    h = hashlib.sha256(Path(__file__).read_bytes())
+    for name in ("hydra-core", "omegaconf"):
+        h.update(f"{name}={metadata.version(name)}".encode())
+    for path, *_ in fingerprint:
+        h.update(str(Path(path).relative_to(CONF_DIR)).encode())
+        h.update(Path(path).read_bytes())
+    return h.hexdigest()
+
+
+def _kept_path(fingerprint: tuple, overrides: Sequence[str]) -> Path | None:
+    if any("${" in o for o in overrides):
+        return None
+    text = json.dumps([_conf_digest(fingerprint), list(overrides)])
+    return COMPOSE_CACHE / f"{hashlib.sha256(text.encode()).hexdigest()[:32]}.json"
+
+
+def _kept_composition(fingerprint: tuple, overrides: Sequence[str]) -> tuple[dict, dict] | None:
+    """A composition kept by an earlier command, or None."""
+    try:
+        path = _kept_path(fingerprint, overrides)
+        if path is None:
+            return None
+        data, choices = json.loads(path.read_text(encoding="utf-8"))
+        return (data, choices) if isinstance(data, dict) and isinstance(choices, dict) else None
+    except (OSError, ValueError):
+        return None
+
+
+def _keep_composition(fingerprint: tuple, overrides: Sequence[str], data: dict, choices: dict) -> None:
+    """Keep a composition for the next command (written whole, then renamed)."""
+    tmp = None
+    try:
+        path = _kept_path(fingerprint, overrides)
+        if path is None:
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", dir=path.parent, prefix=f".{path.name}.", delete=False
+        ) as f:
+            tmp = Path(f.name)
+            json.dump([data, choices], f, ensure_ascii=False)
+        os.replace(tmp, path)
+        tmp = None
+        kept = sorted(path.parent.glob("*.json"), key=lambda p: p.stat().st_mtime_ns, reverse=True)
+        for old in kept[COMPOSE_CACHE_KEEP:]:
+            old.unlink(missing_ok=True)
+    except (OSError, TypeError, ValueError):
+        pass  # a read-only project folder: compose again next time
+    finally:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+
+
 def _selection_key(choices: dict[str, str]) -> tuple[str, ...]:
     """The overrides ``reference_config`` composes for ``choices``: every group at its chosen file."""
     return tuple(f"{group}={choice}" for group, choice in sorted(choices.items()))
@@ -1070,7 +1140,10 @@ def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[st
     fingerprint = _conf_fingerprint()
     key = (fingerprint, tuple(overrides))
     if key not in _COMPOSED:
-        data, choices = _compose_with_retries(overrides)
+        kept = _kept_composition(fingerprint, overrides)
+        data, choices = kept if kept is not None else _compose_with_retries(overrides)
+        if kept is None:
+            _keep_composition(fingerprint, overrides, data, choices)
         _COMPOSED[key] = (data, choices)
         if _only_selections(overrides):
             _COMPOSED.setdefault((fingerprint, _selection_key(choices)), (data, choices))

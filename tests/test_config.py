@@ -67,3 +67,42 @@ def test_error_messages_are_one_line():
     with pytest.raises(ConfigError) as info:
         load_config(["site=atlantis"])
     assert "\n" not in str(info.value)
+
+
+def _typed(value):
+    """A plain config with every value's type: equality that 1 == 1.0 or '1' does not fool."""
+    if isinstance(value, dict):
+        return ("dict", [(k, _typed(v)) for k, v in value.items()])
+    if isinstance(value, list):
+        return ("list", [_typed(v) for v in value])
+    return (type(value).__name__, value)
+
+
+def test_a_kept_composition_is_the_composition_types_and_order_included(tmp_path, monkeypatch):
+    from sim import config
+
+    monkeypatch.setattr(config, "COMPOSE_CACHE", tmp_path)
+    monkeypatch.setattr(config, "_COMPOSED", {})
+    cases = [[f"{g}={p.stem}"] for g in GROUPS for p in sorted((CONF_DIR / g).glob("*.yaml"))]
+    cases += [["seed=7", "grid.cell_m=500", "isochrones_s=[60,180]", "site.name=岱山"]]
+    for overrides in cases:
+        fresh = config._compose_with_retries(overrides)
+        config.compose_dict(overrides)  # composed and kept
+        config._COMPOSED.clear()
+        assert config._kept_composition(config._conf_fingerprint(), overrides) is not None
+        assert _typed(list(config.compose_dict(overrides))) == _typed(list(fresh)), overrides
+
+
+def test_a_damaged_kept_composition_is_composed_again(tmp_path, monkeypatch):
+    from sim import config
+
+    monkeypatch.setattr(config, "COMPOSE_CACHE", tmp_path)
+    monkeypatch.setattr(config, "_COMPOSED", {})
+    overrides = ["seed=11"]
+    path = config._kept_path(config._conf_fingerprint(), overrides)
+    tmp_path.mkdir(exist_ok=True)
+    for damaged in ('[{"seed": 1}', "[1, 2]", ""):
+        path.write_text(damaged)
+        config._COMPOSED.clear()
+        assert load_config(overrides).seed == 11
+    assert config._kept_path(config._conf_fingerprint(), ["seed=${oc.env:SEED}"]) is None

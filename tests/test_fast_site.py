@@ -182,3 +182,19 @@ def test_snap_equals_osmnx_nearest_nodes_ties_included(daishan_site):
     want_nodes, want_dist = ox.distance.nearest_nodes(graph, px, py, return_dist=True)
     assert nodes.tolist() == list(want_nodes)
     np.testing.assert_allclose(dist, want_dist)
+
+
+def test_road_edges_equal_osmnx_graph_to_gdfs(daishan_site):
+    """road_edges builds osmnx's edge frame itself: the same columns, values, CRS and geometries."""
+    import pandas as pd
+
+    from sim.site.isochrones import road_edges
+
+    mine = road_edges(daishan_site)
+    want = ox.graph_to_gdfs(daishan_site.graph, nodes=False, fill_edge_geometry=True).reset_index()
+    assert list(mine.columns[:-2]) == list(want.columns) and mine.crs == want.crs
+    pd.testing.assert_frame_equal(
+        pd.DataFrame(mine.drop(columns=["geometry", "u_idx", "v_idx"])),
+        pd.DataFrame(want.drop(columns="geometry")),
+    )
+    assert mine.geometry.geom_equals_exact(want.geometry, 0).all()

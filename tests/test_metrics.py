@@ -557,3 +557,13 @@ def test_identical_policies_are_found_once():
         }
     )
     assert metrics.identical_to(rows) == {"c": "b", "d": "a"}
+
+
+def test_t_quantile_is_scipy_stats_own():
+    """The 95% Student-t quantile taken from scipy.special is scipy.stats' number, bit for bit."""
+    from scipy import stats
+
+    from sim.analysis.metrics import _t_975
+
+    for dof in [*range(1, 300), 1_000, 100_000]:
+        assert _t_975(dof) == float(stats.t.ppf(0.975, dof))

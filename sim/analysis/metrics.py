@@ -192,11 +192,11 @@ def ci95_half_width(values: Iterable[float]) -> float:
 
 
 def _t_975(dof: int) -> float:
-    """The Student-t quantile of a 95% two-sided interval. scipy.stats is imported here, not at the top: a
-    worker process that only simulates and measures replications need not load it (about 1 s)."""
-    from scipy import stats
+    """The Student-t quantile of a 95% two-sided interval: scipy.special's inverse of the t distribution,
+    the very number ``scipy.stats.t.ppf(0.975, dof)`` gives, without importing scipy.stats (1.2 s)."""
+    from scipy import special
 
-    return float(stats.t.ppf(0.975, dof))
+    return float(special.stdtrit(dof, 0.975))
 
 
 def _nanmean(values: np.ndarray) -> float:

@@ -8,14 +8,28 @@ from __future__ import annotations
 
 import geopandas as gpd
 import numpy as np
-import osmnx as ox
+from shapely.geometry import LineString
 
 from sim.site.site import Site
 
 
 def road_edges(site: Site) -> gpd.GeoDataFrame:
-    """Edges as lines, with the matrix indices of their two ends (u_idx, v_idx)."""
-    edges = ox.graph_to_gdfs(site.graph, nodes=False, fill_edge_geometry=True).reset_index()
+    """Edges as lines, with the matrix indices of their two ends (u_idx, v_idx).
+
+    The frame of osmnx's ``graph_to_gdfs(graph, nodes=False, fill_edge_geometry=True).reset_index()``
+    (u, v, key, then the attributes; an edge without a geometry drawn straight), made here so that a
+    figure of a cached site does not import osmnx and scikit-learn (2 s)."""
+    graph = site.graph
+    u, v, k, data = zip(*graph.edges(keys=True, data=True), strict=True) if len(graph.edges) else ([],) * 4
+    xy = {n: (d["x"], d["y"]) for n, d in graph.nodes(data=True)}
+    lines = [
+        d["geometry"] if "geometry" in d else LineString((xy[a], xy[b]))
+        for a, b, d in zip(u, v, data, strict=True)
+    ]
+    edges = gpd.GeoDataFrame(list(data), crs=graph.graph["crs"], geometry=lines)
+    edges.insert(0, "key", list(k))
+    edges.insert(0, "v", list(v))
+    edges.insert(0, "u", list(u))
     edges["u_idx"] = site.router.index(edges["u"])
     edges["v_idx"] = site.router.index(edges["v"])
     return edges

@@ -412,6 +412,23 @@ def _scenario(args: dict[str, str]):
     return scenario
 
 
+def _with_decisions_file(step, scenario, args: dict[str, str]):
+    """Run ``step``; a site check that fails on a decision read from ``decisions=<file>`` names that file
+    (where the trainer has to look), not the scenario its decisions replaced."""
+    from sim.errors import ScenarioError
+
+    try:
+        return step()
+    except ScenarioError as err:
+        head = f"{scenario.path}: decisions["
+        if not args.get("decisions") or not str(err).startswith(head):
+            raise
+        where = str(Path(args["decisions"]).expanduser())
+        raise ScenarioError(
+            f"{where}: {str(err).removeprefix(f'{scenario.path}: ')} (checked against {scenario.path})"
+        ) from None
+
+
 def cmd_drill(overrides: Sequence[str]) -> int:
     """Replay a scripted drill under one or more policies: log, narrative, timeline, animation, report."""
     args, hydra = _drill_args(overrides, "drill")
@@ -429,7 +446,7 @@ def cmd_drill(overrides: Sequence[str]) -> int:
     stem = _stem("drill", scenario.id, settings=settings, skip=("run.policies", "run.baseline"))
     with _progress() as progress:
         site = _site(cfg, progress)
-        run = run_drill(scenario, cfg, cfgs, site, progress)
+        run = _with_decisions_file(lambda: run_drill(scenario, cfg, cfgs, site, progress), scenario, args)
         frame_s = float(args["frame_s"]) if args.get("frame_s") else None
         out = _shown(write_drill(run, Path(cfg.results_dir), stem, args["lang"], settings, progress, frame_s))
     n = len(run.drill.incidents)

@@ -18,10 +18,11 @@ SYNTHETIC_BANNER = "SYNTHETIC site: shapes, positions and facilities are not sur
 HALO = [patheffects.withStroke(linewidth=2.5, foreground="white")]
 
 
-def stamp_synthetic(fig, maps: Iterable = (), banner: bool = True) -> None:
+def stamp_synthetic(fig, maps: Iterable = (), banner: bool = True, zorder: float = 0.5) -> None:
     """Say SYNTHETIC on a figure of a synthetic site: a red line above everything (``banner``; saved with
     ``bbox_inches="tight"``, which takes in text outside the figure) and a large watermark in the corner of
-    each map axes in ``maps``, drawn under the data."""
+    each map axes in ``maps``, drawn under the data (``zorder``: a map that fills its land at zorder 1
+    passes 1.5, or the land hides the watermark)."""
     if banner:
         fig.text(
             0.0,
@@ -46,7 +47,7 @@ def stamp_synthetic(fig, maps: Iterable = (), banner: bool = True) -> None:
             ha="right",
             va="bottom",
             weight="bold",
-            zorder=0.5,  # under roads and incidents: it marks the map without hiding what is on it
+            zorder=zorder,  # under roads and incidents: it marks the map without hiding what is on it
         )
 
 

@@ -424,3 +424,27 @@ def test_a_one_hour_drill_renders_360_frames(drill, tmp_path):
     )
     assert Image.open(gif).n_frames == 360
     assert imageio_ffmpeg.count_frames_and_secs(str(mp4))[0] == 360
+
+
+def test_the_synthetic_watermark_shows_over_land(daishan_site):
+    """A drill around one enterprise shows land only: the SYNTHETIC watermark must not hide under it."""
+    from shapely.geometry import box as square
+
+    from sim.drill.animation import FRAME_IN, _background
+
+    island = max(daishan_site.islands.geometry, key=lambda g: g.area)
+    x, y = island.representative_point().coords[0]
+    area = (x - 600, y - 450, x + 600, y + 450)
+    assert island.contains(square(*area)), "the test needs a box on land"
+    _, pixels, (left, bottom, width, height) = _background(
+        daishan_site, area, [], figure_labels("en", "animation"), False, False
+    )
+    rows, cols = pixels.shape[:2]
+    assert (cols, rows) == (FRAME_IN[0] * 100, FRAME_IN[1] * 100)
+    top = int(rows * (1 - bottom - 0.12 * height))  # the corner's band: the watermark's lower right
+    corner = pixels[
+        top : int(rows * (1 - bottom)), int(cols * (left + 0.6 * width)) : int(cols * (left + width))
+    ]
+    r, g, b = (corner[:, :, k].astype(int) for k in range(3))
+    reddish = (r - g > 25) & (abs(g - b) < 20)  # the red watermark at 30% over beige land, not orange posts
+    assert reddish.sum() > 200

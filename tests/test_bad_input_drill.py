@@ -198,6 +198,14 @@ CASES = [
         "d.yaml: decisions[0].choice: yes or no for ask_county, got 'later' (checked against",
         make=lambda f: (f / "d.yaml").write_text("- {incident: I1, point: ask_county, choice: later}\n"),
     ),
+    D(  # checked on the site: still the decisions file named, where the trainer has to look
+        "unknown unit in a decisions file",
+        ("scenario=xiushan_trade_secret_leak", "decisions={tmp}/d.yaml"),
+        "d.yaml: decisions[0].choice: no unit 'E-NOPE-1' on this site",
+        make=lambda f: (f / "d.yaml").write_text(
+            "- {incident: I1, point: dispatch, tier: echelon, choice: E-NOPE-1}\n"
+        ),
+    ),
 ]
 
 

@@ -724,6 +724,55 @@ def test_a_drill_with_one_arm_and_no_decisions(drill, tmp_path):
     assert msg("aar.dec.none", "zh") in md and msg("aar.sbs.one", "zh") in md
 
 
+def test_a_queue_is_a_cause_only_for_the_kind_of_unit_that_waited(drill, tmp_path):
+    """I3's echelon request queued; its police car did not wait: a police '*' objective that I3 misses
+    must not blame the queue, nor propose who covers for busy police."""
+    _, events, incidents, units, meta = drill
+    K = EventKind
+    police_i3 = [
+        E(3125, K.TARGET, 2, tier=3, detail="police", value=300),
+        E(3125, K.DISPATCHED, 2, "P-1", "police", 3),
+        E(3600, K.ARRIVED, 2, "P-1", "police", 3),
+    ]
+    more = pd.concat([events, _frame(police_i3, POLICY)], ignore_index=True).sort_values("t_s", kind="stable")
+    police = {"id": "O17", "text": "police everywhere", "measure": "arrival", "incident": "*"}
+    police |= {"unit_kind": "police", "target_s": 60, "share": 0.8}
+    one = scenario_from_dict({**SCENARIO, "objectives": [*SCENARIO["objectives"], police]}, "hand_made")
+    arm = {**meta, "arms": meta["arms"][:1]}
+    write_aar(tmp_path, one, more[more["policy"] == POLICY], incidents, units, arm, "en")
+    afi = (tmp_path / "aar.md").read_text("utf-8").split("## Areas for improvement")[1].split("## ")[0]
+    lines = {line.split(" ")[1]: line for line in afi.splitlines() if line.startswith("- O")}
+    assert "missed" in lines["O17"] and "waited in the queue" not in lines["O17"]
+    assert "1 of the incidents that missed waited in the queue" in lines["O12"]  # the echelons' own queue
+
+
+def test_a_difference_of_two_times_is_the_difference_of_the_times_shown(drill, tmp_path):
+    """4 min 10 s against 9 min 10 s is 5 min later, whatever the fractions of a second behind them."""
+    scenario, events, incidents, units, meta = drill
+    moved = events.copy()
+    i2_arrival = (moved["incident"] == 1) & (moved["kind"] == "arrived")
+    moved.loc[i2_arrival & (moved["policy"] == POLICY), "t_s"] += 0.4  # 250.4 s: shown 4 min 10 s
+    moved.loc[i2_arrival & (moved["policy"] == TRAINEES), "t_s"] -= 0.4  # 549.6 s: shown 9 min 10 s
+    write_aar(tmp_path, scenario, moved, incidents, units, meta, "en")
+    decisions = (
+        (tmp_path / "aar.md").read_text("utf-8").split("## The trainees' decisions")[1].split("## ")[0]
+    )
+    assert "9 min 10 s after the alarm, against 4 min 10 s after the alarm" in decisions
+    assert "(5 min later)" in decisions
+
+
+def test_english_articles_and_queue_sentences_read_right(drill):
+    from sim.drill.catalogue import indefinite
+
+    assert indefinite("illegal drone flight", "en") == "an illegal drone flight"
+    assert indefinite("theft", "en") == "a theft" and indefinite("盗窃", "zh") == "盗窃"
+    scenario, events, incidents, units, meta = drill
+    one = "\n".join(line.text for line in narrative(events, incidents, units, scenario, meta, POLICY, "en"))
+    assert "I1: a trade-secret leak begins at" in one
+    assert "No unit was free for the echelon request: it waits in the queue." in one
+    assert "unit unit" not in msg("nar.queued", "en", tier=term("tier", "hazmat_unit", "en"))
+
+
 def test_catalogue_module_is_the_only_place_with_drill_words():
     """The report modules ask the catalogue for every sentence: no English sentence literals of their own."""
     for name in ("narrative", "objectives", "aar", "causes", "record"):

@@ -347,9 +347,8 @@ def _effects(rec: Record, mine: str, base: str, incidents: list[int], lang: str)
                 continue
             diff = ""
             if not (math.isnan(x) or math.isnan(y)):
-                later = msg(
-                    "aar.dec.later" if x > y else "aar.dec.earlier", lang, d=duration(abs(x - y), lang)
-                )
+                shown = abs(round(x) - round(y))  # of the two times as shown (whole seconds): it adds up
+                later = msg("aar.dec.later" if x > y else "aar.dec.earlier", lang, d=duration(shown, lang))
                 diff = msg("aar.dec.diff", lang, d=later)
             out.append(
                 msg(

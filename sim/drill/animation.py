@@ -151,7 +151,7 @@ def _background(site: Site, box, kinds: list[str], labels: Mapping[str, str], le
         columnspacing=1.0,
     )
     if site.synthetic:
-        stamp_synthetic(fig, maps=[ax], banner=False)
+        stamp_synthetic(fig, maps=[ax], banner=False, zorder=1.5)  # over the islands (1), under the roads (2)
     fig.canvas.draw()
     region = fig.canvas.copy_from_bbox(fig.bbox)
     pixels = np.asarray(fig.canvas.buffer_rgba())[:, :, :3].copy()

@@ -167,7 +167,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "nar.at_place": ("{place}", "{place}"),
     "nar.at_node": ("road node {node}", "路口{node}"),
     "nar.at_somewhere": ("an unnamed place", "未具名地点"),
-    "nar.occurred": ("{label}: a {kind} begins at {place}{cross}", "{label}：{place}发生{kind}{cross}"),
+    "nar.occurred": ("{label}: {kind} begins at {place}{cross}", "{label}：{place}发生{kind}{cross}"),
     "nar.cross_district": (", on the boundary of two station areas", "，位于两个派出所辖区交界处"),
     "nar.inject": ("Inject {seq} ({kind}){route}", "注入{seq}（{kind}）{route}"),
     "nar.inject_route": (", from {sender} to {receiver}", "，{sender}→{receiver}"),
@@ -216,7 +216,7 @@ CATALOGUE: dict[str, tuple[str, str]] = {
         "{who}抵达现场上空并回传实时视频{since}",
     ),
     "nar.queued": (
-        "No {tier} unit was free: the request waits in the queue",
+        "No unit was free for the {tier} request: it waits in the queue",
         "无空闲{tier}力量：请求排队等待",
     ),
     "nar.unserved": (
@@ -834,6 +834,13 @@ def duration(seconds: float, lang: str) -> str:
         return sign + (msg("dur.min", lang, m=m) if s == 0 else msg("dur.min_s", lang, m=m, s=s))
     h, m = divmod(round(whole / 60), 60)
     return sign + msg("dur.h_min", lang, h=h, m=f"{m:02d}")
+
+
+def indefinite(noun: str, lang: str) -> str:
+    """A noun with its English indefinite article ('a theft', 'an illegal drone flight'); Chinese has none."""
+    if lang != "en" or not noun:
+        return noun
+    return ("an " if noun[0].lower() in "aeiou" else "a ") + noun
 
 
 def sentence(text: str, lang: str) -> str:

@@ -486,7 +486,13 @@ def _share_causes(rec: Record, result: Result, lang: str) -> list[Cause]:
                 for k, n in sorted(longest.items(), key=lambda kv: -kv[1])
             ]
             found.append(say.cause("share_longest", counts=msg("list.sep", lang).join(counts)))
-    waited = [m for m in missed if (rec.of(result.arm, m.incident)["kind"] == K.QUEUED).any()]
+    names = {o.unit_kind} | _tier_names(say, o.unit_kind)  # only this kind's requests: not another tier's
+
+    def queued(m) -> bool:
+        ev = rec.of(result.arm, m.incident)
+        return bool(((ev["kind"] == K.QUEUED) & ev["detail"].isin(names)).any())
+
+    waited = [m for m in missed if queued(m)]
     if waited:
         say.grids = [g for g in dict.fromkeys(rec.place(m.incident)[1] for m in waited) if g]
         plan = "queue" if o.unit_kind == "echelon" else "queue_other"

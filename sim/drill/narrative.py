@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from sim.drill.catalogue import duration, has, msg, sentence, term, unit_name
+from sim.drill.catalogue import duration, has, indefinite, msg, sentence, term, unit_name
 from sim.drill.objectives import arm_events, incident_ids
 from sim.drill.scenario import Inject, Scenario, clock, text
 from sim.model.events import EventKind as K
@@ -231,7 +231,7 @@ def _event_line(row: pd.Series, inc: _Incident, scenario: Scenario, lang: str) -
             "nar.occurred",
             lang,
             label=label,
-            kind=term("incident_kind", inc.kind, lang),
+            kind=indefinite(term("incident_kind", inc.kind, lang), lang),
             place=_place(inc, lang),
             cross=cross,
         )

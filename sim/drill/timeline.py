@@ -653,7 +653,8 @@ def _arrivals(ax, chart: _Chart, arm: str, inc: int, row: float, lane_y: Mapping
         text = prefix + (duration(mine, words) if math.isfinite(mine) else "")
         if differs and arm != base:
             key = "vs_missing" if theirs is None else "vs_later" if mine > theirs else "vs_earlier"
-            text += f" ({words[key].format(diff=duration(mine - (theirs or 0.0), words), arm=base)})"
+            diff = round(mine) - round(theirs or 0.0)  # of the times as shown (whole seconds): it adds up
+            text += f" ({words[key].format(diff=duration(diff, words), arm=base)})"
         when, unit = f.first[tier]
         _dot(ax, when - s0, lane_y.get(unit, row), text, colour, "o", differs, f"first|{tier}|{int(differs)}")
 

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sim import __version__
+from sim import __version__, parallel
 from sim.errors import ConfigError, EchelonError, Stopped
 
 
@@ -123,6 +123,17 @@ def _progress() -> Iterator:
         close()
 
 
+# What a worker process of `run` and `compare` imports: started early, it has them by the time it is used.
+WORKER_MODULES = ("sim.experiment", "sim.analysis.plot_results", "sim.site.isochrones")
+
+
+def _warm_workers(cfg) -> None:
+    """Start the worker processes of a run or comparison in the background (``sim.parallel.warm_up``): the
+    figures drawn from its incident tables are drawn in them, and a large run's replications simulated,
+    while this process goes on with its own share."""
+    parallel.warm_up((cfg.run.workers or parallel.cores()) - 1, WORKER_MODULES)
+
+
 def _config(overrides: Sequence[str]):
     """The validated configuration, and its destinations checked, before any heavy library loads."""
     from sim.config import check_input_files
@@ -216,6 +227,7 @@ def cmd_run(overrides: Sequence[str]) -> int:
     from sim.experiment import run, write_results
 
     label = cfg.choices.get("policy", cfg.policy.name)  # the file name: two files may share a policy function
+    _warm_workers(cfg)
     settings = _settings({label: cfg}, ignore=("run.policies", "run.baseline", "ladder"))
     stem = _stem("run", label, cfg.site.name, settings=settings, skip=("policy",))
     with _progress() as progress:
@@ -243,6 +255,7 @@ def cmd_compare(overrides: Sequence[str]) -> int:
     if base.run.baseline not in names:
         raise ConfigError(f"run.baseline '{base.run.baseline}' is not among run.policies {names}")
     cfgs = dict(zip(names, load_configs(overrides, names)[1], strict=True))
+    _warm_workers(base)
     from sim.experiment import compare, write_results
 
     # A comparison varies the policy on purpose: its choice is not a setting, a key set in it is.
@@ -637,6 +650,8 @@ def cmd_collect(args: Sequence[str]) -> int:
     print(f"wrote {_shown(out)}/report.html")
     print("  and report.md, runs.parquet (a row per run and metric), replications.parquet,")
     print("  configurations.csv, paired_differences.csv")
+
+
 def cmd_bench(args: Sequence[str]) -> int:
     """How fast and how big: routing, model throughput, cost as the network and the incidents grow, peak
     memory; writes results/bench/ (bench.json, bench.png, bench.md)."""
@@ -830,6 +845,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
+        parallel.stop_workers()
         signum = getattr(err, "signum", signal.SIGINT)
         kept = getattr(err, "kept", "nothing was written")  # a sweep keeps its finished runs
         print(f"echelon: stopped by {signal.Signals(signum).name}; {kept}", file=sys.stderr)

@@ -255,33 +255,32 @@ def _map_tier(cfg: EchelonConfig) -> str:
     return next((t.name for t in tiers if t.members.endswith("echelon")), tiers[-1].name if tiers else "")
 
 
-def _write_figures(
-    tmp: Path,
-    cfgs: dict[str, EchelonConfig],
-    site: Site | None,
-    baseline: str | None,
-    tables: dict[str, pd.DataFrame],
-    summary: pd.DataFrame,
-    rows: pd.DataFrame,
-    n_jobs: int = 1,
-) -> None:
-    """The figures of a run or comparison, each saying what it measures, from which moment, on which run.
-
-    With ``n_jobs`` > 1 they are drawn side by side in worker processes (the incident map alone takes as
-    long as the others together), each sent back as the PNG's bytes and written here: the same files."""
+def _figure_note(cfgs: dict[str, EchelonConfig], tables: dict[str, pd.DataFrame]) -> str:
     first = next(iter(cfgs.values()))
-    synthetic = bool(first.site.synthetic)
     n_incidents = max((len(t) for t in tables.values()), default=0)
-    note = (
-        f"Site '{first.site.name}'{' (SYNTHETIC)' if synthetic else ''}; {first.run.replications} "
+    return (
+        f"Site '{first.site.name}'{' (SYNTHETIC)' if first.site.synthetic else ''}; {first.run.replications} "
         f"replication(s) x {first.run.days:g} days, {n_incidents:,} incidents per policy (the same for every "
         "policy)."
     )
+
+
+def _tier_order(cfgs: dict[str, EchelonConfig]) -> list[str]:
+    """Every policy's tier names, the fullest tier list's order first."""
+    by_tiers = sorted(cfgs.values(), key=lambda c: -len(c.policy.tiers))
+    return list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
+
+
+def _table_figures(
+    cfgs: dict[str, EchelonConfig], site: Site | None, baseline: str | None, tables: dict[str, pd.DataFrame]
+) -> list[tuple[str, str, tuple, dict]]:
+    """The figures drawn from the incident tables alone, as (file, what draws it, arguments): the incident
+    map and the arrival ECDFs. They can be drawn while the metrics are being computed."""
+    first = next(iter(cfgs.values()))
+    synthetic = bool(first.site.synthetic)
+    note = _figure_note(cfgs, tables)
     count_from = first.policy.count_from
     moments = [count_from, *(m for m in ("alarm", "incident") if m != count_from)]
-    # the fullest tier list sets the order
-    by_tiers = sorted(cfgs.values(), key=lambda c: -len(c.policy.tiers))
-    tier_order = list(dict.fromkeys(t.name for cfg in by_tiers for t in cfg.policy.tiers))
     pooled = {  # all replications on one map: incident numbers made unique across them
         p: t.assign(incident=t["replication"] * 1_000_000 + t["incident"]) for p, t in tables.items()
     }
@@ -301,24 +300,26 @@ def _write_figures(
             p for p, c in cfgs.items() if any(t.members.endswith("echelon") for t in c.policy.tiers)
         ],
     }
-    figures = [  # (file, what draws it, its arguments)
-        ("arrival_ecdf.png", "arrival_ecdf", (tables, moments, synthetic, note), {}),
-        ("compliance.png", "compliance", (summary, tables, tier_order, synthetic, note), {}),
+    return [  # the map first: it takes as long as the others together
         ("incident_map.png", "incident_map", (pooled, site), map_args),
+        ("arrival_ecdf.png", "arrival_ecdf", (tables, moments, synthetic, note), {}),
+    ]
+
+
+def _summary_figures(
+    cfgs: dict[str, EchelonConfig], tables: dict[str, pd.DataFrame], summary: pd.DataFrame
+) -> list[tuple[str, str, tuple, dict]]:
+    """The figures drawn from the replication summary: target compliance and outcomes by kind."""
+    synthetic = bool(next(iter(cfgs.values())).site.synthetic)
+    note = _figure_note(cfgs, tables)
+    return [
+        ("compliance.png", "compliance", (summary, tables, _tier_order(cfgs), synthetic, note), {}),
         ("outcomes_by_kind.png", "outcomes_by_kind", (summary, synthetic, note), {}),
     ]
-    if n_jobs == 1:
-        for name, which, args, kwargs in figures:
-            _draw(which, tmp / name, *args, **kwargs)
-        return
-    figures.insert(0, figures.pop(2))  # the map first: it takes as long as the other three
-    pngs = parallel.run_tasks(_png, [(which, args, kwargs) for _, which, args, kwargs in figures], n_jobs)
-    for (name, *_), png in zip(figures, pngs, strict=True):
-        (tmp / name).write_bytes(png)
 
 
 def _draw(which: str, path: Path, *args, **kwargs) -> None:
-    """One figure of ``_write_figures`` saved to ``path``: matplotlib is imported only here."""
+    """One figure of a run or comparison saved to ``path``: matplotlib is imported only here."""
     from sim.analysis import plot_results
 
     if which == "incident_map":
@@ -342,8 +343,7 @@ def _draw(which: str, path: Path, *args, **kwargs) -> None:
 
 
 def _png(which: str, args: tuple, kwargs: dict) -> bytes:
-    """A figure drawn in a worker process: its PNG file's bytes (the parent writes them into its folder, so
-    a stopped run's folder is only ever touched by the parent)."""
+    """A figure drawn in a worker process: its PNG file's bytes."""
     import tempfile
 
     with tempfile.TemporaryDirectory() as folder:
@@ -398,6 +398,15 @@ def write_results(
         with metrics.same_logs():  # each log checked and its queues counted once, not per metric
             per_rep_tables = incident_tables(reps)
             step()
+            tables = pooled_tables(reps, per_rep_tables)
+            # Figures of every run or comparison say what they measure, from which moment, on which run. The
+            # ones drawn from the incident tables alone go to the worker processes, if any, while the
+            # metrics are computed here; each comes back as its PNG's bytes (only this process writes into
+            # the folder, so a stopped run's folder is never touched by a worker).
+            runs = sum(len(r.incidents) for r in reps)
+            n_workers = max(parallel.jobs(first.run.workers, len(reps), runs) - 1, parallel.warmed())
+            early = _table_figures(cfgs, site, baseline, tables)
+            drawing = parallel.start_tasks(_png, [f[1:] for f in early], n_workers) if n_workers else []
             rows, counts = per_replication(reps, per_rep_tables)
             rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
             counts.to_csv(tmp / "metric_counts.csv", index=False)
@@ -413,7 +422,6 @@ def write_results(
             )
             if comparison:  # a single policy has nothing to differ from: no file that pretends otherwise
                 diffs.to_csv(tmp / "paired_differences.csv", index=False)
-            tables = pooled_tables(reps, per_rep_tables)
             count_from = first.policy.count_from
             pooled_note = "pooled over every replication's incidents"
             pd.concat(
@@ -441,9 +449,10 @@ def write_results(
             ).to_csv(tmp / "queueing.csv", index=False)
             step()
 
-        runs = sum(len(r.incidents) for r in reps)  # workers already started by a large run: use them
-        n_jobs = parallel.jobs(first.run.workers, len(reps), runs)
-        _write_figures(tmp, cfgs, site, baseline, tables, summary, rows, n_jobs=n_jobs)
+        for name, which, args, kwargs in _summary_figures(cfgs, tables, summary) + ([] if drawing else early):
+            _draw(which, tmp / name, *args, **kwargs)
+        for (name, *_), png in zip(early, drawing, strict=False):
+            (tmp / name).write_bytes(png.result())
         step()
         changed = [s.as_dict() for s in settings]
         config = {"changed_settings": changed}

@@ -1,10 +1,12 @@
-"""Replications on every core: contiguous chunks of replication indices run in worker processes.
+"""Replications on every core: contiguous chunks of replication indices, the first simulated by the command
+itself and the others in worker processes at the same time.
 
 Why processes: the simulation is pure Python (SimPy, Mesa) and holds the GIL, so threads would take turns.
-Why joblib's loky backend: its workers are started once and reused by every later call in the same
-command (a sensitivity analysis compares many times), and it ends them when the parent stops or dies, so a
-Ctrl-C leaves no orphan behind. Each chunk is one task: the site and the configs travel to a worker once,
-and the worker builds its World and its models once for all its replications.
+Why loky's reusable executor (joblib's process pool): its workers are started once and reused by every later
+call in the same command (a sensitivity analysis compares many times), and they end when the parent stops
+or dies, so a Ctrl-C leaves no orphan behind. Each chunk is one task: the site and the configs travel to a
+worker once, and the worker builds its World and its models once for all its replications. A command that
+will want workers starts them early (``warm_up``), so that their imports overlap its own start.
 
 The result never depends on the number of workers: a replication's incidents and luck depend only on the
 seed and its index (``sim.streams``), a restarted model equals a new one, and the chunks come back in order.
@@ -12,17 +14,24 @@ seed and its index (``sim.streams``), a restarted model equals a new one, and th
 
 from __future__ import annotations
 
+import importlib
 import multiprocessing
-from collections.abc import Callable, Iterator
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from typing import Any
 
 # Below this many incident-runs (replications x policies x expected incidents per replication), an automatic
-# run (run.workers=0) stays in one process. Why: a worker is a new Python that imports pandas, GeoPandas,
-# SimPy and Mesa and unpickles the site, about 2 s of CPU each, while the simulation runs about 15,000
-# incident-runs a second: below ~40,000 (~3 s of simulation) starting workers costs more than it saves.
-# `make run`'s first comparison (10 x 3 x ~240) stays in one process; its stress comparison (5 x 3 x ~7,900)
-# uses every core.
-MIN_PARALLEL_RUNS = 40_000
+# run (run.workers=0) stays in one process. Why: the work a worker is sent costs its share of the site's
+# pickle and a World of its own (about 0.5 s), and a worker that was not started early (``warm_up``) first
+# imports pandas, GeoPandas, SimPy and Mesa (about 2 s). The simulation runs 3,000 (under load) to 25,000
+# (quiet) incident-runs a second. `make run`'s first comparison (10 x 3 x ~24 = ~730) stays in one process;
+# its stress comparison (5 x 3 x ~1,580 = ~23,700, about 7 s in one process) uses every core.
+MIN_PARALLEL_RUNS = 10_000
+
+# The worker pool this process uses (loky's reusable executor), and the imports of ``warm_up`` under way.
+_POOL: list[Any] = []
+_WARMING: list[Future] = []
 
 
 def cores() -> int:
@@ -55,19 +64,59 @@ def chunks(n_items: int, n_jobs: int) -> list[range]:
     return out
 
 
+def _imported(modules: Sequence[str]) -> int:
+    for name in modules:
+        importlib.import_module(name)
+    return os.getpid()
+
+
+def _pool(n_workers: int):
+    """loky's reusable executor with ``n_workers`` workers (the same processes from call to call)."""
+    from joblib.externals.loky import get_reusable_executor
+
+    pool = get_reusable_executor(max_workers=n_workers)
+    _POOL[:] = [pool]
+    return pool
+
+
+def warm_up(n_workers: int, modules: Sequence[str]) -> None:
+    """Start ``n_workers`` worker processes now, in the background, each importing ``modules``: a command
+    that will want workers (a large run's replications, any run's figures) starts them while it reads its
+    config and site and finds them ready (about 2 s of imports each, on the cores the command leaves idle).
+    Not inside a worker process: a sweep's jobs are the parallel part there."""
+    if n_workers < 1 or _WARMING or multiprocessing.parent_process() is not None:
+        return
+    pool = _pool(n_workers)
+    _WARMING.extend(pool.submit(_imported, modules) for _ in range(n_workers))
+
+
+def warmed() -> int:
+    """How many workers ``warm_up`` started in this process (0: none)."""
+    return len(_WARMING)
+
+
+def stop_workers() -> None:
+    """End the workers at once (a stopped command): what they were doing is not wanted any more."""
+    for pool in _POOL:
+        pool.shutdown(wait=False, kill_workers=True)
+    _POOL.clear()
+    _WARMING.clear()
+
+
+def start_tasks(task: Callable[..., Any], arguments: list[tuple], n_workers: int) -> list[Future]:
+    """``task(*a)`` for each ``a`` of ``arguments``, started in ``n_workers`` worker processes; the caller
+    goes on with its own work and takes each ``.result()`` when it needs it. ``task`` must be importable by
+    name (a module-level function) and return something picklable."""
+    pool = _pool(n_workers)
+    return [pool.submit(task, *a) for a in arguments]
+
+
 def run_chunks(task: Callable[..., Any], *args: Any, n_items: int, n_jobs: int) -> Iterator[Any]:
-    """``task(*args, chunk)`` for each chunk of ``range(n_items)`` in ``n_jobs`` worker processes, yielded in
-    chunk order as they finish (so a caller can report progress). ``task`` must be importable by name (a
-    module-level function) and return something picklable."""
-    from joblib import Parallel, delayed
-
-    pool = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator")
-    yield from pool(delayed(task)(*args, chunk) for chunk in chunks(n_items, n_jobs))
-
-
-def run_tasks(task: Callable[..., Any], arguments: list[tuple], n_jobs: int) -> list[Any]:
-    """``task(*a)`` for each ``a`` of ``arguments`` in ``n_jobs`` worker processes (the workers a
-    comparison started, if any), the results in the order of ``arguments``."""
-    from joblib import Parallel, delayed
-
-    return Parallel(n_jobs=n_jobs, backend="loky")(delayed(task)(*a) for a in arguments)
+    """``task(*args, chunk)`` for each chunk of ``range(n_items)`` in ``n_jobs`` processes, this one
+    included (it takes the first chunk), yielded in chunk order as they finish (so a caller can report
+    progress)."""
+    parts = chunks(n_items, n_jobs)
+    later = start_tasks(task, [(*args, c) for c in parts[1:]], n_jobs - 1) if len(parts) > 1 else []
+    yield task(*args, parts[0])
+    for future in later:
+        yield future.result()

@@ -39,6 +39,18 @@ def silent(stage: str, done: int, total: int) -> None:
 
 
 @dataclass(frozen=True)
+class Measured:
+    """A replication's own metrics, from its log alone: its incident table, headline values with the counts
+    behind its shares, and its queueing table. A worker process measures the replications it simulated, so
+    that the measuring is shared by every process too."""
+
+    table: pd.DataFrame
+    values: dict[str, float]
+    counts: dict[str, int]
+    queueing: pd.DataFrame
+
+
+@dataclass(frozen=True)
 class Replication:
     policy: str  # the policy's label (its config file name in a comparison)
     replication: int
@@ -47,6 +59,16 @@ class Replication:
     horizon_s: float
     units: dict[str, int]  # unit kind -> count, so idle units count in utilisation
     model: EchelonModel | None = field(default=None, repr=False, compare=False)  # to restart, not to read
+    measured: Measured | None = field(default=None, repr=False, compare=False)  # measured where simulated
+
+
+def measure(rep: Replication) -> Measured:
+    """``rep``'s own metrics (``Measured``), computed from its log."""
+    with metrics.same_logs():
+        table = metrics.incident_table(rep.events, rep.incidents).assign(replication=rep.replication)
+        counts: dict[str, int] = {}
+        values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=counts)
+        return Measured(table, values, counts, metrics.queueing(rep.events))
 
 
 def unit_counts(model: EchelonModel) -> dict[str, int]:
@@ -197,9 +219,12 @@ def simulate_replications(
 def _replications_without_models(
     site: Site, cfgs: dict[str, EchelonConfig], replications: Sequence[int]
 ) -> list[Replication]:
-    """A worker's chunk of replications, sent back without the models (large; a caller that restarts
+    """A process's chunk of replications, measured, without the models (large; a caller that restarts
     models runs in one process)."""
-    return [dataclasses.replace(r, model=None) for r in simulate_replications(site, cfgs, replications)]
+    return [
+        dataclasses.replace(r, model=None, measured=measure(r))
+        for r in simulate_replications(site, cfgs, replications)
+    ]
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------
@@ -209,7 +234,10 @@ def incident_tables(reps: list[Replication], progress: Progress | None = None) -
     progress("measuring", 0, len(reps))
     out = []
     for r in reps:
-        out.append(metrics.incident_table(r.events, r.incidents).assign(replication=r.replication))
+        if r.measured is not None:  # measured in the process that simulated it
+            out.append(r.measured.table)
+        else:
+            out.append(metrics.incident_table(r.events, r.incidents).assign(replication=r.replication))
         progress("measuring", len(out), len(reps))
     return out
 
@@ -219,8 +247,11 @@ def per_replication(reps: list[Replication], tables: list[pd.DataFrame]) -> tupl
     share was counted over (policy, replication, metric, n)."""
     rows, counts = [], []
     for rep, table in zip(reps, tables, strict=True):
-        n: dict[str, int] = {}
-        values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=n)
+        if rep.measured is not None:  # measured in the process that simulated it
+            values, n = rep.measured.values, rep.measured.counts
+        else:
+            n = {}
+            values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=n)
         rows.append({"policy": rep.policy, "replication": rep.replication, **values})
         counts += [(rep.policy, rep.replication, metric, k) for metric, k in n.items()]
     return pd.DataFrame(rows), pd.DataFrame(counts, columns=["policy", "replication", "metric", "n"])
@@ -444,7 +475,12 @@ def write_results(
                 by_kind_table = by_kind_table[by_kind_table["n"] > 0]  # tiers that do not apply to a kind
                 by_kind_table.to_csv(tmp / "tier_metrics_by_kind.csv", index=False)
             pd.concat(
-                [metrics.queueing(r.events).assign(policy=r.policy, replication=r.replication) for r in reps],
+                [
+                    (metrics.queueing(r.events) if r.measured is None else r.measured.queueing).assign(
+                        policy=r.policy, replication=r.replication
+                    )
+                    for r in reps
+                ],
                 ignore_index=True,
             ).to_csv(tmp / "queueing.csv", index=False)
             step()

@@ -111,3 +111,23 @@ def test_a_stopped_parallel_comparison_leaves_nothing_and_no_worker(sig, tmp_pat
     while any(_running(w) for w in workers) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not [w for w in workers if _running(w)], "worker processes outlived the command"
+
+
+def test_one_or_two_workers_write_the_same_folder(daishan_site, cache_dir, tmp_path):
+    """Replications measured in the process that simulated them, and figures drawn in a worker while the
+    metrics are computed, give every file byte for byte (config.yaml says how many workers)."""
+    from sim.experiment import write_results
+
+    folders = {}
+    for workers in (1, 2):
+        cfgs = {p: load_config(_short(cache_dir, f"policy={p}", f"run.workers={workers}")) for p in POLICIES}
+        reps = compare(cfgs, daishan_site)
+        assert all((r.measured is not None) == (workers == 2) for r in reps)
+        folders[workers] = write_results(
+            reps, cfgs, daishan_site, POLICIES[0], "same", results_dir=tmp_path / str(workers)
+        )
+    names = sorted(p.name for p in folders[1].iterdir())
+    assert names == sorted(p.name for p in folders[2].iterdir()) and "incident_map.png" in names
+    for name in names:
+        if name != "config.yaml":
+            assert (folders[1] / name).read_bytes() == (folders[2] / name).read_bytes(), name

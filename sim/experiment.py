@@ -177,13 +177,11 @@ def compare(
     total = first.run.replications * len(cfgs)
     progress("simulating", 0, total)
     runs = first.run.replications * len(cfgs) * expected_per_replication(world, first)
-    n_jobs = parallel.jobs(first.run.workers, first.run.replications, runs)
+    n_jobs = parallel.jobs(first.run.workers, total, runs)
     if n_jobs == 1:
         return simulate_replications(site, cfgs, range(first.run.replications), world, progress)
     out: list[Replication] = []
-    chunks = parallel.run_chunks(
-        _replications_without_models, site, cfgs, n_items=first.run.replications, n_jobs=n_jobs
-    )
+    chunks = parallel.run_chunks(_runs_without_models, site, cfgs, n_items=total, n_jobs=n_jobs)
     for chunk in chunks:
         out += chunk
         progress("simulating", len(out), total)
@@ -197,34 +195,49 @@ def simulate_replications(
     world: World | None = None,
     progress: Progress | None = None,
 ) -> list[Replication]:
-    """Every policy on each of ``replications``, in that order: one model per policy, restarted for each
-    replication; the incidents drawn once per replication and shared by every policy. A worker process
-    runs this on its chunk of replications (``_replications_without_models``)."""
+    """Every policy on each of ``replications``, in that order (``simulate_runs``)."""
+    n = len(cfgs)
+    return simulate_runs(site, cfgs, [r * n + k for r in replications for k in range(n)], world, progress)
+
+
+def simulate_runs(
+    site: Site,
+    cfgs: dict[str, EchelonConfig],
+    runs: Sequence[int],
+    world: World | None = None,
+    progress: Progress | None = None,
+) -> list[Replication]:
+    """Runs of a comparison by number, in that order: run ``i`` is replication ``i // len(cfgs)`` of the
+    ``i % len(cfgs)``-th policy. One model per policy, restarted for each replication; the incidents of a
+    replication drawn once and shared by its policies. A process of a parallel comparison runs this on its
+    chunk of runs (``_runs_without_models``): chunks of runs, not of replications, share the work evenly
+    (5 replications of 3 policies: 8 and 7 runs, not 3 and 2 replications)."""
     progress = progress or silent
     world = world or World.build(site)
     first = next(iter(cfgs.values()))
+    labels = list(cfgs)
     total = first.run.replications * len(cfgs)
     out = []
     models: dict[str, EchelonModel] = {}
-    for r in replications:
-        incidents = generate_incidents(site, first, r, world)  # the same for every policy: drawn once
-        for label, cfg in cfgs.items():
-            rep = simulate(site, cfg, r, world, label, models.get(label), incidents)
-            models[label] = rep.model
-            out.append(rep)
-            progress("simulating", len(out), total)
+    incidents: tuple[int, list[Incident]] | None = None
+    for i in runs:
+        r, k = divmod(i, len(labels))
+        label = labels[k]
+        if incidents is None or incidents[0] != r:  # the same for every policy: drawn once
+            incidents = (r, generate_incidents(site, first, r, world))
+        rep = simulate(site, cfgs[label], r, world, label, models.get(label), incidents[1])
+        models[label] = rep.model
+        out.append(rep)
+        progress("simulating", len(out), total)
     return out
 
 
-def _replications_without_models(
-    site: Site, cfgs: dict[str, EchelonConfig], replications: Sequence[int]
+def _runs_without_models(
+    site: Site, cfgs: dict[str, EchelonConfig], runs: Sequence[int]
 ) -> list[Replication]:
-    """A process's chunk of replications, measured, without the models (large; a caller that restarts
-    models runs in one process)."""
-    return [
-        dataclasses.replace(r, model=None, measured=measure(r))
-        for r in simulate_replications(site, cfgs, replications)
-    ]
+    """A process's chunk of runs, measured, without the models (large; a caller that restarts models runs
+    in one process)."""
+    return [dataclasses.replace(r, model=None, measured=measure(r)) for r in simulate_runs(site, cfgs, runs)]
 
 
 # ---- metrics of a set of replications ---------------------------------------------------------------------
@@ -430,14 +443,16 @@ def write_results(
             per_rep_tables = incident_tables(reps)
             step()
             tables = pooled_tables(reps, per_rep_tables)
-            # Figures of every run or comparison say what they measure, from which moment, on which run. The
-            # ones drawn from the incident tables alone go to the worker processes, if any, while the
-            # metrics are computed here; each comes back as its PNG's bytes (only this process writes into
-            # the folder, so a stopped run's folder is never touched by a worker).
+            # Figures of every run or comparison say what they measure, from which moment, on which run. With
+            # worker processes, the incident map (the longest) starts in one at once, the ECDFs too when
+            # there are two, the outcomes once the summary is known; the rest are drawn here beside them.
+            # Each comes back as its PNG's bytes (only this process writes into the folder, so a stopped
+            # run's folder is never touched by a worker).
             runs = sum(len(r.incidents) for r in reps)
             n_workers = max(parallel.jobs(first.run.workers, len(reps), runs) - 1, parallel.warmed())
             early = _table_figures(cfgs, site, baseline, tables)
-            drawing = parallel.start_tasks(_png, [f[1:] for f in early], n_workers) if n_workers else []
+            sent = early[: min(n_workers, len(early))]
+            drawing = parallel.start_tasks(_png, [f[1:] for f in sent], n_workers) if sent else []
             rows, counts = per_replication(reps, per_rep_tables)
             rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
             counts.to_csv(tmp / "metric_counts.csv", index=False)
@@ -485,9 +500,14 @@ def write_results(
             ).to_csv(tmp / "queueing.csv", index=False)
             step()
 
-        for name, which, args, kwargs in _summary_figures(cfgs, tables, summary) + ([] if drawing else early):
-            _draw(which, tmp / name, *args, **kwargs)
-        for (name, *_), png in zip(early, drawing, strict=False):
+        late = _summary_figures(cfgs, tables, summary)
+        if n_workers:
+            sent += late[-1:]
+            drawing += parallel.start_tasks(_png, [f[1:] for f in late[-1:]], n_workers)
+        for name, which, args, kwargs in early + late:
+            if name not in {f[0] for f in sent}:
+                _draw(which, tmp / name, *args, **kwargs)
+        for (name, *_), png in zip(sent, drawing, strict=True):
             (tmp / name).write_bytes(png.result())
         step()
         changed = [s.as_dict() for s in settings]

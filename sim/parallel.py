@@ -43,11 +43,13 @@ def cores() -> int:
 
 def jobs(workers: int, replications: int, runs: float) -> int:
     """How many processes simulate: ``workers`` (0: every core, or one for a run of fewer than
-    MIN_PARALLEL_RUNS incident-runs, or one inside a worker process: a sweep's jobs run in parallel
-    already, and every core per job would oversubscribe the machine), never more than replications."""
+    MIN_PARALLEL_RUNS incident-runs unless ``warm_up`` started the workers already, or one inside a worker
+    process: a sweep's jobs run in parallel already, and every core per job would oversubscribe the
+    machine), never more than replications."""
     if workers == 0:
         inside_worker = multiprocessing.parent_process() is not None
-        workers = cores() if runs >= MIN_PARALLEL_RUNS and not inside_worker else 1
+        worth_it = runs >= MIN_PARALLEL_RUNS or warmed() > 0  # warm workers cost nothing more to use
+        workers = cores() if worth_it and not inside_worker else 1
     return max(1, min(workers, replications))
 
 

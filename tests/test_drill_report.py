@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from webfonts import assert_font_covers_the_page
 
 from sim.drill import catalogue
 from sim.drill.aar import write_aar
@@ -667,6 +668,10 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     assert "<details><summary>" in page and 'src="timeline.png"' in page and 'href="animation.gif"' in page
     assert 'href="animation_echelon_135_trainees.mp4"' in page
     assert "Noto Sans CJK SC" in page  # the CJK font stack
+    if lang == "zh":  # the page carries its own CJK font, cut down to its characters
+        assert_font_covers_the_page(page)
+    else:
+        assert "@font-face" not in page or re.search(r"[\u4e00-\u9fff]", text)
     for rating in ("P", "S", "M", "U"):
         assert f'<td class="{rating}">{rating}</td>' in page
     assert msg("rule.time", lang) in md  # the rule is stated

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from msel_scenarios import EVERY_FIELD, scenarios
+from webfonts import assert_font_covers_the_page, without_font_data
 
 from sim.cli import main
 from sim.drill.msel import COLUMNS, export_msel, import_msel, inject_cards_html
@@ -182,7 +183,8 @@ def test_inject_cards(every_field):
     assert "A thief, &lt;b&gt;armed&lt;/b&gt; &amp; fast" not in page  # zh: the Chinese words
     assert "盗窃，嫌疑人持械" in page and "预期行动" in page and "Noto Sans CJK SC" in page
     assert "page-break-inside:avoid" in page and "@media print" in page
-    assert "<script" not in page and "http" not in page  # self-contained
+    assert "<script" not in page and "http" not in without_font_data(page)  # self-contained
+    assert_font_covers_the_page(page)  # Chinese: its own font, boxes on no machine
     english = inject_cards_html(every_field, "en")
     assert '<html lang="en">' in english and "A thief, &lt;b&gt;armed&lt;/b&gt; &amp; fast" in english
     assert "T+00:02:00.5" in english and "23:32:00" in english and "00:10:00" in english  # past midnight

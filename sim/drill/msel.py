@@ -63,6 +63,7 @@ from sim.drill.scenario import (
 )
 from sim.errors import ScenarioError, SiteError
 from sim.site.csv_text import RESAVE, read_csv_rows
+from sim.webfont import with_cjk_font
 
 COLUMNS = (
     "seq", "time", "inject type", "delivery method", "from", "to", "message_en", "message_zh",
@@ -237,7 +238,7 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
     start = seconds(s.start, "start", _never)
     objectives = {o.id: text(o.text, lang) for o in s.objectives}
     cards = [_card(s, inj, title, start, objectives, lang) for inj in s.injects]
-    return (
+    page = (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(words['cards'])}: {e(title)}</title><style>{CARD_CSS}</style></head><body>\n"
@@ -246,6 +247,7 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
         f"{e(words['start'])} {e(clock(start))}</p></header>\n"
         f'<main class="cards">\n' + "\n".join(cards) + "\n</main>\n</body></html>\n"
     )
+    return with_cjk_font(page, FONTS)  # Chinese text: the page carries the glyphs it needs
 
 
 def _card(s: Scenario, inj: Inject, title: str, start: float, objectives: dict, lang: str) -> str:

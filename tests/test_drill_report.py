@@ -311,9 +311,9 @@ SCENARIO = {
             "incident": "I1",
             "kind": "data_leak",
             "enterprise": "E1",
-            "sender": "guard",
-            "receiver": "Xiushan room",
-            "delivery": "one-key terminal",
+            "sender": "guard",  # plain words: the same in both languages
+            "receiver": {"en": "Xiushan room", "zh": "秀山指挥室"},
+            "delivery": {"en": "one-key terminal", "zh": "一键报警终端"},
             "message": {"en": "Files copied to a USB drive.", "zh": "文件被拷入U盘。"},
         },
         {
@@ -608,6 +608,10 @@ def test_the_narrative_tells_the_steps_in_plain_sentences(drill):
     assert "Stations S1 and S2 coordinated by phone, 10 min after the alarm." in one
     zh = "\n".join(line.text for line in narrative(events, incidents, units, scenario, meta, TRAINEES, "zh"))
     assert "E1企业保安按下一键报警" in zh and "Xiushan Police Station 综合指挥室接警" in zh
+    assert (
+        "，guard→秀山指挥室，经一键报警终端" in zh
+        and ", from guard to Xiushan room, by one-key terminal" in one
+    )
     for english in ("arrived", "Inject", "the alarm", "Trainees"):
         assert english not in zh
 
@@ -830,3 +834,23 @@ def test_a_drill_with_trainees_and_a_closed_road_reports_them(cache_dir, tmp_pat
     write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "zh")
     story = (tmp_path / "narrative.md").read_text("utf-8")
     assert "返回：无道路可达现场" in story  # the hazmat unit turned back at the closed bridge
+
+
+def test_every_shipped_scenario_says_its_texts_in_chinese():
+    """lang=zh shows no English from a shipped scenario: every text it has is given in both languages."""
+    from sim.drill.scenario import INJECT_TEXTS, load_scenario, shipped_names
+
+    for name in shipped_names():
+        s = load_scenario(name)
+        texts = {"title": s.title, "summary": s.summary, "source": s.source}
+        texts |= {f"objective {o.id}": o.text for o in s.objectives}
+        texts |= {f"rests_on[{k}]": t for k, t in enumerate(s.rests_on)}
+        texts |= {f"decision {d.incident} {d.point}": d.note for d in s.decisions if d.note}
+        for inj in s.injects:
+            texts |= {f"seq {inj.seq} {key}": getattr(inj, key) for key in INJECT_TEXTS if getattr(inj, key)}
+        for where, value in texts.items():
+            assert (
+                isinstance(value, dict)
+                and value.get("en")
+                and re.search(r"[\u4e00-\u9fff]", value.get("zh", ""))
+            ), f"{name}: {where} is not given in Chinese: {value!r}"

@@ -854,3 +854,34 @@ def test_every_shipped_scenario_says_its_texts_in_chinese():
                 and value.get("en")
                 and re.search(r"[\u4e00-\u9fff]", value.get("zh", ""))
             ), f"{name}: {where} is not given in Chinese: {value!r}"
+
+
+def test_every_shipped_objective_says_what_is_measured():
+    """An objective's words name what sim/drill/objectives.py measures: the unit kind, the target, the
+    moment counted from, the share of incidents, who detects; in both languages."""
+    from sim.drill.scenario import load_scenario, shipped_names
+
+    kinds = {"echelon": ("echelon", "应急梯队"), "police": ("police", "民警"), "drone": ("drone", "无人机")}
+    for name in shipped_names():
+        for o in load_scenario(name).objectives:
+            en, zh = o.text["en"], o.text["zh"]
+            where = f"{name} {o.id}: {en} / {zh}"
+            if o.measure == "outcome":
+                continue
+            minutes = f"{o.target_s / 60:g}"
+            assert f"{minutes} minutes" in en and f"{minutes}分钟" in zh, where
+            start = "incident" if o.measure == "detected" else "alarm" if o.measure == "coordinated" else None
+            start = start or o.count_from
+            if start == "alarm":
+                assert re.search(r"of the (first |one-key )?alarm", en), where
+                assert "报警后" in zh, where
+            else:
+                assert "of its start" in en and re.search("(发生|开始)后", zh), where
+            word = kinds.get(o.unit_kind if o.measure == "arrival" else o.by)
+            if word:
+                assert word[0] in en.lower() and word[1] in zh, where
+            if o.incident == "*":
+                assert f"{o.share:.0%}" in en and f"{o.share:.0%}" in zh, where
+            assert "hazmat-capable" not in en and "order" not in en.replace("control centre's order", ""), (
+                where
+            )

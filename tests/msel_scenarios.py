@@ -13,7 +13,7 @@ EVERY_FIELD: dict[str, Any] = {
     "id": "every-field_1",
     "title": {"en": "Every inject type, every field", "zh": "全部注入类型与字段"},
     "summary": "plain words, the same in every language: 一样",
-    "source": 'made by hand for the tests; "quoted", with a comma',
+    "source": {"en": 'made by hand for the tests; "quoted", with a comma', "zh": "为测试手工编写"},
     "config": ["site=daishan", "fleet.echelons_per_grid=2"],
     "policies": ["echelon_135", "echelon_open"],
     "start": "23:30:00",
@@ -51,9 +51,9 @@ EVERY_FIELD: dict[str, Any] = {
             "kind": "theft",
             "enterprise": "E0412",
             "cross_district": True,
-            "delivery": "one-key alarm terminal",
+            "delivery": {"en": "one-key alarm terminal", "zh": "一键报警终端"},
             "sender": "guard",
-            "receiver": "room",
+            "receiver": {"zh": "指挥室"},
             "message": {"en": "A thief, <b>armed</b> & fast", "zh": "盗窃，嫌疑人持械"},
             "expected_action": {"en": "Dispatch"},
             "objective": "O1",
@@ -176,7 +176,7 @@ def scenarios(draw) -> dict[str, Any]:
         elif kind == "road_reopened":
             inj["road"] = draw(st.sampled_from(closed)).upper()
         for key in ("delivery", "sender", "receiver"):
-            inj[key] = draw(words)
+            inj[key] = draw(texts)
         inj["message"], inj["expected_action"] = draw(texts), draw(texts)
         inj["objective"] = draw(st.sampled_from(["", *objective_ids]))
         if own_seqs:
@@ -187,7 +187,7 @@ def scenarios(draw) -> dict[str, Any]:
         "id": draw(st.from_regex(r"[A-Za-z0-9_\-]{1,12}", fullmatch=True)),
         "title": draw(texts),
         "summary": draw(texts),
-        "source": draw(words),
+        "source": draw(texts),
         "config": draw(st.lists(words, max_size=2)),
         "policies": draw(st.lists(names, min_size=1, max_size=2)),
         "start": written(draw, draw(st.integers(0, 86_399))),

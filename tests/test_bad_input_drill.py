@@ -151,6 +151,12 @@ CASES = [
         make=scenario(setting("title", {"en": "x", "fr": "y"})),
     ),
     D(
+        "unknown language of an inject's sender",
+        FILE,
+        "injects[0] (seq 1, incident).sender: languages are en, zh, got 'fr'",
+        make=scenario(inject0("sender", {"en": "guard", "fr": "garde"})),
+    ),
+    D(
         "decision yes or no",
         FILE,
         "decisions[0].choice: yes or no for launch_drone, got 'maybe'",

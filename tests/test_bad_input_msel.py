@@ -229,7 +229,7 @@ CASES = [
     imports(
         "cell_without_a_column",
         lambda rows: rows[8].append("stray"),
-        "row 9: cell 13 has no column name in the header",
+        "row 9: cell 16 has no column name in the header",
     ),
     Bad("empty_file", ("import", MSEL), "msel.csv: the file is empty", make=raw(b"\n\n"), command="scenario"),
     Bad(

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from webfonts import assert_font_covers_the_page
 
 from sim.drill import catalogue
 from sim.drill.aar import write_aar
@@ -310,9 +311,9 @@ SCENARIO = {
             "incident": "I1",
             "kind": "data_leak",
             "enterprise": "E1",
-            "sender": "guard",
-            "receiver": "Xiushan room",
-            "delivery": "one-key terminal",
+            "sender": "guard",  # plain words: the same in both languages
+            "receiver": {"en": "Xiushan room", "zh": "秀山指挥室"},
+            "delivery": {"en": "one-key terminal", "zh": "一键报警终端"},
             "message": {"en": "Files copied to a USB drive.", "zh": "文件被拷入U盘。"},
         },
         {
@@ -607,6 +608,10 @@ def test_the_narrative_tells_the_steps_in_plain_sentences(drill):
     assert "Stations S1 and S2 coordinated by phone, 10 min after the alarm." in one
     zh = "\n".join(line.text for line in narrative(events, incidents, units, scenario, meta, TRAINEES, "zh"))
     assert "E1企业保安按下一键报警" in zh and "Xiushan Police Station 综合指挥室接警" in zh
+    assert (
+        "，guard→秀山指挥室，经一键报警终端" in zh
+        and ", from guard to Xiushan room, by one-key terminal" in one
+    )
     for english in ("arrived", "Inject", "the alarm", "Trainees"):
         assert english not in zh
 
@@ -667,6 +672,10 @@ def test_the_aar_is_written_in_the_chosen_language(drill, tmp_path, lang):
     assert "<details><summary>" in page and 'src="timeline.png"' in page and 'href="animation.gif"' in page
     assert 'href="animation_echelon_135_trainees.mp4"' in page
     assert "Noto Sans CJK SC" in page  # the CJK font stack
+    if lang == "zh":  # the page carries its own CJK font, cut down to its characters
+        assert_font_covers_the_page(page)
+    else:
+        assert "@font-face" not in page or re.search(r"[\u4e00-\u9fff]", text)
     for rating in ("P", "S", "M", "U"):
         assert f'<td class="{rating}">{rating}</td>' in page
     assert msg("rule.time", lang) in md  # the rule is stated
@@ -825,3 +834,54 @@ def test_a_drill_with_trainees_and_a_closed_road_reports_them(cache_dir, tmp_pat
     write_aar(tmp_path, scenario, run.events, run.incidents, run.units, meta, "zh")
     story = (tmp_path / "narrative.md").read_text("utf-8")
     assert "返回：无道路可达现场" in story  # the hazmat unit turned back at the closed bridge
+
+
+def test_every_shipped_scenario_says_its_texts_in_chinese():
+    """lang=zh shows no English from a shipped scenario: every text it has is given in both languages."""
+    from sim.drill.scenario import INJECT_TEXTS, load_scenario, shipped_names
+
+    for name in shipped_names():
+        s = load_scenario(name)
+        texts = {"title": s.title, "summary": s.summary, "source": s.source}
+        texts |= {f"objective {o.id}": o.text for o in s.objectives}
+        texts |= {f"rests_on[{k}]": t for k, t in enumerate(s.rests_on)}
+        texts |= {f"decision {d.incident} {d.point}": d.note for d in s.decisions if d.note}
+        for inj in s.injects:
+            texts |= {f"seq {inj.seq} {key}": getattr(inj, key) for key in INJECT_TEXTS if getattr(inj, key)}
+        for where, value in texts.items():
+            assert (
+                isinstance(value, dict)
+                and value.get("en")
+                and re.search(r"[\u4e00-\u9fff]", value.get("zh", ""))
+            ), f"{name}: {where} is not given in Chinese: {value!r}"
+
+
+def test_every_shipped_objective_says_what_is_measured():
+    """An objective's words name what sim/drill/objectives.py measures: the unit kind, the target, the
+    moment counted from, the share of incidents, who detects; in both languages."""
+    from sim.drill.scenario import load_scenario, shipped_names
+
+    kinds = {"echelon": ("echelon", "应急梯队"), "police": ("police", "民警"), "drone": ("drone", "无人机")}
+    for name in shipped_names():
+        for o in load_scenario(name).objectives:
+            en, zh = o.text["en"], o.text["zh"]
+            where = f"{name} {o.id}: {en} / {zh}"
+            if o.measure == "outcome":
+                continue
+            minutes = f"{o.target_s / 60:g}"
+            assert f"{minutes} minutes" in en and f"{minutes}分钟" in zh, where
+            start = "incident" if o.measure == "detected" else "alarm" if o.measure == "coordinated" else None
+            start = start or o.count_from
+            if start == "alarm":
+                assert re.search(r"of the (first |one-key )?alarm", en), where
+                assert "报警后" in zh, where
+            else:
+                assert "of its start" in en and re.search("(发生|开始)后", zh), where
+            word = kinds.get(o.unit_kind if o.measure == "arrival" else o.by)
+            if word:
+                assert word[0] in en.lower() and word[1] in zh, where
+            if o.incident == "*":
+                assert f"{o.share:.0%}" in en and f"{o.share:.0%}" in zh, where
+            assert "hazmat-capable" not in en and "order" not in en.replace("control centre's order", ""), (
+                where
+            )

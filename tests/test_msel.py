@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, given, settings
 from msel_scenarios import EVERY_FIELD, scenarios
+from webfonts import assert_font_covers_the_page, without_font_data
 
 from sim.cli import main
 from sim.drill.msel import COLUMNS, export_msel, import_msel, inject_cards_html
@@ -96,15 +97,15 @@ def test_the_layout_a_trainer_sees(every_field, tmp_path):
     assert types[9:12] == ["decision"] * 3 and types[12:] == [i.type for i in every_field.injects]
     first = dict(zip(header, rows[12], strict=True))
     assert first["seq"] == "10" and first["time"] == "00:00:00" and first["objective"] == "O1"
-    assert (first["from"], first["to"], first["delivery method"]) == (
-        "guard",
-        "room",
+    assert (first["delivery_method_en"], first["delivery_method_zh"]) == (
         "one-key alarm terminal",
+        "一键报警终端",
     )
+    assert (first["from_en"], first["from_zh"], first["to_en"], first["to_zh"]) == ("guard", "", "", "指挥室")
     assert first["message_zh"] == "盗窃，嫌疑人持械" and first["expected_action_zh"] == ""
     assert first["details"] == (
         "{at: '00:00', incident: I1, kind: theft, enterprise: E0412, cross_district: true, "
-        "untranslated: [expected_action]}"
+        "untranslated: [to, expected_action]}"
     )
     times = [r[1] for r in rows[12:]]
     assert times[4:6] == ["00:02:00.5", "00:02:30"] and all(
@@ -128,6 +129,28 @@ def test_rows_in_any_order_with_edited_times_and_empty_seqs(every_field, tmp_pat
     assert [o.id for o in back.objectives] == [o.id for o in reversed(every_field.objectives)]
     assert back.injects[9].at == "0:06:00"  # as the trainer wrote it
     assert back.injects[5].at == "2:30"  # the same time as the file's own notation (details): kept
+
+
+def test_an_older_msel_with_one_delivery_from_and_to_column_still_reads(every_field, tmp_path):
+    """Before delivery method, from and to had a column per language, each had one: its words read back
+    as the same words in every language (as a plain string in a scenario file)."""
+    header, *rows = read_table(export_msel(every_field, tmp_path))
+    old = {"delivery_method": "delivery method", "from": "from", "to": "to"}
+    keep = [k for k, c in enumerate(header) if not any(c == f"{g}_zh" for g in old)]
+    renamed = [old.get(c.removesuffix("_en"), c) if c.endswith("_en") else c for c in header]
+    table = [[renamed[k] for k in keep]]
+    for row in rows:
+        row[header.index("to_en")] = row[header.index("to_en")] or row[header.index("to_zh")]
+        row[-1] = row[-1].replace("untranslated: [to, expected_action]", "untranslated: [expected_action]")
+        table.append([row[k] for k in keep])
+    write_table(tmp_path / "old.csv", table)
+    back = import_msel(tmp_path / "old.csv")
+    first = back.injects[0]
+    assert (first.delivery, first.sender, first.receiver) == ("one-key alarm terminal", "guard", "指挥室")
+    assert first.message == every_field.injects[0].message
+    assert back.injects[8].delivery == "radio"
+    rest = dataclasses.replace(back, injects=back.injects[1:])
+    assert same(rest, dataclasses.replace(every_field, injects=every_field.injects[1:]))
 
 
 def test_a_two_part_time_is_refused_as_ambiguous(every_field, tmp_path):
@@ -155,7 +178,7 @@ def test_a_gbk_spreadsheet_with_chinese_reads_the_same(every_field, tmp_path):
 
 def test_scenario_check_errors_point_at_row_and_column(every_field, tmp_path):
     header, *rows = read_table(export_msel(every_field, tmp_path))
-    rows[19][11] = "{}"  # the road_reopened inject, seq 51, loses its road
+    rows[19][header.index("details")] = "{}"  # the road_reopened inject, seq 51, loses its road
     write_table(tmp_path / "bad.csv", [header, *rows])
     with pytest.raises(ScenarioError) as err:
         import_msel(tmp_path / "bad.csv")
@@ -166,7 +189,9 @@ def test_scenario_check_errors_point_at_row_and_column(every_field, tmp_path):
 
 def test_an_odd_objective_id_still_points_at_its_row(every_field, tmp_path):
     header, *rows = read_table(export_msel(every_field, tmp_path))
-    rows[8][11] = "{measure: detected, incident: '*'}"  # objective 'O(4): odd id' loses its target
+    rows[8][header.index("details")] = (
+        "{measure: detected, incident: '*'}"  # objective 'O(4): odd id' loses its target
+    )
     write_table(tmp_path / "bad.csv", [header, *rows])
     with pytest.raises(
         ScenarioError, match=r"row 10 \(objective O\(4\): odd id\), column details \(target_s\): "
@@ -182,7 +207,8 @@ def test_inject_cards(every_field):
     assert "A thief, &lt;b&gt;armed&lt;/b&gt; &amp; fast" not in page  # zh: the Chinese words
     assert "盗窃，嫌疑人持械" in page and "预期行动" in page and "Noto Sans CJK SC" in page
     assert "page-break-inside:avoid" in page and "@media print" in page
-    assert "<script" not in page and "http" not in page  # self-contained
+    assert "<script" not in page and "http" not in without_font_data(page)  # self-contained
+    assert_font_covers_the_page(page)  # Chinese: its own font, boxes on no machine
     english = inject_cards_html(every_field, "en")
     assert '<html lang="en">' in english and "A thief, &lt;b&gt;armed&lt;/b&gt; &amp; fast" in english
     assert "T+00:02:00.5" in english and "23:32:00" in english and "00:10:00" in english  # past midnight

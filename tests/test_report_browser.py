@@ -170,3 +170,52 @@ def test_the_grid_study_report_opens_whole_in_a_browser(tmp_path, cache_dir):
     images = measured["images"]
     assert len(images) == 3 and all(i["loaded"] for i in images), images
     assert measured["scrollWidth"] <= measured["clientWidth"], measured["wide"]
+
+
+FONT_PROBE = """
+<script>
+document.fonts.ready.then(() => {
+  const out = document.createElement("pre");
+  out.id = "echelon-fonts";
+  out.textContent = JSON.stringify({
+    faces: [...document.fonts].map((f) => ({family: f.family.replace(/"/g, ""), status: f.status})),
+    body: getComputedStyle(document.body).fontFamily,
+  });
+  document.body.appendChild(out);
+});
+</script>
+"""
+
+
+@pytest.mark.parametrize("page_name", ["inject_cards", "aar"])
+def test_a_chinese_page_draws_with_its_own_font(page_name, tmp_path):
+    """A Chinese page on a machine with no CJK font: Chromium loads the page's embedded font (else every
+    character would be a box). The screenshot is kept for a person to look at."""
+    from sim.analysis.report import Block, to_html
+    from sim.drill.msel import inject_cards_html
+    from sim.drill.scenario import load_scenario
+    from sim.webfont import EMBEDDED_FAMILY
+
+    browser = _browser()
+    scenario = load_scenario("xiushan_trade_secret_leak")
+    if page_name == "inject_cards":
+        page = inject_cards_html(scenario, "zh")
+    else:  # the report's blocks, as an after-action report is made of them
+        title = scenario.title["zh"]
+        page = to_html([Block("h1", text=title), Block("p", text=scenario.summary["zh"])], lang="zh")
+    path = tmp_path / f"{page_name}.html"
+    path.write_text(page.replace("</body>", FONT_PROBE + "</body>"), encoding="utf-8")
+    dom = _chromium(
+        browser, tmp_path / "profile", "--virtual-time-budget=5000", "--dump-dom", path.as_uri()
+    ).stdout
+    found = re.search(r'<pre id="echelon-fonts">(.*?)</pre>', dom, re.S)
+    assert found, "the font probe did not run in Chromium; the page dumped was:\n" + dom[:2000]
+    fonts = json.loads(html.unescape(found.group(1)))
+    assert {"family": EMBEDDED_FAMILY, "status": "loaded"} in fonts["faces"], fonts
+    assert fonts["body"].replace('"', "").startswith(EMBEDDED_FAMILY), fonts["body"]
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    shot = ARTEFACTS / f"{page_name}-zh.png"
+    _chromium(
+        browser, tmp_path / "profile", f"--window-size={WIDTH},1200", f"--screenshot={shot}", path.as_uri()
+    )
+    assert shot.stat().st_size > 10_000, f"{shot} looks empty"

@@ -361,3 +361,32 @@ def test_the_incidents_shown_are_the_scripted_ones_or_those_asked_for():
     assert shown_incidents(INCIDENTS, ["I1", 1]) == {0: "I1", 1: "#1"}
     with pytest.raises(ValueError, match=r"lacks: \['I9'\]"):
         shown_incidents(INCIDENTS, ["I9"])
+
+
+def test_a_cross_district_incident_marks_when_its_stations_were_coordinated():
+    """The moment the two stations are coordinated (the log's first ``coordinated``), by the county centre
+    in one arm and by phone in the other, is marked on the incident's row with its time from the alarm."""
+    from sim.drill.catalogue import figure_labels
+
+    log = _log(TWO)
+    rows = [
+        (START_S + 220, "coordinated", 0, "", "", 0, "county:S1+S2", math.nan, "echelon_135", 0),
+        (START_S + 400, "coordinated", 0, "", "", 0, "phone:S1+S2", math.nan, "echelon_open", 0),
+    ]
+    log = pd.concat([log, pd.DataFrame(rows, columns=log.columns)]).sort_values("t_s", kind="stable")
+    for lang, county, phone in (
+        ("en", "coordinated via county centre, 2 min", "coordinated by phone, 5 min"),
+        ("zh", "经县指挥中心协调，2分钟", "两所电话协调，5分钟"),
+    ):
+        fig = timeline_figure(log, INCIDENTS, start_s=START_S, labels=figure_labels(lang, "timeline"))
+        for ax, by, note, at in ((fig.axes[0], "county", county, 220), (fig.axes[1], "phone", phone, 400)):
+            (mark,) = [line for line in ax.lines if _gid(line).startswith("coordinated|")]
+            assert _gid(mark) == f"coordinated|I1|{by}" and mark.get_xdata()[0] == at
+            notes = [t.get_text() for t in ax.texts if _gid(t) == f"note|coordinated|{by}"]
+            assert notes == [note], (lang, notes)
+        legend = [t.get_text() for t in fig.legends[0].get_texts()] if fig.legends else []
+        assert figure_labels(lang, "timeline")["legend_coordinated"] in legend
+        plt.close(fig)
+    fig = _figure(ONE)  # no coordination logged: no mark
+    assert not [line for line in fig.axes[0].lines if _gid(line).startswith("coordinated|")]
+    plt.close(fig)

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from sim.analysis.metrics import metric_unit
+from sim.webfont import with_cjk_font
 
 FIGURES = (
     (
@@ -675,11 +676,12 @@ def to_html(blocks: Sequence[Block], lang: str = "en", contents: str = "Contents
                 f'<figure><img src="{e(b.text)}" alt="{e(b.items[0])}">'
                 f"<figcaption>{e(b.items[0])}</figcaption></figure>"
             )
-    return (
+    page = (
         f'<!DOCTYPE html>\n<html lang="{e(lang)}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{e(title)}</title>'
         f"<style>{CSS}</style></head><body>\n" + "\n".join(body) + "\n</body></html>\n"
     )
+    return with_cjk_font(page, FONTS)  # Chinese text: the page carries the glyphs it needs
 
 
 def write_summary(

@@ -133,7 +133,7 @@ def overview(rec: Record, lang: str) -> list[Block]:
     items = [
         msg("aar.ov.scenario", lang, title=text(s.title, lang), id=s.id),
         msg("aar.ov.summary", lang, summary=text(s.summary, lang) or msg("aar.ov.none", lang)),
-        msg("aar.ov.source", lang, source=s.source or msg("aar.ov.none", lang)),
+        msg("aar.ov.source", lang, source=text(s.source, lang) or msg("aar.ov.none", lang)),
         msg("aar.ov.site_synthetic" if meta.get("synthetic") else "aar.ov.site", lang, site=site),
         msg(
             "aar.ov.when",

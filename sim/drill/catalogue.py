@@ -763,6 +763,12 @@ CATALOGUE: dict[str, tuple[str, str]] = {
     "fig.timeline.legend_bad": ("outcome: bad", "结果：不利"),
     "fig.timeline.legend_first": ("tier's first unit on scene", "梯次首个到场力量"),
     "fig.timeline.legend_inject": ("inject", "注入"),
+    "fig.timeline.legend_coordinated": (
+        "stations coordinated (county centre or phone)",
+        "两所完成协调（县指挥中心或电话）",
+    ),
+    "fig.timeline.coordinated_county": ("coordinated via county centre, {time}", "经县指挥中心协调，{time}"),
+    "fig.timeline.coordinated_phone": ("coordinated by phone, {time}", "两所电话协调，{time}"),
     "fig.timeline.legend_target": ("target: {tier}", "时限：{tier}"),
     "fig.timeline.moment.alarm": (
         "the alarm (the first report reaching a command room)",

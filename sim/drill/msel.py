@@ -7,8 +7,8 @@ Why a CSV and not the YAML: trainers plan drills in Excel or WPS. The CSV carrie
 Layout of ``msel.csv`` (UTF-8 with a byte-order mark, so Excel shows Chinese): one header row, then one
 row per MSEL item; the ``inject type`` column says what a row is.
 
-    seq, time, inject type, delivery method, from, to, message_en, message_zh,
-    expected_action_en, expected_action_zh, objective, details
+    seq, time, inject type, delivery_method_en, delivery_method_zh, from_en, from_zh, to_en, to_zh,
+    message_en, message_zh, expected_action_en, expected_action_zh, objective, details
 
 - ``scenario`` (one row, first): the title in the message columns, the summary in the expected-action
   columns; id, source, config, policies, start, duration and luck in ``details``.
@@ -18,8 +18,10 @@ row per MSEL item; the ``inject type`` column says what a row is.
 - ``decision`` (one row each, in order): the note in the message columns; incident, point, choice and
   tier in ``details``.
 - an inject type (``incident``, ``road_closed``... see sim/drill/scenario.py): ``seq``, ``time`` (hh:mm:ss
-  from the drill's start), delivery method, from, to, message, expected action, the objective it tests,
-  and its type's own fields (incident, kind, enterprise, zone, place, road, unit, until...) in ``details``.
+  from the drill's start), delivery method, from, to, message, expected action (each in both languages),
+  the objective it tests, and its type's own fields (incident, kind, enterprise, zone, place, road, unit,
+  until...) in ``details``. An older MSEL with one ``delivery method``, ``from`` and ``to`` column each is
+  read too: its words count as the same in every language.
 
 ``details`` is a YAML flow mapping, ``{incident: I1, kind: theft, zone: Xiushan Industrial Park}``, keyed
 by the scenario's field names; a field left out (or an empty cell anywhere) takes its default. Texts: both
@@ -63,30 +65,34 @@ from sim.drill.scenario import (
 )
 from sim.errors import ScenarioError, SiteError
 from sim.site.csv_text import RESAVE, read_csv_rows
+from sim.webfont import with_cjk_font
 
 COLUMNS = (
-    "seq", "time", "inject type", "delivery method", "from", "to", "message_en", "message_zh",
-    "expected_action_en", "expected_action_zh", "objective", "details",
+    "seq", "time", "inject type", "delivery_method_en", "delivery_method_zh", "from_en", "from_zh", "to_en",
+    "to_zh", "message_en", "message_zh", "expected_action_en", "expected_action_zh", "objective", "details",
 )  # fmt: skip
-TEXTS = ("message", "expected_action")  # the text columns, one per language
 META = ("scenario", "assumption", "objective", "decision")  # the rows above the injects
-INJECT_CELLS = {"seq": "seq", "at": "time", "delivery": "delivery method", "sender": "from",
-                "receiver": "to", "objective": "objective"}  # fmt: skip
+INJECT_CELLS = {"seq": "seq", "at": "time", "objective": "objective"}
 # Per kind of row: the field each pair of text columns holds.
 ROW_TEXTS = {
     "scenario": {"message": "title", "expected_action": "summary"},
     "assumption": {"message": "rests_on"},
     "objective": {"message": "text"},
     "decision": {"message": "note"},
-    "inject": {"message": "message", "expected_action": "expected_action"},
-}
+    "inject": {"delivery_method": "delivery", "from": "sender", "to": "receiver", "message": "message",
+               "expected_action": "expected_action"},
+}  # fmt: skip
+INJECT_TEXTS = tuple(ROW_TEXTS["inject"].values())
+# An MSEL written before delivery method, from and to had a column per language: its one column is read as
+# the language column that is filled when those words are written out (plain words: the same in both).
+LEGACY = {"delivery method": "delivery_method", "from": "from", "to": "to"}
 UNTRANSLATED = "untranslated"
 OWN_PLACE = {  # fields with a column (or rows) of their own, not in details
     "scenario": ("title", "summary", "objectives", "injects", "decisions", "rests_on"),
     "assumption": ("rests_on",),
     "objective": ("id", "text"),
     "decision": ("note",),
-    "inject": ("type", *INJECT_CELLS, "message", "expected_action"),
+    "inject": ("type", *INJECT_CELLS, *INJECT_TEXTS),
 }
 CJK = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 NUMBER = re.compile(r"\d+(?:\.\d+)?")
@@ -103,7 +109,7 @@ DETAILS = {  # the fields each kind of row keeps in ``details``
     "assumption": (),
     "objective": _details_fields(Objective, {"id", "text"}),
     "decision": _details_fields(Decision, {"note"}),
-    "inject": _details_fields(Inject, {"type", *INJECT_CELLS, *TEXTS}),
+    "inject": _details_fields(Inject, {"type", *INJECT_CELLS, *INJECT_TEXTS}),
 }
 
 
@@ -138,7 +144,7 @@ def msel_rows(s: Scenario) -> list[dict[str, str]]:
     for inj in s.injects:
         time = _hms(seconds(inj.at, "at", _never))
         written = {"at": inj.at} if inj.at != time else {}  # 300.0 or "05:00": the scenario's own notation
-        row = _row(inj.type, inj, {"message": inj.message, "expected_action": inj.expected_action}, written)
+        row = _row(inj.type, inj, {name: getattr(inj, name) for name in INJECT_TEXTS}, written)
         row |= {col: str(getattr(inj, name)) for name, col in INJECT_CELLS.items()} | {"time": time}
         rows.append(row)
     return rows
@@ -237,7 +243,7 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
     start = seconds(s.start, "start", _never)
     objectives = {o.id: text(o.text, lang) for o in s.objectives}
     cards = [_card(s, inj, title, start, objectives, lang) for inj in s.injects]
-    return (
+    page = (
         f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{e(words['cards'])}: {e(title)}</title><style>{CARD_CSS}</style></head><body>\n"
@@ -246,6 +252,7 @@ def inject_cards_html(s: Scenario, lang: str = "en") -> str:
         f"{e(words['start'])} {e(clock(start))}</p></header>\n"
         f'<main class="cards">\n' + "\n".join(cards) + "\n</main>\n</body></html>\n"
     )
+    return with_cjk_font(page, FONTS)  # Chinese text: the page carries the glyphs it needs
 
 
 def _card(s: Scenario, inj: Inject, title: str, start: float, objectives: dict, lang: str) -> str:
@@ -253,9 +260,10 @@ def _card(s: Scenario, inj: Inject, title: str, start: float, objectives: dict, 
     words = {k: msg(f"cards.{k}", lang) for k in CARD_WORDS}
     at = seconds(inj.at, "at", _never)
     kind = term("inject", inj.type, lang) + (f" ({inj.type})" if lang == "zh" else "")
-    route = [f"<b>{e(words['delivery'])}</b> {e(inj.delivery)}"] if inj.delivery else []
-    if inj.sender or inj.receiver:
-        route.append(f"{e(inj.sender or '?')} → {e(inj.receiver or '?')}")
+    delivery, sender, receiver = (text(getattr(inj, k), lang) for k in ("delivery", "sender", "receiver"))
+    route = [f"<b>{e(words['delivery'])}</b> {e(delivery)}"] if delivery else []
+    if sender or receiver:
+        route.append(f"{e(sender or '?')} → {e(receiver or '?')}")
     details = _fields(inj, "inject")
     parts = [
         f'<div class="top"><span>{e(title)}</span><span>{e(s.id)}</span></div>',
@@ -322,8 +330,12 @@ class _Msel:
         except SiteError as err:
             raise ScenarioError(str(err)) from None
         where = f"{path} row {table.header_line}"
-        header = table.header
-        missing = [c for c in COLUMNS if c not in header]
+        header = [
+            f"{LEGACY[c]}_en" if c in LEGACY and f"{LEGACY[c]}_en" not in table.header else c
+            for c in table.header
+        ]
+        absent = {f"{LEGACY[c]}_zh" for c in table.header if c in LEGACY}  # an older MSEL has none
+        missing = [c for c in COLUMNS if c not in header and c not in absent]
         if missing:
             raise ScenarioError(
                 f"{where}: the header lacks column(s) {', '.join(missing)}; an MSEL's columns are "
@@ -348,6 +360,7 @@ class _Msel:
                     "or give the column a name from the header)"
                 )
             cells = {c: (record[k] if k < len(record) else "") for k, c in enumerate(header) if c}
+            cells |= {c: "" for c in absent if c not in cells}
             rows.append(self._typed(_Row(line, cells, "", "")))
         return rows
 
@@ -489,9 +502,6 @@ def import_msel(path: Path | str) -> Scenario:
             at, t = msel.time(row, details.pop("at", None))
             seq = msel.seq(row)
             inject = {"at": at, "type": row.type, **details, **{f: t for f, t in texts.items() if t}}
-            for name in ("delivery", "sender", "receiver"):
-                if row.cells[INJECT_CELLS[name]]:
-                    inject[name] = row.cells[INJECT_CELLS[name]]
             if row.cells["objective"].strip():
                 inject["objective"] = row.cells["objective"].strip()
             injects.append((t, seq or math.inf, k, row, {"seq": seq, **inject}))

@@ -66,6 +66,7 @@ SPECIFIC = ("incident", "kind", "enterprise", "zone", "enterprise_kind", "place"
             "channel", "road", "unit", "enterprises", "guards_extra", "rate_multiplier", "until")  # fmt: skip
 
 Text = str | dict[str, str]  # the same words in every language, or one per language: {en: ..., zh: ...}
+INJECT_TEXTS = ("delivery", "sender", "receiver", "message", "expected_action")  # an inject's Text fields
 Clock = str | float  # "hh:mm:ss", "mm:ss" or seconds
 
 
@@ -118,9 +119,9 @@ class Inject:
     guards_extra: int = 0
     rate_multiplier: float = 0.0
     until: Clock = ""
-    delivery: str = ""  # how the inject reaches the players: one-key terminal, phone, radio, video...
-    sender: str = ""  # MSEL "from"
-    receiver: str = ""  # MSEL "to"
+    delivery: Text = ""  # how the inject reaches the players: one-key terminal, phone, radio, video...
+    sender: Text = ""  # MSEL "from"
+    receiver: Text = ""  # MSEL "to"
     message: Text = ""
     expected_action: Text = ""
     objective: str = ""  # the objective this inject tests
@@ -147,7 +148,7 @@ class Scenario:
     objectives: list[Objective]
     injects: list[Inject]
     summary: Text = ""
-    source: str = ""  # where the case comes from (docs/domain.md)
+    source: Text = ""  # where the case comes from (docs/domain.md)
     config: list[str] = field(default_factory=list)  # Hydra overrides the drill runs with (site, fleet...)
     policies: list[str] = field(default_factory=lambda: ["echelon_135"])
     start: Clock = "09:00:00"
@@ -250,7 +251,7 @@ def check(s: Scenario, fail) -> None:
         raise fail("duration", f"more than 0 and at most 7 days, got {s.duration!r}")
     if start >= 86_400:
         raise fail("start", f"a clock time before 24:00:00, got {s.start!r}")
-    for key in ("title", "summary"):
+    for key in ("title", "summary", "source"):
         _check_text(getattr(s, key), key, fail)
     if not s.injects:
         raise fail("injects", "at least one inject (an incident)")
@@ -272,7 +273,7 @@ def check(s: Scenario, fail) -> None:
             raise fail(f"{where}.at", f"within the drill's duration {clock(duration)}, got {inj.at!r}")
         previous = at
         _check_inject(inj, where, at, duration, opened, closed, fail)
-        for key in ("message", "expected_action"):
+        for key in INJECT_TEXTS:
             _check_text(getattr(inj, key), f"{where}.{key}", fail)
     _check_objectives(s, opened, fail)
     for k, d in enumerate(s.decisions):

@@ -6,7 +6,8 @@ phases of its work: mobilising (dispatched -> departed), on the way (departed ->
 (-> cleared), returning (-> back at base). A re-route is a mark on its bar; an out-of-service period
 (inject ``unit_unavailable`` -> ``unit_back``) is hatched. For each incident shown (by default the scripted
 ones, those with a ``label``): a row with its start, its alarm (the first ``reported``, also a dotted line)
-and its outcome, and each tier's target as a line at alarm + target (start + target with
+and its outcome (and, for a cross-district incident, the moment its two stations were coordinated, by the
+county centre or by phone), and each tier's target as a line at alarm + target (start + target with
 ``count_from="incident"``) in the tier's colour; a dot marks each tier's first unit on scene, with its time
 from the same moment. With several arms, a first arrival that differs from the first arm's is drawn bold,
 with the difference. Injects are numbered dashed lines. Work on other incidents is faded; beyond
@@ -25,7 +26,9 @@ the catalogue gives the same keys in Chinese (``missing_labels`` lists those a d
 - durations: ``min_s`` ({m}, {s}), ``min`` ({m}), ``s`` ({s})
 - legend: ``legend_faded``, ``legend_off_duty``, ``legend_rerouted``, ``legend_turned_back``,
   ``legend_start``, ``legend_alarm``, ``legend_good``, ``legend_bad``, ``legend_first``, ``legend_inject``,
-  ``legend_target`` ({tier})
+  ``legend_target`` ({tier}), ``legend_coordinated``
+- a cross-district incident's coordination: ``coordinated_county`` and ``coordinated_phone`` ({time}: from
+  the alarm)
 - ``moment.<alarm|incident>``, ``phase.<mobilising|en_route|on_scene|returning>``, ``unit_kind.<kind>``,
   ``tier.<name>``, ``inject.<type>``, ``incident_kind.<kind>``, ``outcome.<outcome>`` (a name the labels
   lack, e.g. a new tier's, is shown as logged)
@@ -71,6 +74,7 @@ PHASE_COLOURS = {
 }
 TIER_COLOURS = ("#d62728", "#8e44ad", "#a6611a", "#1b9e77", "#e7298a")
 GOOD, BAD = "#1a9850", "#d73027"
+COORDINATED = "#f5a623"  # a cross-district incident's two stations coordinated
 BAD_OUTCOMES = frozenset({"escaped", "escalated", "flashover", "uncontained", "operator_left"})
 NEXT = {"dispatched": "mobilising", "mobilised": "en_route", "arrived": "on_scene", "cleared": "returning"}
 STOPPED = ("turned_back", "stranded")  # re-routes that end the drive to the scene
@@ -102,6 +106,8 @@ class Facts:
     outcome_s: float = math.nan
     targets: dict[str, float] = field(default_factory=dict)
     first: dict[str, tuple[float, str]] = field(default_factory=dict)
+    coordinated_s: float = math.nan  # cross-district: the two stations coordinated (first ``coordinated``)
+    coordinated_by: str = ""  # county (the county centre handed it over) or phone
 
     def ref(self, count_from: str) -> float:
         """The moment targets count from."""
@@ -163,7 +169,8 @@ def facts(events: pd.DataFrame, incidents: pd.DataFrame, shown: Sequence[int]) -
     out: dict[int, Facts] = {}
     for inc in shown:
         ev = events[events["incident"].eq(inc)].sort_values("t_s", kind="stable")
-        of = {k: ev[ev["kind"].eq(k)] for k in ("occurred", "reported", "outcome", "target", "arrived")}
+        kinds = ("occurred", "reported", "outcome", "target", "arrived", "coordinated")
+        of = {k: ev[ev["kind"].eq(k)] for k in kinds}
         f = Facts(
             float(of["occurred"]["t_s"].iloc[0]) if len(of["occurred"]) else float(starts.get(inc, math.nan))
         )
@@ -174,6 +181,10 @@ def facts(events: pd.DataFrame, incidents: pd.DataFrame, shown: Sequence[int]) -
                 str(of["outcome"]["detail"].iloc[-1]),
                 float(of["outcome"]["t_s"].iloc[-1]),
             )
+        if len(of["coordinated"]):  # detail: county:<a>+<b> or phone:<a>+<b>
+            f.coordinated_s = float(of["coordinated"]["t_s"].iloc[0])
+            how = str(of["coordinated"]["detail"].iloc[0]).partition(":")[0]
+            f.coordinated_by = "county" if how == "county" else "phone"
         names: dict[int, str] = {}
         for tier, name, value in of["target"][["tier", "detail", "value"]].itertuples(index=False):
             if tier > 0 and tier not in names:
@@ -620,6 +631,31 @@ def _incident(ax, chart: _Chart, f: Facts, y: float, name: str) -> None:
         ax.text(
             f.outcome_s - s0, y, "   " + _word(chart.words, "outcome", f.outcome), path_effects=HALO, **NOTE
         )
+    if math.isfinite(f.coordinated_s):
+        x, by = f.coordinated_s - s0, f.coordinated_by
+        ax.plot(
+            x,
+            y,
+            marker="h",
+            ms=8,
+            mfc=COORDINATED,
+            mec="black",
+            mew=0.6,
+            **(MARK | {"zorder": 4.5}),  # under an outcome's star at the same moment
+            gid=f"coordinated|{name}|{by}",
+        )
+        since = duration(f.coordinated_s - f.alarm_s, chart.words) if math.isfinite(f.alarm_s) else ""
+        ax.annotate(
+            chart.words[f"coordinated_{by}"].format(time=since).strip("，, "),
+            (x, y),
+            xytext=(0, 9),
+            textcoords="offset points",
+            ha="center",
+            color="#333333",
+            bbox=NOTE_BOX,
+            gid=f"note|coordinated|{by}",
+            **NOTE,
+        )
     ref = f.ref(chart.count_from)
     for tier, target in f.targets.items() if math.isfinite(ref) else ():
         line = {"color": chart.colour[tier], "lw": 1.3, "alpha": 0.8, "zorder": 2.5}
@@ -718,6 +754,9 @@ def _legend(chart: _Chart) -> list:
     for tier, colour in chart.colour.items():
         target = words["legend_target"].format(tier=_word(words, "tier", tier))
         handles.append(Line2D([], [], color=colour, lw=1.6, label=target))
+    if any(math.isfinite(f.coordinated_s) for v in views for f in v.facts.values()):
+        mark = {"marker": "h", "mfc": COORDINATED, "mec": "black", "ls": "none"}
+        handles.append(Line2D([], [], **mark, label=words["legend_coordinated"]))
     if len(chart.injects):
         handles.append(Line2D([], [], **INJECT_LINE, label=words["legend_inject"]))
     return handles

@@ -35,6 +35,7 @@ def _signals_deferred() -> Iterator[None]:
                 signal.signal(sig, lambda signum, _frame: caught.append(signum))
         yield
     finally:
+        parallel.forget_warm_up()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if caught:
@@ -851,6 +852,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"echelon: stopped by {signal.Signals(signum).name}; {kept}", file=sys.stderr)
         return 128 + signum
     finally:
+        parallel.forget_warm_up()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
 

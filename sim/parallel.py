@@ -97,6 +97,12 @@ def warmed() -> int:
     return len(_WARMING)
 
 
+def forget_warm_up() -> None:
+    """The command that warmed the workers is over: the next one in this process (a notebook, a test)
+    decides afresh whether workers are worth it (idle workers end after a while)."""
+    _WARMING.clear()
+
+
 def stop_workers() -> None:
     """End the workers at once (a stopped command): what they were doing is not wanted any more."""
     for pool in _POOL:

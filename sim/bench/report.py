@@ -82,7 +82,8 @@ def _commands_text(record: dict) -> str:
     if "make_run" in s:
         run = s["make_run"]
         text += (
-            f" `make run` (its two comparisons, warm cache) takes {sig(run['total_s'])} s, "
+            f" `make run` (its two comparisons, warm cache, each the median of "
+            f"{len(run.get('passes_wall_s', [[]]))} timed pass(es)) takes {sig(run['total_s'])} s, "
             f"{run['faster_than_before']:.2f}x faster than the {run['parameters']['before_s']:g} s before "
             f"(target {run['targets']['ratio_target_min']:g}x: {_verdict(run['targets']['ratio_ok'])})."
         )

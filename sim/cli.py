@@ -35,7 +35,6 @@ def _signals_deferred() -> Iterator[None]:
                 signal.signal(sig, lambda signum, _frame: caught.append(signum))
         yield
     finally:
-        parallel.forget_warm_up()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     if caught:

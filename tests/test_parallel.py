@@ -131,3 +131,29 @@ def test_one_or_two_workers_write_the_same_folder(daishan_site, cache_dir, tmp_p
     for name in names:
         if name != "config.yaml":
             assert (folders[1] / name).read_bytes() == (folders[2] / name).read_bytes(), name
+
+
+def test_the_command_line_starts_workers_early_and_uses_them(monkeypatch, tmp_path, cache_dir):
+    """`echelon compare` on two cores warms one worker at its start and still has it when the figures are
+    drawn (a warm-up forgotten on the way would leave the command alone in one process)."""
+    from sim import cli
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    sent: list[int] = []
+    start_tasks = parallel.start_tasks
+
+    def spy(task, arguments, n_workers):
+        sent.append(n_workers)
+        return start_tasks(task, arguments, n_workers)
+
+    monkeypatch.setattr(parallel, "start_tasks", spy)
+    args = [
+        "compare",
+        "run.days=2",
+        "run.replications=2",
+        f"results_dir={tmp_path}",
+        f"cache_dir={cache_dir}",
+    ]
+    assert cli.main(args) == 0
+    assert sent and all(n == 1 for n in sent)  # the simulation's chunk and the figures went to the worker
+    assert parallel.warmed() == 0  # forgotten once the command is over

@@ -1137,6 +1137,7 @@ def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[st
     each policy, then the defaults of the same files to say what changed; each Hydra compose costs about
     0.2 s). Overrides that only choose group files give the same config as every group named at its
     chosen file, so that composition is kept under both keys. Callers get their own copy."""
+    overrides, folders = _folders_apart(overrides)
     fingerprint = _conf_fingerprint()
     key = (fingerprint, tuple(overrides))
     if key not in _COMPOSED:
@@ -1148,7 +1149,33 @@ def compose_dict(overrides: Sequence[str] = ()) -> tuple[dict[str, Any], dict[st
         if _only_selections(overrides):
             _COMPOSED.setdefault((fingerprint, _selection_key(choices)), (data, choices))
     data, choices = _COMPOSED[key]
-    return copy.deepcopy(data), dict(choices)
+    return {**copy.deepcopy(data), **folders}, dict(choices)
+
+
+FOLDER_KEYS = ("results_dir", "cache_dir")
+
+
+def _folders_apart(overrides: Sequence[str]) -> tuple[list[str], dict[str, str]]:
+    """``results_dir=`` and ``cache_dir=`` overrides with a plain path, set after composing instead of by
+    Hydra (the same value: a top-level text key), so that one kept composition serves every output folder
+    (each test's, each sweep's). A value Hydra would read otherwise (quoted, a number, ``null``, a list, an
+    interpolation) is left to Hydra."""
+    import yaml
+
+    rest, folders = [], {}
+    for text in overrides:
+        key, eq, value = text.partition("=")
+        plain = bool(value) and not any(c in value for c in "'\"[]{},$= ") and not value.startswith("~")
+        if eq and key in FOLDER_KEYS and plain:
+            try:
+                plain = yaml.safe_load(value) == value
+            except yaml.YAMLError:
+                plain = False
+        if eq and key in FOLDER_KEYS and plain:
+            folders[key] = value
+        else:
+            rest.append(text)
+    return rest, folders
 
 
 def _compose_with_retries(overrides: Sequence[str]) -> tuple[dict[str, Any], dict[str, str]]:

@@ -106,3 +106,24 @@ def test_a_damaged_kept_composition_is_composed_again(tmp_path, monkeypatch):
         config._COMPOSED.clear()
         assert load_config(overrides).seed == 11
     assert config._kept_path(config._conf_fingerprint(), ["seed=${oc.env:SEED}"]) is None
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["results_dir=/tmp/ab", "cache_dir=/tmp/舟山/c", "seed=3"],
+        ["results_dir=/a", "results_dir=/b"],
+        ["results_dir=/tmp/a b"],
+        ["cache_dir='/x/y'"],
+        ["results_dir=out"],
+    ],
+)
+def test_output_folders_set_after_composing_equal_hydras(overrides, tmp_path, monkeypatch):
+    """results_dir and cache_dir with a plain path are set after composing (one kept composition serves
+    every folder); the config is the one Hydra composes with them, and other forms are left to Hydra."""
+    from sim import config
+
+    monkeypatch.setattr(config, "COMPOSE_CACHE", tmp_path)
+    monkeypatch.setattr(config, "_COMPOSED", {})
+    fresh = config._compose_with_retries(overrides)
+    assert _typed(list(config.compose_dict(overrides))) == _typed(list(fresh))

@@ -2,7 +2,7 @@
 itself and the others in worker processes at the same time.
 
 Why processes: the simulation is pure Python (SimPy, Mesa) and holds the GIL, so threads would take turns.
-Why loky's reusable executor (joblib's process pool): its workers are started once and reused by every later
+Why joblib's reusable loky executor: its workers are started once and reused by every later
 call in the same command (a sensitivity analysis compares many times), and they end when the parent stops
 or dies, so a Ctrl-C leaves no orphan behind. Each chunk is one task: the site and the configs travel to a
 worker once, and the worker builds its World and its models once for all its replications. A command that
@@ -73,10 +73,12 @@ def _imported(modules: Sequence[str]) -> int:
 
 
 def _pool(n_workers: int):
-    """loky's reusable executor with ``n_workers`` workers (the same processes from call to call)."""
-    from joblib.externals.loky import get_reusable_executor
+    """joblib's reusable loky executor with ``n_workers`` workers (the same processes from call to call).
+    joblib's own factory, not loky's: a joblib ``Parallel`` later in the same process (a sweep's
+    launcher) takes over the one executor, which it can only do with one that joblib made."""
+    from joblib.executor import get_memmapping_executor
 
-    pool = get_reusable_executor(max_workers=n_workers)
+    pool = get_memmapping_executor(n_workers, timeout=300)
     _POOL[:] = [pool]
     return pool
 

@@ -384,6 +384,9 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
         f"+cwd='{cwd}'",
         f"hydra.sweep.dir='{plan.folder / '.hydra'}'",
         "hydra.sweep.subdir=${hydra.job.num}",
+        # said outright, not left to the version base a composition in the same process happened to set
+        # (a kept composition sets none, and each job would then warn of Hydra 1.1's change of folder)
+        "hydra.job.chdir=False",
         "hydra.mode=MULTIRUN",
         *launcher_overrides(plan.launcher, workers),
     ]

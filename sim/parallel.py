@@ -1,5 +1,5 @@
-"""Replications on every core: contiguous chunks of replication indices, the first simulated by the command
-itself and the others in worker processes at the same time.
+"""Replications on every core: contiguous chunks of a comparison's runs (replication x policy), the first
+simulated by the command itself and the others in worker processes at the same time.
 
 Why processes: the simulation is pure Python (SimPy, Mesa) and holds the GIL, so threads would take turns.
 Why joblib's reusable loky executor: its workers are started once and reused by every later
@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
-import os
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -29,7 +28,7 @@ from typing import Any
 # its stress comparison (5 x 3 x ~1,580 = ~23,700, about 7 s in one process) uses every core.
 MIN_PARALLEL_RUNS = 10_000
 
-# The worker pool this process uses (loky's reusable executor), and the imports of ``warm_up`` under way.
+# The worker pool this process uses (joblib's reusable executor), and the imports of ``warm_up`` under way.
 _POOL: list[Any] = []
 _WARMING: list[Future] = []
 
@@ -66,10 +65,9 @@ def chunks(n_items: int, n_jobs: int) -> list[range]:
     return out
 
 
-def _imported(modules: Sequence[str]) -> int:
+def _imported(modules: Sequence[str]) -> None:
     for name in modules:
         importlib.import_module(name)
-    return os.getpid()
 
 
 def _pool(n_workers: int):

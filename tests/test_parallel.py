@@ -157,3 +157,38 @@ def test_the_command_line_starts_workers_early_and_uses_them(monkeypatch, tmp_pa
     assert cli.main(args) == 0
     assert sent and all(n == 1 for n in sent)  # the simulation's chunk and the figures went to the worker
     assert parallel.warmed() == 0  # forgotten once the command is over
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads worker processes from /proc")
+def test_the_script_ends_its_workers_when_its_command_ends(monkeypatch, tmp_path, cache_dir):
+    """The ``echelon`` script's process is about to end: its idle workers are ended at once, not left for
+    the interpreter's exit to join one by one (nor for their idle timeout, in a process that goes on)."""
+    import os
+    import sys
+
+    from sim import entry
+
+    monkeypatch.setattr(parallel, "cores", lambda: 2)
+    args = [
+        "compare",
+        "run.days=2",
+        "run.replications=2",
+        f"results_dir={tmp_path}",
+        f"cache_dir={cache_dir}",
+    ]
+    monkeypatch.setattr(sys, "argv", ["echelon", *args])
+    workers: list[int] = []
+    start_tasks = parallel.start_tasks
+
+    def spy(task, arguments, n_workers):
+        futures = start_tasks(task, arguments, n_workers)
+        workers.extend(children(os.getpid(), b"popen_loky"))  # not loky's resource tracker
+        return futures
+
+    monkeypatch.setattr(parallel, "start_tasks", spy)
+    assert entry.main() == 0
+    assert workers, "the command used no worker"
+    deadline = time.monotonic() + 10
+    while any(_running(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not [w for w in workers if _running(w)], "workers outlived the command"

@@ -77,8 +77,22 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     workers = record["sections"]["workers"]
     assert [r["workers"] for r in workers["rows"]] == [1, 2] and workers["rows"][0]["runs"] == 4
     assert workers["identical_results"] is True and workers["targets"]["speedup_ok"] is None
+    limit = workers["schedule_limit"]
+    assert len(limit["runs_wall_s"]) == 4 and 1.0 <= limit["speedup"] <= 2.0
+    assert len(workers["rows"][1]["passes_speedup"]) == 1  # short runs: one pass
     text = (tmp_path / "bench" / "bench.md").read_text()
     assert "## Cost as the network grows" in text and "not judged" in text
     block = scale_block(record)
     assert "make bench` rewrites" in " ".join(block.split()) and "bench_scale.png" in block
     assert len(summary_lines(record)) == len(SECTIONS)
+
+
+def test_the_schedule_limit_is_the_best_split_of_whole_runs():
+    from sim.bench.commands import schedule_limit
+
+    assert schedule_limit([2.0, 2.0], 2)["speedup"] == 2.0
+    assert schedule_limit([3.0, 1.0, 1.0, 1.0], 2)["best_finish_s"] == 3.0  # the long run alone
+    # five long runs and five short ones: four long on one worker, the rest on the other
+    mixed = schedule_limit([5.5] * 5 + [10.4] * 5, 2)
+    assert mixed["best_finish_s"] == pytest.approx(41.6) and mixed["speedup"] == pytest.approx(79.5 / 41.6)
+    assert schedule_limit([1.0, 2.0, 3.0], 3)["speedup"] is None  # only two workers are worked out

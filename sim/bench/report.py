@@ -91,13 +91,36 @@ def _commands_text(record: dict) -> str:
         w = s["workers"]
         rows = {r["workers"]: r for r in w["rows"]}
         if 2 in rows:
+            passes = len(rows[2].get("passes_wall_s", [0]))
             text += (
                 f" A sweep of {rows[1]['runs']} runs takes {sig(rows[1]['wall_s'])} s on one worker and "
-                f"{sig(rows[2]['wall_s'])} s on two: {rows[2]['speedup']:.2f}x (target "
-                f"{w['targets']['speedup_target_min']:g}x: {_verdict(w['targets']['speedup_ok'])}), "
+                f"{sig(rows[2]['wall_s'])} s on two (medians of {passes} pass(es)): "
+                f"{rows[2]['speedup']:.2f}x, "
+                f"the median of each pass's own ratio (target {w['targets']['speedup_target_min']:g}x: "
+                f"{_verdict(w['targets']['speedup_ok'])}), "
                 + ("the same results." if w["identical_results"] else "DIFFERENT RESULTS.")
             )
+            limit = w.get("schedule_limit", {})
+            if limit.get("speedup"):
+                times = limit["runs_wall_s"]
+                text += (
+                    f" Its runs differ in cost ({sig(min(times))} to {sig(max(times))} s each on one "
+                    f"worker), so the best split of whole runs between two workers allows at most "
+                    f"{limit['speedup']:.2f}x, even if starting the workers cost nothing."
+                )
     return text
+
+
+def _loop_text(m: dict) -> str:
+    """The machine's speed at the start and end (a fixed Python loop), when the record has it."""
+    if "python_loop_s_at_start" not in m:
+        return ""
+    end = m.get("python_loop_s_at_end")
+    return (
+        f"a fixed Python loop took {m['python_loop_s_at_start']:.2f} s at the start"
+        + (f" and {end:.2f} s at the end" if end is not None else "")
+        + " (the VM's speed wanders; every figure shares it); "
+    )
 
 
 def markdown(record: dict) -> str:
@@ -107,7 +130,8 @@ def markdown(record: dict) -> str:
         f"# echelon bench{' (quick)' if record['quick'] else ''}\n\n"
         f"{m['cpu_count']} CPUs, Python {m['python']}, {m['platform']}, {m['date']}, load average "
         f"{m['load_average_1min_at_start']:.1f} at the start and {_load_at_end(m)} at the end; "
-        f"{sig(record['wall_s'])} s in all ("
+        + _loop_text(m)
+        + f"{sig(record['wall_s'])} s in all ("
         + ", ".join(f"{name.replace('_', ' ')} {sig(t)} s" for name, t in record["section_wall_s"].items())
         + "). Every site here is SYNTHETIC. Figure: bench.png; every number: bench.json.\n"
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import math
 import os
 import platform
 import time
@@ -152,8 +153,21 @@ def machine() -> dict:
         "platform": platform.platform(),
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "load_average_1min_at_start": os.getloadavg()[0],
+        "python_loop_s_at_start": python_loop_s(),
         "echelon": __version__,
     }
+
+
+def python_loop_s(n: int = 10_000_000) -> float:
+    """Seconds of a fixed pure-Python loop (best of 3): how fast this (virtual) machine runs just now. It
+    wanders by 15% or more over an hour here, which the other figures share: read them beside it."""
+    best = math.inf
+    for _ in range(3):
+        start, total = time.perf_counter(), 0
+        for i in range(n):
+            total += i
+        best = min(best, time.perf_counter() - start)
+    return best
 
 
 def _write_text(path: Path, text: str) -> None:
@@ -195,6 +209,7 @@ def run_bench(
         progress("benchmarking", done, len(SECTIONS))
     record["wall_s"] = time.perf_counter() - start
     record["machine"]["load_average_1min_at_end"] = os.getloadavg()[0]
+    record["machine"]["python_loop_s_at_end"] = python_loop_s()
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_text(out_dir / "bench.json", json.dumps(record, indent=2) + "\n")
     draw(record, out_dir / "bench.png")

@@ -20,6 +20,8 @@ $(STAMP): requirements.lock pyproject.toml
 	@echo "installed; later runs reuse $(VENV) (make clean-venv starts over)"
 
 run: $(STAMP)  ## compare dispatch policies on the default site (Daishan, synthetic), then under a stress load
+	@# bytecode written even where PYTHONDONTWRITEBYTECODE is set (containers, CI): no process compiles sim/ again
+	@$(BIN)/python -m compileall -q sim agents
 	$(BIN)/echelon compare $(ARGS)
 	$(BIN)/echelon compare incidents=stress 'run.policies=[echelon_135,echelon_overflow,echelon_open]' \
 		run.baseline=echelon_135 run.replications=5 $(ARGS)

@@ -133,6 +133,11 @@ def test_one_or_two_workers_write_the_same_folder(daishan_site, cache_dir, tmp_p
             assert (folders[1] / name).read_bytes() == (folders[2] / name).read_bytes(), name
 
 
+def _tiny_compare(results: Path, cache_dir: Path) -> list[str]:
+    """`echelon compare` at its smallest: two days, two replications."""
+    return ["compare", "run.days=2", "run.replications=2", f"results_dir={results}", f"cache_dir={cache_dir}"]
+
+
 def test_the_command_line_starts_workers_early_and_uses_them(monkeypatch, tmp_path, cache_dir):
     """`echelon compare` on two cores warms one worker at its start and still has it when the figures are
     drawn (a warm-up forgotten on the way would leave the command alone in one process)."""
@@ -147,14 +152,7 @@ def test_the_command_line_starts_workers_early_and_uses_them(monkeypatch, tmp_pa
         return start_tasks(task, arguments, n_workers)
 
     monkeypatch.setattr(parallel, "start_tasks", spy)
-    args = [
-        "compare",
-        "run.days=2",
-        "run.replications=2",
-        f"results_dir={tmp_path}",
-        f"cache_dir={cache_dir}",
-    ]
-    assert cli.main(args) == 0
+    assert cli.main(_tiny_compare(tmp_path, cache_dir)) == 0
     assert sent and all(n == 1 for n in sent)  # the simulation's chunk and the figures went to the worker
     assert parallel.warmed() == 0  # forgotten once the command is over
 
@@ -169,14 +167,7 @@ def test_the_script_ends_its_workers_when_its_command_ends(monkeypatch, tmp_path
     from sim import entry
 
     monkeypatch.setattr(parallel, "cores", lambda: 2)
-    args = [
-        "compare",
-        "run.days=2",
-        "run.replications=2",
-        f"results_dir={tmp_path}",
-        f"cache_dir={cache_dir}",
-    ]
-    monkeypatch.setattr(sys, "argv", ["echelon", *args])
+    monkeypatch.setattr(sys, "argv", ["echelon", *_tiny_compare(tmp_path, cache_dir)])
     workers: list[int] = []
     start_tasks = parallel.start_tasks
 

@@ -14,7 +14,6 @@ the repository's history; nothing is downloaded.
 from __future__ import annotations
 
 import argparse
-import compileall
 import json
 import os
 import statistics
@@ -23,6 +22,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from sim.bench.commands import compile_bytecode
 
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "results" / "bench" / "make_run_baseline.json"
@@ -76,8 +77,7 @@ def main(argv: list[str] | None = None) -> None:
         try:
             trees = {"baseline": base, "head": ROOT}
             for tree in trees.values():  # both with their bytecode written, as `make run` does
-                for package in ("sim", "agents"):
-                    compileall.compile_dir(tree / package, quiet=1)
+                compile_bytecode(tree)
             runs = {name: (Path(tmp) / f"results-{name}", Path(tmp) / f"cache-{name}") for name in trees}
             for name, tree in trees.items():
                 make_run_s(tree, *runs[name])  # untimed: caches filled

@@ -72,8 +72,7 @@ def _imported(modules: Sequence[str]) -> None:
 
 def _pool(n_workers: int):
     """joblib's reusable loky executor with ``n_workers`` workers (the same processes from call to call).
-    joblib's own factory, not loky's: a joblib ``Parallel`` later in the same process (a sweep's
-    launcher) takes over the one executor, which it can only do with one that joblib made."""
+    A joblib ``Parallel`` (a sweep's launcher) asks for other settings and starts workers of its own."""
     from joblib.executor import get_memmapping_executor
 
     pool = get_memmapping_executor(n_workers, timeout=300)

@@ -37,11 +37,12 @@ SWEEP_POLICIES = "policy=police_only,echelon_135"  # x fleet.echelons_per_grid=1
 SWEEP_LOAD = ("incidents=stress", "run.days=60")
 
 
-def compile_bytecode() -> None:
+def compile_bytecode(root: Path | None = None) -> None:
     """Write the project's bytecode (``__pycache__``), as ``make run`` does first: a user's Python writes it
     on the first import, but where PYTHONDONTWRITEBYTECODE is set (containers, CI, this machine) every
-    process would compile the hundred files of ``sim/`` and ``agents/`` again (about 0.3 s each)."""
-    root = Path(sim.__file__).resolve().parents[1]
+    process would compile the hundred files of ``sim/`` and ``agents/`` again (about 0.3 s each). ``root``:
+    another checkout (default: this one)."""
+    root = root or Path(sim.__file__).resolve().parents[1]
     for package in ("sim", "agents"):
         compileall.compile_dir(root / package, quiet=1)
 

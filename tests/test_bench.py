@@ -80,6 +80,8 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     limit = workers["schedule_limit"]
     assert len(limit["runs_wall_s"]) == 4 and 1.0 <= limit["speedup"] <= 2.0
     assert len(workers["rows"][1]["passes_speedup"]) == 1  # short runs: one pass
+    assert len(workers["machine"]["passes_speedup"]) == 1 and 0.5 < workers["machine"]["speedup"] < 2.5
+    assert "pure-Python loop" in (tmp_path / "bench" / "bench.md").read_text()
     text = (tmp_path / "bench" / "bench.md").read_text()
     assert "## Cost as the network grows" in text and "not judged" in text
     block = scale_block(record)
@@ -96,3 +98,20 @@ def test_the_schedule_limit_is_the_best_split_of_whole_runs():
     mixed = schedule_limit([5.5] * 5 + [10.4] * 5, 2)
     assert mixed["best_finish_s"] == pytest.approx(41.6) and mixed["speedup"] == pytest.approx(79.5 / 41.6)
     assert schedule_limit([1.0, 2.0, 3.0], 3)["speedup"] is None  # only two workers are worked out
+
+
+def test_the_machine_yardsticks_read_proc_stat_and_time_two_loops(tmp_path, monkeypatch):
+    from sim.bench import machine
+
+    stat = tmp_path / "stat"
+    stat.write_text("cpu  100 0 50 800 10 0 5 35 0 0\ncpu0 1 2 3\n")
+    monkeypatch.setattr(machine, "PROC_STAT", stat)
+    before = machine.cpu_jiffies()
+    assert before == (35, 1000)  # steal is the eighth field; all is the sum of the first eight
+    stat.write_text("cpu  200 0 50 800 10 0 5 135 0 0\n")
+    assert machine.stolen_share(before, machine.cpu_jiffies()) == pytest.approx(0.5)
+    assert machine.stolen_share(None, before) is None
+    monkeypatch.setattr(machine, "PROC_STAT", tmp_path / "absent")
+    assert machine.cpu_jiffies() is None  # not Linux: unknown, not zero
+    two = machine.two_process_speedup(n=200_000, repeats=2)
+    assert len(two["passes_speedup"]) == 2 and two["speedup"] > 0

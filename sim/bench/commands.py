@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import sim
+from sim.bench.machine import cpu_jiffies, stolen_share, two_process_speedup
 
 MAKE_RUN_BEFORE_S = 35.0  # the issue: `make run` took 35 s on this 2-core machine
 MAKE_RUN_TARGET_RATIO = 1.6  # ... and must become at least 1.6 times faster
@@ -99,6 +100,7 @@ def make_run(cache_dir: Path, extra: Sequence[str] = ()) -> dict:
 
 
 SWEEP_REPEATS = 3  # timed passes of the sweep, each with one worker and then two; the median ratio counts
+MACHINE_LOOP = 20_000_000  # iterations of the loop timing the machine's own two-process speed-up (~1 s)
 
 
 def sweep_speedup(
@@ -109,25 +111,34 @@ def sweep_speedup(
     judged); each pass's speed-up is against the one-worker sweep of the same pass, timed a minute apart (the
     VM's speed wanders more than that over a benchmark), and the median of the passes counts. The runs'
     metrics are compared byte for byte (a speed-up that changed a result would be no speed-up). Also: the
-    speed-up the runs themselves allow (``schedule_limit``), from their one-worker times."""
+    speed-up the runs themselves allow (``schedule_limit``), from their one-worker times; and the machine's
+    own (``two_process_speedup`` before each pass, the CPU time the hypervisor stole during each command):
+    when the host is busy, no code runs twice as fast on two workers."""
     fleet = f"fleet.echelons_per_grid={','.join(map(str, range(1, fleets + 1)))}"
     sweep = (SWEEP_POLICIES, fleet, *(SWEEP_LOAD if not extra else ()))
     args = ["sweep", *sweep, f"cache_dir={cache_dir}", *extra]
     repeats = SWEEP_REPEATS if not extra else 1
     walls: dict[int, list[float]] = {n: [] for n in workers}
+    stolen: dict[int, list[float | None]] = {n: [] for n in workers}
     run_walls: list[list[float]] = []  # per pass: each run's own wall seconds in the one-worker sweep
+    machine = []  # per pass: the machine's own two-process speed-up, measured just before it
     metrics, runs = {}, 0
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="echelon-bench-sweep-") as tmp:
         _echelon(["site", f"results_dir={tmp}/site", f"cache_dir={cache_dir}"], "site (warming up)")
         for k in range(repeats):
+            machine.append(
+                two_process_speedup(n=MACHINE_LOOP if not extra else MACHINE_LOOP // 10)["speedup"]
+            )
             for n in workers:
                 out = Path(tmp) / f"pass-{k}-workers-{n}"
+                before = cpu_jiffies()
                 walls[n].append(
                     _echelon(
                         [*args, f"results_dir={out}", f"hydra.launcher.n_jobs={n}"], f"sweep, {n} worker(s)"
                     )
                 )
+                stolen[n].append(stolen_share(before, cpu_jiffies()))
                 files = sorted(out.glob("sweep-*/runs/*/metrics_by_replication.csv"))
                 metrics[(k, n)] = {f.parent.name: f.read_bytes() for f in files}
                 runs = len(files)
@@ -145,6 +156,7 @@ def sweep_speedup(
                 "wall_s": statistics.median(walls[n]),
                 "passes_wall_s": walls[n],
                 "passes_speedup": ratios,
+                "passes_stolen_share": stolen[n],
                 "speedup": statistics.median(ratios),
             }
         )
@@ -164,6 +176,14 @@ def sweep_speedup(
         "rows": rows,
         "identical_results": same,
         "schedule_limit": schedule_limit(per_run, 2),
+        "machine": {
+            "what": (
+                "the machine's own speed-up on two processes, just before each pass: a pure-Python loop "
+                "alone and in two processes at once (sim.bench.machine.two_process_speedup)"
+            ),
+            "passes_speedup": machine,
+            "speedup": statistics.median(machine),
+        },
         "targets": {
             "speedup_target_min": SPEEDUP_TARGET,
             "speedup_ok": None if extra or two is None else two >= SPEEDUP_TARGET,

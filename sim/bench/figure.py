@@ -164,6 +164,20 @@ def _workers(ax, section: dict | None) -> None:
             fontsize=8,
             bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
         )
+    machine = section.get("machine", {}).get("speedup")
+    if machine:  # the machine's own: two pure-Python loops at once against one, just before each pass
+        ax.axhline(rows[0]["wall_s"] / machine, color="tab:red", linestyle=":", linewidth=1)
+        ax.annotate(
+            f"the machine's own two-process speed-up: {machine:.2f}x",
+            (0.5, rows[0]["wall_s"] / machine),
+            xytext=(0, -3),
+            textcoords="offset points",
+            ha="center",
+            va="top",
+            fontsize=8,
+            color="tab:red",
+            bbox={"facecolor": "white", "edgecolor": "none", "pad": 1},
+        )
     ax.set_ylabel("wall seconds, median of the passes (lower is better)")
     command = section["parameters"]["command"]  # what each run is: its size sets the speed-up
     ax.set_xlabel(command.replace(" fleet.", "\nfleet.").replace(" hydra.", "\nhydra."), fontsize=7)

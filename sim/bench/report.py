@@ -108,7 +108,28 @@ def _commands_text(record: dict) -> str:
                     f"worker), so the best split of whole runs between two workers allows at most "
                     f"{limit['speedup']:.2f}x, even if starting the workers cost nothing."
                 )
+            text += _machine_text(w, rows[2])
     return text
+
+
+def _machine_text(section: dict, two: dict) -> str:
+    """The machine's own two-process speed-up beside the sweep's, when the record has it."""
+    machine = section.get("machine")
+    if not machine:
+        return ""
+    passes = ", ".join(f"{x:.2f}x" for x in machine["passes_speedup"])
+    stolen = [x for x in two.get("passes_stolen_share", []) if x is not None]
+    return (
+        f" Just before each pass the machine itself ran two copies of a pure-Python loop "
+        f"{machine['speedup']:.2f}x as fast as one ({passes}): the ceiling of any two-worker speed-up at "
+        f"that moment"
+        + (
+            f"; the hypervisor took {max(stolen):.0%} of the CPU time during the two-worker sweeps"
+            if stolen
+            else ""
+        )
+        + "."
+    )
 
 
 def _loop_text(m: dict) -> str:

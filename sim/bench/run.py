@@ -11,7 +11,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
-import math
 import os
 import platform
 import time
@@ -22,6 +21,7 @@ from pathlib import Path
 from sim import __version__
 from sim.bench import commands, model, routing, scale
 from sim.bench.figure import draw
+from sim.bench.machine import python_loop_s
 from sim.bench.readme_block import write_block
 from sim.bench.report import FIGURE, markdown, scale_block
 from sim.errors import ConfigError
@@ -156,18 +156,6 @@ def machine() -> dict:
         "python_loop_s_at_start": python_loop_s(),
         "echelon": __version__,
     }
-
-
-def python_loop_s(n: int = 10_000_000) -> float:
-    """Seconds of a fixed pure-Python loop (best of 3): how fast this (virtual) machine runs just now. It
-    wanders by 15% or more over an hour here, which the other figures share: read them beside it."""
-    best = math.inf
-    for _ in range(3):
-        start, total = time.perf_counter(), 0
-        for i in range(n):
-            total += i
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def _write_text(path: Path, text: str) -> None:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import sim
-from sim.bench.machine import cpu_jiffies, stolen_share, two_process_speedup
+from sim.bench.machine import cpu_jiffies, stolen_share
 
 MAKE_RUN_BEFORE_S = 35.0  # the issue: `make run` took 35 s on this 2-core machine
 MAKE_RUN_TARGET_RATIO = 1.6  # ... and must become at least 1.6 times faster
@@ -100,7 +100,6 @@ def make_run(cache_dir: Path, extra: Sequence[str] = ()) -> dict:
 
 
 SWEEP_REPEATS = 3  # timed passes of the sweep, each with one worker and then two; the median ratio counts
-MACHINE_LOOP = 20_000_000  # iterations of the loop timing the machine's own two-process speed-up (~1 s)
 
 
 def sweep_speedup(
@@ -110,26 +109,24 @@ def sweep_speedup(
     (joblib launcher), in a new folder each time, SWEEP_REPEATS passes (one with ``extra``: short runs, not
     judged); each pass's speed-up is against the one-worker sweep of the same pass, timed a minute apart (the
     VM's speed wanders more than that over a benchmark), and the median of the passes counts. The runs'
-    metrics are compared byte for byte (a speed-up that changed a result would be no speed-up). Also: the
-    speed-up the runs themselves allow (``schedule_limit``), from their one-worker times; and the machine's
-    own (``two_process_speedup`` before each pass, the CPU time the hypervisor stole during each command):
-    when the host is busy, no code runs twice as fast on two workers."""
+    metrics are compared byte for byte (a speed-up that changed a result would be no speed-up).
+
+    Also, to tell the machine's part from the code's: the speed-up the runs themselves allow
+    (``schedule_limit``, from their one-worker times); how much longer the runs took side by side than
+    alone (each run's own wall time, summed: two processes share the VM's caches, memory and host, which a
+    busy host makes worse); and the CPU time the hypervisor stole during each command."""
     fleet = f"fleet.echelons_per_grid={','.join(map(str, range(1, fleets + 1)))}"
     sweep = (SWEEP_POLICIES, fleet, *(SWEEP_LOAD if not extra else ()))
     args = ["sweep", *sweep, f"cache_dir={cache_dir}", *extra]
     repeats = SWEEP_REPEATS if not extra else 1
     walls: dict[int, list[float]] = {n: [] for n in workers}
     stolen: dict[int, list[float | None]] = {n: [] for n in workers}
-    run_walls: list[list[float]] = []  # per pass: each run's own wall seconds in the one-worker sweep
-    machine = []  # per pass: the machine's own two-process speed-up, measured just before it
+    run_walls: dict[int, list[list[float]]] = {n: [] for n in workers}  # per pass: each run's own seconds
     metrics, runs = {}, 0
     compile_bytecode()
     with tempfile.TemporaryDirectory(prefix="echelon-bench-sweep-") as tmp:
         _echelon(["site", f"results_dir={tmp}/site", f"cache_dir={cache_dir}"], "site (warming up)")
         for k in range(repeats):
-            machine.append(
-                two_process_speedup(n=MACHINE_LOOP if not extra else MACHINE_LOOP // 10)["speedup"]
-            )
             for n in workers:
                 out = Path(tmp) / f"pass-{k}-workers-{n}"
                 before = cpu_jiffies()
@@ -142,13 +139,13 @@ def sweep_speedup(
                 files = sorted(out.glob("sweep-*/runs/*/metrics_by_replication.csv"))
                 metrics[(k, n)] = {f.parent.name: f.read_bytes() for f in files}
                 runs = len(files)
-                if n == 1:
-                    done = sorted(out.glob("sweep-*/runs/*/run.json"))
-                    run_walls.append([json.loads(f.read_text(encoding="utf-8"))["wall_s"] for f in done])
+                done = sorted(out.glob("sweep-*/runs/*/run.json"))
+                run_walls[n].append([json.loads(f.read_text(encoding="utf-8"))["wall_s"] for f in done])
     first = workers[0]
     rows = []
     for n in workers:
         ratios = [a / b for a, b in zip(walls[first], walls[n], strict=True)]
+        slower = [sum(b) / sum(a) for a, b in zip(run_walls[first], run_walls[n], strict=True)]
         rows.append(
             {
                 "workers": n,
@@ -156,14 +153,17 @@ def sweep_speedup(
                 "wall_s": statistics.median(walls[n]),
                 "passes_wall_s": walls[n],
                 "passes_speedup": ratios,
-                "passes_stolen_share": stolen[n],
                 "speedup": statistics.median(ratios),
+                "passes_runs_wall_s": [sum(times) for times in run_walls[n]],
+                "passes_runs_slower": slower,
+                "runs_slower": statistics.median(slower),
+                "passes_stolen_share": stolen[n],
             }
         )
     reference = metrics[(0, first)]
     same = all(m == reference for m in metrics.values())
     two = next((r["speedup"] for r in rows if r["workers"] == 2), None)
-    per_run = [statistics.median(times) for times in zip(*run_walls, strict=True)] if run_walls else []
+    per_run = [statistics.median(times) for times in zip(*run_walls[first], strict=True)]
     return {
         "parameters": {
             "command": " ".join(["echelon sweep", *sweep, *extra, "hydra.launcher.n_jobs=N"]),
@@ -172,18 +172,14 @@ def sweep_speedup(
                 f"{repeats} pass(es), each with {' and then '.join(map(str, workers))} worker(s); speed-up: "
                 "the median over the passes of each pass's own ratio"
             ),
+            "runs_slower": (
+                "the runs' own wall seconds (run.json), summed, with N workers over with 1 in the same pass: "
+                "how much longer a run takes beside another (a worker's first run includes its imports)"
+            ),
         },
         "rows": rows,
         "identical_results": same,
         "schedule_limit": schedule_limit(per_run, 2),
-        "machine": {
-            "what": (
-                "the machine's own speed-up on two processes, just before each pass: a pure-Python loop "
-                "alone and in two processes at once (sim.bench.machine.two_process_speedup)"
-            ),
-            "passes_speedup": machine,
-            "speedup": statistics.median(machine),
-        },
         "targets": {
             "speedup_target_min": SPEEDUP_TARGET,
             "speedup_ok": None if extra or two is None else two >= SPEEDUP_TARGET,

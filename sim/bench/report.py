@@ -113,21 +113,18 @@ def _commands_text(record: dict) -> str:
 
 
 def _machine_text(section: dict, two: dict) -> str:
-    """The machine's own two-process speed-up beside the sweep's, when the record has it."""
-    machine = section.get("machine")
-    if not machine:
+    """What the machine left of two workers: how much longer the runs took side by side than alone."""
+    slower = two.get("runs_slower")
+    if not slower:
         return ""
-    passes = ", ".join(f"{x:.2f}x" for x in machine["passes_speedup"])
+    passes = ", ".join(f"{x:.2f}x" for x in two["passes_runs_slower"])
+    limit = section.get("schedule_limit", {}).get("speedup")
     stolen = [x for x in two.get("passes_stolen_share", []) if x is not None]
     return (
-        f" Just before each pass the machine itself ran two copies of a pure-Python loop "
-        f"{machine['speedup']:.2f}x as fast as one ({passes}): the ceiling of any two-worker speed-up at "
-        f"that moment"
-        + (
-            f"; the hypervisor took {max(stolen):.0%} of the CPU time during the two-worker sweeps"
-            if stolen
-            else ""
-        )
+        f" Side by side the runs took {slower:.2f}x as long as alone (their own wall times summed; passes: "
+        f"{passes})"
+        + (f", so the machine left at most {limit / slower:.2f}x to two workers" if limit else "")
+        + (f"; the hypervisor stole at most {max(stolen):.1%} of the CPU time" if stolen else "")
         + "."
     )
 

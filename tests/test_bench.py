@@ -83,6 +83,7 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     two = workers["rows"][1]
     assert len(two["passes_runs_wall_s"]) == 1 and 0.5 < two["runs_slower"] < 3  # side by side vs alone
     assert workers["rows"][0]["runs_slower"] == 1.0
+    assert workers["ceiling"]["speedup"] >= 1.0 and len(workers["ceiling"]["passes_speedup"]) == 1
     assert "Side by side the runs took" in (tmp_path / "bench" / "bench.md").read_text()
     text = (tmp_path / "bench" / "bench.md").read_text()
     assert "## Cost as the network grows" in text and "not judged" in text
@@ -100,6 +101,15 @@ def test_the_schedule_limit_is_the_best_split_of_whole_runs():
     mixed = schedule_limit([5.5] * 5 + [10.4] * 5, 2)
     assert mixed["best_finish_s"] == pytest.approx(41.6) and mixed["speedup"] == pytest.approx(79.5 / 41.6)
     assert schedule_limit([1.0, 2.0, 3.0], 3)["speedup"] is None  # only two workers are worked out
+
+
+def test_the_ceiling_is_the_one_worker_time_over_the_best_finish_of_the_runs_as_they_ran_side_by_side():
+    from sim.bench.commands import _ceiling
+
+    # one worker took 20 s; side by side the runs took 6, 5 and 5 s: at best 10 s on two workers
+    ceiling = _ceiling([20.0, 24.0], [[6.0, 5.0, 5.0], [8.0, 4.0, 4.0]])
+    assert ceiling["passes_best_finish_s"] == [10.0, 8.0]
+    assert ceiling["passes_speedup"] == [2.0, 3.0] and ceiling["speedup"] == 2.5
 
 
 def test_the_stolen_cpu_time_is_read_from_proc_stat(tmp_path, monkeypatch):

@@ -180,10 +180,25 @@ def sweep_speedup(
         "rows": rows,
         "identical_results": same,
         "schedule_limit": schedule_limit(per_run, 2),
+        "ceiling": _ceiling(walls[first], run_walls.get(2, [])),
         "targets": {
             "speedup_target_min": SPEEDUP_TARGET,
             "speedup_ok": None if extra or two is None else two >= SPEEDUP_TARGET,
         },
+    }
+
+
+def _ceiling(one_worker_s: Sequence[float], two_worker_runs_s: Sequence[Sequence[float]]) -> dict:
+    """Per pass, the one-worker sweep's wall time over the earliest the two-worker sweep could have ended
+    with its runs as long as they ran side by side, split between the workers as well as whole runs can be
+    (``schedule_limit``) and started at no cost: the most two workers could have gained on the machine as
+    it ran. The rest of the gap is the code's: starting the workers, and the order the runs came in."""
+    finish = [schedule_limit(times, 2)["best_finish_s"] for times in two_worker_runs_s]
+    passes = [one / end for one, end in zip(one_worker_s, finish, strict=False) if end]
+    return {
+        "passes_best_finish_s": finish,
+        "passes_speedup": passes,
+        "speedup": statistics.median(passes) if passes else None,
     }
 
 

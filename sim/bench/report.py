@@ -113,18 +113,19 @@ def _commands_text(record: dict) -> str:
 
 
 def _machine_text(section: dict, two: dict) -> str:
-    """What the machine left of two workers: how much longer the runs took side by side than alone."""
-    slower = two.get("runs_slower")
-    if not slower:
+    """What the machine left to two workers: the runs as long as they ran side by side, split at best."""
+    ceiling = section.get("ceiling", {})
+    if not ceiling.get("speedup"):
         return ""
-    passes = ", ".join(f"{x:.2f}x" for x in two["passes_runs_slower"])
-    limit = section.get("schedule_limit", {}).get("speedup")
     stolen = [x for x in two.get("passes_stolen_share", []) if x is not None]
+    slower = ", ".join(f"{x:.2f}x" for x in two["passes_runs_slower"])
+    allowed = ", ".join(f"{x:.2f}x" for x in ceiling["passes_speedup"])
     return (
-        f" Side by side the runs took {slower:.2f}x as long as alone (their own wall times summed; passes: "
-        f"{passes})"
-        + (f", so the machine left at most {limit / slower:.2f}x to two workers" if limit else "")
-        + (f"; the hypervisor stole at most {max(stolen):.1%} of the CPU time" if stolen else "")
+        f" Side by side the runs took {two['runs_slower']:.2f}x as long as in the one-worker sweep "
+        f"(their own wall times summed, the median of the passes: {slower}), so, split at best and started "
+        f"at no cost, they allowed at most {ceiling['speedup']:.2f}x ({allowed}): the machine's part; the "
+        "rest of the gap is starting the workers and the order the runs came in"
+        + (f". The hypervisor stole at most {max(stolen):.1%} of the CPU time" if stolen else "")
         + "."
     )
 

@@ -74,6 +74,7 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     assert record["sections"]["compare_memory"]["peak_rss_mb"] > 0
     run = record["sections"]["make_run"]
     assert len(run["wall_s"]) == 2 and run["targets"]["ratio_ok"] is None  # short runs: not judged
+    assert run["baseline"]["not_timed"] and "speedup" not in run["baseline"]  # ... nor timed beside a2b00e9
     workers = record["sections"]["workers"]
     assert [r["workers"] for r in workers["rows"]] == [1, 2] and workers["rows"][0]["runs"] == 4
     assert workers["identical_results"] is True and workers["targets"]["speedup_ok"] is None
@@ -125,3 +126,31 @@ def test_the_stolen_cpu_time_is_read_from_proc_stat(tmp_path, monkeypatch):
     assert machine.stolen_share(None, before) is None
     monkeypatch.setattr(machine, "PROC_STAT", tmp_path / "absent")
     assert machine.cpu_jiffies() is None  # not Linux: unknown, not zero
+
+
+def test_the_baseline_is_checked_out_beside_and_removed_or_refused_in_one_reason(tmp_path):
+    import subprocess
+
+    from sim.bench.baseline import entry_module, worktree
+
+    repo = tmp_path / "repo"
+    (repo / "sim").mkdir(parents=True)
+    (repo / "sim" / "cli.py").write_text("old = True\n")
+    git = ["git", "-c", "user.name=t", "-c", "user.email=t@t", "-c", "commit.gpgsign=false"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    subprocess.run([*git, "add", "."], cwd=repo, check=True)
+    subprocess.run([*git, "commit", "-qm", "old"], cwd=repo, check=True)
+    commit = subprocess.run(
+        ["git", "rev-parse", "HEAD"], cwd=repo, capture_output=True, text=True
+    ).stdout.strip()
+    (repo / "sim" / "entry.py").write_text("new = True\n")
+    with worktree(repo, commit) as (tree, why):
+        assert why == "" and (tree / "sim" / "cli.py").read_text() == "old = True\n"
+        assert entry_module(tree) == "sim.cli" and entry_module(repo) == "sim.entry"  # older trees: sim.cli
+    assert not tree.exists()
+    listed = subprocess.run(["git", "worktree", "list"], cwd=repo, capture_output=True, text=True).stdout
+    assert len(listed.splitlines()) == 1  # only the repository itself: nothing left behind
+    with worktree(repo, "0" * 40) as (tree, why):
+        assert tree is None and why.startswith(f"no checkout of {'0' * 40}")
+    with worktree(tmp_path / "repo" / "sim", "HEAD~5") as (tree, why):
+        assert tree is None and why

@@ -77,10 +77,10 @@ MAKE_RUN_REPEATS = 3  # timed passes of `make run`; each command's median counts
 def make_run(cache_dir: Path, extra: Sequence[str] = (), baseline: str | None = MAKE_RUN_BASELINE) -> dict:
     """``make run``'s two ``echelon compare`` commands, timed MAKE_RUN_REPEATS times after an untimed first
     pass (warm caches, as a user's second ``make run``), each command's median wall time counted; beside
-    them, pass by pass, the same commands with the code of ``baseline`` (the commit when the target was
-    set, from a git worktree, with its own cache): the target is judged on the median of the passes' own
-    ratios, and on the issue's fixed 35 s only when the baseline cannot be checked out. With ``extra``
-    (short runs, not judged): one timed pass, no first pass, no baseline."""
+    them, command by command (each tree first in turn), the same commands with the code of ``baseline``
+    (the commit when the target was set, from a git worktree, with its own cache): the target is judged on
+    the median of the passes' own ratios, and on the issue's fixed 35 s only when the baseline cannot be
+    checked out. With ``extra`` (short runs, not judged): one timed pass, no first pass, no baseline."""
     repeats = MAKE_RUN_REPEATS if not extra else 1
     root = Path(sim.__file__).resolve().parents[1]
     short = nullcontext((None, "short runs: not judged"))
@@ -93,21 +93,22 @@ def make_run(cache_dir: Path, extra: Sequence[str] = (), baseline: str | None = 
         for tree, _ in trees.values():
             compile_bytecode(tree)  # None: this checkout
 
-        def one_pass(name: str) -> list[float]:
+        def timed(name: str, args: Sequence[str]) -> float:
             tree, cache = trees[name]
             base_args = [f"results_dir={tmp}/{name}", f"cache_dir={cache}", *extra]
-            return [
-                _echelon(["compare", *args, *base_args], f"{name}: echelon compare {' '.join(args)}", tree)
-                for args in MAKE_RUN
-            ]
+            return _echelon(["compare", *args, *base_args], f"{name}: echelon compare {' '.join(args)}", tree)
 
         if not extra:
             for name in trees:
-                one_pass(name)  # untimed: caches filled
-        passes = {name: [] for name in trees}
-        for _ in range(repeats):
+                for args in MAKE_RUN:
+                    timed(name, args)  # untimed: caches filled
+        passes: dict[str, list[list[float]]] = {name: [] for name in trees}
+        for k in range(repeats):
             for name in trees:
-                passes[name].append(one_pass(name))
+                passes[name].append([])
+            for args in MAKE_RUN:  # each command of both trees back to back, in turn first (drift cancels)
+                for name in list(trees)[:: 1 if k % 2 == 0 else -1]:
+                    passes[name][-1].append(timed(name, args))
     walls = [statistics.median(times) for times in zip(*passes["head"], strict=True)]
     total = sum(walls)
     ratio = MAKE_RUN_BEFORE_S / total

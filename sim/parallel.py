@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import multiprocessing
+import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
 from typing import Any
@@ -103,11 +104,17 @@ def forget_warm_up() -> None:
 
 
 def stop_workers() -> None:
-    """End the workers at once (a stopped command): what they were doing is not wanted any more."""
+    """End the workers at once (a stopped command, or one that is over): what they were doing is not wanted
+    any more. Also those of the pool joblib keeps for its ``Parallel`` (a sweep's joblib launcher), which
+    Python would otherwise shut down at exit, waiting on each worker (about half a second)."""
     for pool in _POOL:
         pool.shutdown(wait=False, kill_workers=True)
     _POOL.clear()
     _WARMING.clear()
+    loky = sys.modules.get("joblib.externals.loky.reusable_executor")  # not imported: nothing started
+    executor = getattr(loky, "_executor", None)
+    if executor is not None:
+        executor.shutdown(wait=False, kill_workers=True)
 
 
 def start_tasks(task: Callable[..., Any], arguments: list[tuple], n_workers: int) -> list[Future]:

@@ -57,7 +57,8 @@ def _free_name(results_dir: Path, stem: str) -> Path:
     return path
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Process ``pid`` on this host is running (or belongs to another user)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -76,7 +77,7 @@ def remove_abandoned(results_dir: Path) -> list[Path]:
             owner_host, pid = (part / OWNER_FILE).read_text().split()
         except (OSError, ValueError):
             continue  # not ours, or still being set up: leave it
-        if owner_host == host and not _alive(int(pid)):
+        if owner_host == host and not process_alive(int(pid)):
             shutil.rmtree(part, ignore_errors=True)
             removed.append(part)
     return removed

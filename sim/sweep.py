@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import sys
 import threading
 import time
@@ -33,6 +34,7 @@ from typing import Any
 import yaml
 
 from sim.errors import ConfigError, EchelonError
+from sim.shared_replications import SHARE
 
 PLAN_FILE = "sweep.json"  # in the sweep folder: the command's overrides, the launcher, the jobs
 RUNS = "runs"  # the sweep folder's subfolder of finished runs
@@ -232,25 +234,32 @@ def run_job(folder: Path, job: Job, cwd: Path) -> str:
     """Simulate one run and write its folder whole; 'skipped' when a finished one is there already.
 
     Called in a worker (any process, any machine that sees ``folder``): everything it needs is in its
-    arguments. A run refused by its inputs leaves one line in ``.failed/<name>`` and no run folder."""
-    from sim.config import load_config, paths_from
+    arguments. Replications that a worker with nothing left to start claims are taken from it
+    (``sim.shared_replications``). A run refused by its inputs leaves one line in ``.failed/<name>`` and no
+    run folder."""
+    from sim import shared_replications as shared
     from sim.result_folder import remove_abandoned, written_whole
 
     if is_done(folder, job):
+        shared.begin(folder, job.name, 0)
         return "skipped"
     runs = folder / RUNS
     remove_abandoned(runs)
     failed = folder / FAILED / job.name
     failed.unlink(missing_ok=True)
     try:
-        cfg = paths_from(load_config(job.overrides), cwd)
-        if not any(o.split("=", 1)[0].lstrip("+~") == "run.workers" for o in job.overrides):
-            # runs are the sweep's parallel unit: a run inside a Ray or SLURM worker taking every core of
-            # its machine would oversubscribe it (joblib workers already keep to one process)
-            cfg = dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1))
-        start_cpu, start = time.process_time(), time.perf_counter()
+        cfg = job_config(job, cwd)
+    except EchelonError as err:
+        shared.begin(folder, job.name, 0)
+        return _failed(failed, err)
+    # a run in processes of its own (run.workers set) shares nothing: its replications are spread already
+    share = shared.begin(folder, job.name, cfg.run.replications if cfg.run.workers == 1 else 0)
+    start_cpu, start = time.process_time(), time.perf_counter()
+    try:
         with written_whole(runs / job.name) as (tmp, _final):
-            n = _simulate_into(tmp, cfg, job)
+            reps, waited_s = _simulate(share, cfg, job)
+            n = _write_run(tmp, cfg, job, reps)
+            helped = [r for r in reps if r.helped]
             done = {
                 "overrides": list(job.overrides),
                 "swept": dict(job.swept),
@@ -259,32 +268,67 @@ def run_job(folder: Path, job: Job, cwd: Path) -> str:
                 "replications": cfg.run.replications,
                 "days": cfg.run.days,
                 "incidents": n,
-                "cpu_s": round(time.process_time() - start_cpu, 3),
+                "cpu_s": round(time.process_time() - start_cpu, 3),  # this worker's
                 "wall_s": round(time.perf_counter() - start, 3),
+                # replications simulated by workers with no run left to start: their wall seconds, and this
+                # worker's seconds waiting for them (the run's work: wall_s - waited_s + helpers_wall_s)
+                "helped_replications": [r.replication for r in helped],
+                "helpers_wall_s": round(sum(r.wall_s for r in helped), 3),
+                "waited_s": round(waited_s, 3),
             }
             (tmp / DONE_FILE).write_text(json.dumps(done, indent=1, ensure_ascii=False) + "\n")
     except EchelonError as err:
-        failed.parent.mkdir(exist_ok=True)
-        failed.write_text(f"{err}\n", encoding="utf-8")
-        return "failed"
+        return _failed(failed, err)
+    finally:
+        shared.finish(share)
     return "done"
 
 
-def _simulate_into(tmp: Path, cfg: Any, job: Job) -> int:
+def job_config(job: Job, cwd: Path) -> Any:
+    """The run's configuration, in one process unless the sweep said otherwise: runs are the sweep's parallel
+    unit, and a run inside a Ray or SLURM worker taking every core of its machine would oversubscribe it
+    (joblib workers already keep to one process)."""
+    from sim.config import load_config, paths_from
+
+    cfg = paths_from(load_config(job.overrides), cwd)
+    if any(o.split("=", 1)[0].lstrip("+~") == "run.workers" for o in job.overrides):
+        return cfg
+    return dataclasses.replace(cfg, run=dataclasses.replace(cfg.run, workers=1))
+
+
+def _failed(path: Path, err: EchelonError) -> str:
+    path.parent.mkdir(exist_ok=True)
+    path.write_text(f"{err}\n", encoding="utf-8")
+    return "failed"
+
+
+def _simulate(share: Path, cfg: Any, job: Job) -> tuple[list, float]:
+    """The run's replications (``Simulated``), in order, and the seconds spent waiting for helpers."""
+    from sim import shared_replications as shared
+    from sim.experiment import run
+    from sim.site.build import build_site
+
+    site = _site_for(cfg, build_site)
+    if cfg.run.workers == 1:
+        return shared.simulate_run(share, cfg, site, job.name)
+    return [shared.simulated(r, float("nan")) for r in run(cfg, site, job.name)], 0.0
+
+
+def _write_run(tmp: Path, cfg: Any, job: Job, reps: Sequence[Any]) -> int:
     """The run's event log, incidents, per-replication metrics and config: what ``collect`` reads."""
     import pandas as pd
 
-    from sim.experiment import incident_tables, per_replication, run
-    from sim.site.build import build_site
-
-    reps = run(cfg, _site_for(cfg, build_site), job.name)
     events = pd.concat([r.events.assign(replication=r.replication) for r in reps], ignore_index=True)
     events.to_parquet(tmp / "events.parquet", index=False)
     incidents = pd.concat([r.incidents.assign(replication=r.replication) for r in reps], ignore_index=True)
     incidents.to_parquet(tmp / "incidents.parquet", index=False)
-    rows, counts = per_replication(reps, incident_tables(reps))
-    rows.drop(columns="policy").to_csv(tmp / "metrics_by_replication.csv", index=False)
-    counts.drop(columns="policy").to_csv(tmp / "metric_counts.csv", index=False)
+    rows = pd.DataFrame([{"replication": r.replication, **r.values} for r in reps])
+    rows.to_csv(tmp / "metrics_by_replication.csv", index=False)
+    counts = pd.DataFrame(
+        [(r.replication, metric, n) for r in reps for metric, n in r.counts.items()],
+        columns=["replication", "metric", "n"],
+    )
+    counts.to_csv(tmp / "metric_counts.csv", index=False)
     config = {"overrides": list(job.overrides), **dataclasses.asdict(cfg)}
     (tmp / "config.yaml").write_text(yaml.safe_dump(config, sort_keys=False, allow_unicode=True))
     return len(incidents)
@@ -306,12 +350,21 @@ def _site_for(cfg: Any, build: Callable[[Any], Any]) -> Any:
 
 # ---- launching -------------------------------------------------------------------------------------------
 def _task(cfg: Any) -> str:
-    """Hydra's task function: the job's index into the plan, the plan's folder and the caller's folder."""
-    plan = json.loads((Path(cfg.folder) / PLAN_FILE).read_text(encoding="utf-8"))
-    entry = plan["jobs"][int(cfg.job)]
-    job = Job(tuple(entry["overrides"]), tuple(entry["swept"].items()))
+    """Hydra's task function: the job's index into the plan, the plan's folder, the caller's folder and how
+    many jobs were launched. Once its run is written, a worker with no run left to start helps the runs
+    still going (``sim.shared_replications``)."""
+    from sim import shared_replications as shared
+    from sim.site.build import build_site
+
+    folder, cwd = Path(cfg.folder), Path(cfg.cwd)
+    plan = json.loads((folder / PLAN_FILE).read_text(encoding="utf-8"))
+    jobs = {e["name"]: Job(tuple(e["overrides"]), tuple(e["swept"].items())) for e in plan["jobs"]}
+    job = list(jobs.values())[int(cfg.job)]
     with _own_hydra():
-        return run_job(Path(cfg.folder), job, Path(cfg.cwd))
+        status = run_job(folder, job, cwd)
+        config_of = lambda name: job_config(jobs[name], cwd)  # noqa: E731
+        shared.help_others(folder, int(cfg.launched), config_of, lambda c: _site_for(c, build_site))
+    return status
 
 
 @contextmanager
@@ -380,6 +433,7 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
 
     overrides = [
         f"+job={','.join(map(str, todo))}",
+        f"+launched={len(todo)}",
         f"+folder='{plan.folder}'",
         f"+cwd='{cwd}'",
         f"hydra.sweep.dir='{plan.folder / '.hydra'}'",
@@ -390,6 +444,7 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
         "hydra.mode=MULTIRUN",
         *launcher_overrides(plan.launcher, workers),
     ]
+    shutil.rmtree(plan.folder / SHARE, ignore_errors=True)  # left by a command stopped outright
     try:
         with _own_hydra():
             search_path = create_config_search_path(None)
@@ -405,6 +460,8 @@ def launch(plan: Plan, todo: Sequence[int], cwd: Path, workers: int) -> None:
             f"a worker was lost ({type(err).__name__}: {str(err).splitlines()[0]}); {_kept(done)}: run the "
             "same command again to do the rest"
         ) from None
+    finally:
+        shutil.rmtree(plan.folder / SHARE, ignore_errors=True)
 
 
 def _kept(done: int) -> str:

@@ -78,8 +78,6 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     workers = record["sections"]["workers"]
     assert [r["workers"] for r in workers["rows"]] == [1, 2] and workers["rows"][0]["runs"] == 4
     assert workers["identical_results"] is True and workers["targets"]["speedup_ok"] is None
-    limit = workers["schedule_limit"]
-    assert len(limit["runs_wall_s"]) == 4 and 1.0 <= limit["speedup"] <= 2.0
     assert len(workers["rows"][1]["passes_speedup"]) == 1  # short runs: one pass
     two = workers["rows"][1]
     assert len(two["passes_runs_wall_s"]) == 1 and 0.5 < two["runs_slower"] < 3  # side by side vs alone
@@ -93,24 +91,16 @@ def test_a_tiny_bench_writes_every_section_a_figure_and_a_text(tmp_path, cache_d
     assert len(summary_lines(record)) == len(SECTIONS)
 
 
-def test_the_schedule_limit_is_the_best_split_of_whole_runs():
-    from sim.bench.commands import schedule_limit
+def test_the_ceiling_is_the_one_worker_time_over_the_runs_work_side_by_side_shared_evenly():
+    from sim.bench.commands import _ceiling, run_work_s
 
-    assert schedule_limit([2.0, 2.0], 2)["speedup"] == 2.0
-    assert schedule_limit([3.0, 1.0, 1.0, 1.0], 2)["best_finish_s"] == 3.0  # the long run alone
-    # five long runs and five short ones: four long on one worker, the rest on the other
-    mixed = schedule_limit([5.5] * 5 + [10.4] * 5, 2)
-    assert mixed["best_finish_s"] == pytest.approx(41.6) and mixed["speedup"] == pytest.approx(79.5 / 41.6)
-    assert schedule_limit([1.0, 2.0, 3.0], 3)["speedup"] is None  # only two workers are worked out
-
-
-def test_the_ceiling_is_the_one_worker_time_over_the_best_finish_of_the_runs_as_they_ran_side_by_side():
-    from sim.bench.commands import _ceiling
-
-    # one worker took 20 s; side by side the runs took 6, 5 and 5 s: at best 10 s on two workers
+    # one worker took 20 s; side by side the runs took 6, 5 and 5 s of work: at best 8 s on two workers
     ceiling = _ceiling([20.0, 24.0], [[6.0, 5.0, 5.0], [8.0, 4.0, 4.0]])
-    assert ceiling["passes_best_finish_s"] == [10.0, 8.0]
-    assert ceiling["passes_speedup"] == [2.0, 3.0] and ceiling["speedup"] == 2.5
+    assert ceiling["passes_best_finish_s"] == [8.0, 8.0]
+    assert ceiling["passes_speedup"] == [2.5, 3.0] and ceiling["speedup"] == 2.75
+    # a run's work: its worker's wall time less its wait for helpers, plus the helpers' time
+    assert run_work_s({"wall_s": 10.0, "waited_s": 1.5, "helpers_wall_s": 3.0}) == 11.5
+    assert run_work_s({"wall_s": 10.0}) == 10.0  # a run.json written before runs were shared
 
 
 def test_the_stolen_cpu_time_is_read_from_proc_stat(tmp_path, monkeypatch):

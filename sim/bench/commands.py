@@ -159,10 +159,10 @@ def sweep_speedup(
     VM's speed wanders more than that over a benchmark), and the median of the passes counts. The runs'
     metrics are compared byte for byte (a speed-up that changed a result would be no speed-up).
 
-    Also, to tell the machine's part from the code's: the speed-up the runs themselves allow
-    (``schedule_limit``, from their one-worker times); how much longer the runs took side by side than
-    alone (each run's own wall time, summed: two processes share the VM's caches, memory and host, which a
-    busy host makes worse); and the CPU time the hypervisor stole during each command."""
+    Also, to tell the machine's part from the code's: how much longer the runs took side by side than alone
+    (each run's own work, summed: two processes share the VM's caches, memory and host, which a busy host
+    makes worse), the speed-up that leaves (``_ceiling``), and the CPU time the hypervisor stole during each
+    command."""
     fleet = f"fleet.echelons_per_grid={','.join(map(str, range(1, fleets + 1)))}"
     sweep = (SWEEP_POLICIES, fleet, *(SWEEP_LOAD if not extra else ()))
     args = ["sweep", *sweep, f"cache_dir={cache_dir}", *extra]
@@ -188,7 +188,7 @@ def sweep_speedup(
                 metrics[(k, n)] = {f.parent.name: f.read_bytes() for f in files}
                 runs = len(files)
                 done = sorted(out.glob("sweep-*/runs/*/run.json"))
-                run_walls[n].append([json.loads(f.read_text(encoding="utf-8"))["wall_s"] for f in done])
+                run_walls[n].append([run_work_s(json.loads(f.read_text(encoding="utf-8"))) for f in done])
     first = workers[0]
     rows = []
     for n in workers:
@@ -211,7 +211,6 @@ def sweep_speedup(
     reference = metrics[(0, first)]
     same = all(m == reference for m in metrics.values())
     two = next((r["speedup"] for r in rows if r["workers"] == 2), None)
-    per_run = [statistics.median(times) for times in zip(*run_walls[first], strict=True)]
     return {
         "parameters": {
             "command": " ".join(["echelon sweep", *sweep, *extra, "hydra.launcher.n_jobs=N"]),
@@ -221,13 +220,14 @@ def sweep_speedup(
                 "the median over the passes of each pass's own ratio"
             ),
             "runs_slower": (
-                "the runs' own wall seconds (run.json), summed, with N workers over with 1 in the same pass: "
-                "how much longer a run takes beside another (a worker's first run includes its imports)"
+                "the runs' own work (run.json: their wall seconds less the seconds waiting for replications "
+                "other workers simulated, plus those workers' seconds), summed, with N workers over with 1 "
+                "in the same pass: how much longer a run takes beside another (a worker's first run includes "
+                "its imports)"
             ),
         },
         "rows": rows,
         "identical_results": same,
-        "schedule_limit": schedule_limit(per_run, 2),
         "ceiling": _ceiling(walls[first], run_walls.get(2, [])),
         "targets": {
             "speedup_target_min": SPEEDUP_TARGET,
@@ -236,30 +236,22 @@ def sweep_speedup(
     }
 
 
+def run_work_s(record: dict) -> float:
+    """A sweep run's work in seconds, from its ``run.json``: its worker's wall time less the time it waited
+    for replications that workers with no run left to start simulated for it, plus theirs."""
+    return record["wall_s"] - record.get("waited_s", 0.0) + record.get("helpers_wall_s", 0.0)
+
+
 def _ceiling(one_worker_s: Sequence[float], two_worker_runs_s: Sequence[Sequence[float]]) -> dict:
-    """Per pass, the one-worker sweep's wall time over the earliest the two-worker sweep could have ended
-    with its runs as long as they ran side by side, split between the workers as well as whole runs can be
-    (``schedule_limit``) and started at no cost: the most two workers could have gained on the machine as
-    it ran. The rest of the gap is the code's: starting the workers, and the order the runs came in."""
-    finish = [schedule_limit(times, 2)["best_finish_s"] for times in two_worker_runs_s]
+    """Per pass, the one-worker sweep's wall time over the earliest the two-worker sweep could have ended:
+    its runs' work as long as it took side by side, shared evenly by the two workers (a sweep shares its
+    last runs replication by replication, ``sim.shared_replications``) and started at no cost. The most two
+    workers could have gained on the machine as it ran; the rest of the gap is the code's: starting the
+    workers and the command, and the last replications' uneven split."""
+    finish = [sum(times) / 2 for times in two_worker_runs_s]
     passes = [one / end for one, end in zip(one_worker_s, finish, strict=False) if end]
     return {
         "passes_best_finish_s": finish,
         "passes_speedup": passes,
         "speedup": statistics.median(passes) if passes else None,
     }
-
-
-def schedule_limit(run_walls_s: Sequence[float], n_workers: int) -> dict:
-    """The most ``n_workers`` could gain on these runs if starting workers cost nothing: the runs' total
-    over the shortest finish of any split of whole runs between two workers (every split tried; runs differ
-    in cost, so the last ones to finish leave a worker idle). Only for two workers, up to 20 runs."""
-    times = list(run_walls_s)
-    if n_workers != 2 or not times or len(times) > 20:
-        return {"workers": n_workers, "runs_wall_s": times, "best_finish_s": None, "speedup": None}
-    total = sum(times)
-    best = total
-    for mask in range(1 << (len(times) - 1)):  # the last run always on the second: each split once
-        one = sum(t for i, t in enumerate(times) if mask >> i & 1)
-        best = min(best, max(one, total - one))
-    return {"workers": 2, "runs_wall_s": times, "best_finish_s": best, "speedup": total / best}

@@ -118,20 +118,12 @@ def _commands_text(record: dict) -> str:
                 f"{_verdict(w['targets']['speedup_ok'])}), "
                 + ("the same results." if w["identical_results"] else "DIFFERENT RESULTS.")
             )
-            limit = w.get("schedule_limit", {})
-            if limit.get("speedup"):
-                times = limit["runs_wall_s"]
-                text += (
-                    f" Its runs differ in cost ({sig(min(times))} to {sig(max(times))} s each on one "
-                    f"worker), so the best split of whole runs between two workers allows at most "
-                    f"{limit['speedup']:.2f}x, even if starting the workers cost nothing."
-                )
             text += _machine_text(w, rows[2])
     return text
 
 
 def _machine_text(section: dict, two: dict) -> str:
-    """What the machine left to two workers: the runs as long as they ran side by side, split at best."""
+    """What the machine left to two workers: the runs' work as long as it took side by side, shared evenly."""
     ceiling = section.get("ceiling", {})
     if not ceiling.get("speedup"):
         return ""
@@ -140,9 +132,9 @@ def _machine_text(section: dict, two: dict) -> str:
     allowed = ", ".join(f"{x:.2f}x" for x in ceiling["passes_speedup"])
     return (
         f" Side by side the runs took {two['runs_slower']:.2f}x as long as in the one-worker sweep "
-        f"(their own wall times summed, the median of the passes: {slower}), so, split at best and started "
-        f"at no cost, they allowed at most {ceiling['speedup']:.2f}x ({allowed}): the machine's part; the "
-        "rest of the gap is starting the workers and the order the runs came in"
+        f"(their own work summed, the median of the passes: {slower}), so, shared evenly and started at no "
+        f"cost, they allowed at most {ceiling['speedup']:.2f}x ({allowed}): the machine's part; the rest of "
+        "the gap is starting the workers and the command, and the last replications' uneven split"
         + (f". The hypervisor stole at most {max(stolen):.1%} of the CPU time" if stolen else "")
         + "."
     )

@@ -1,0 +1,285 @@
+"""A sweep's last runs shared, replication by replication, with the workers that have no run left to start.
+
+Why: a sweep hands whole runs to its workers, so near its end a worker whose last run finished would wait
+for the others' (runs differ in cost: an echelon policy costs about twice the police alone), one worker idle
+for up to a whole run. A run's replications are independent (a replication's incidents and luck depend on
+the seed and its index alone, ``sim.streams``), so that worker simulates replications of a run still going,
+and the run's own worker takes them from the sweep folder instead of simulating them. The run's folder is
+the same, byte for byte, whoever simulated which replication.
+
+All of it goes through files in the sweep folder's ``.share/`` (any worker, any machine that sees it):
+
+- ``begun/<run>``: the run's worker began it. Workers help only once every launched run has begun, so no
+  worker helps while it could start a run of its own (helping costs a model built for the helper);
+- ``<run>/replications``: how many replications the run has, written by its worker before it begins them;
+- ``<run>/<r>.claim``: replication ``r`` is taken (created exclusively, ``<host> <pid>`` inside). The run's
+  worker claims upwards from the first, helpers downwards from the last, one at a time;
+- ``<run>/<r>/``: a helper's replication, written whole (event log, incidents, metrics). While simulating,
+  the helper touches its claim every HEARTBEAT_S. The run's worker waits for it, and simulates the
+  replication itself after all if the claim goes untouched for STALE_S or its process on this host ended
+  (a helper lost).
+
+The sweep command removes ``.share/`` before it launches and when the launch ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+SHARE = ".share"  # in the sweep folder
+BEGUN = "begun"
+SIZE_FILE = "replications"
+HEARTBEAT_S = 2.0  # a helper touches its claim this often while it simulates
+STALE_S = 30.0  # a claim untouched this long is a lost helper's: the run's worker simulates it itself
+POLL_S = 0.05  # how often the run's worker looks for a helper's replication
+
+
+@dataclass(frozen=True)
+class Simulated:
+    """One replication's share of a run folder: its event log and incidents, its headline metrics and the
+    counts behind its shares, and the wall seconds it took (helpers' seconds are reported in run.json)."""
+
+    replication: int
+    events: pd.DataFrame
+    incidents: pd.DataFrame
+    values: dict[str, float]
+    counts: dict[str, int]
+    wall_s: float
+    helped: bool = False  # simulated by another worker
+
+
+def simulated(rep: Any, wall_s: float) -> Simulated:
+    """A replication (``sim.experiment.Replication``) measured from its log, as the run folder stores it.
+
+    Values and counts are plain floats and ints, as they come back from a helper's JSON."""
+    from sim.analysis import metrics
+
+    if rep.measured is not None:  # measured in the worker process that simulated it
+        values, counts = rep.measured.values, rep.measured.counts
+    else:
+        with metrics.same_logs():
+            table = metrics.incident_table(rep.events, rep.incidents).assign(replication=rep.replication)
+            counts = {}
+            values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=counts)
+    return Simulated(
+        rep.replication,
+        rep.events,
+        rep.incidents,
+        {k: float(v) for k, v in values.items()},
+        {k: int(v) for k, v in counts.items()},
+        wall_s,
+    )
+
+
+class _Simulator:
+    """Replications of one configuration, one model restarted for each (as a run in one process does)."""
+
+    def __init__(self, cfg: Any, site: Any) -> None:
+        from sim.model.world import World
+
+        self.cfg, self.site, self.world, self.model = cfg, site, World.build(site), None
+
+    def __call__(self, r: int, label: str) -> Simulated:
+        from sim.experiment import simulate
+
+        start = time.perf_counter()
+        rep = simulate(self.site, self.cfg, r, self.world, label, self.model)
+        self.model = rep.model
+        return simulated(rep, time.perf_counter() - start)
+
+
+# ---- the run's own worker --------------------------------------------------------------------------------
+def begin(folder: Path, name: str, replications: int) -> Path:
+    """Say that run ``name`` began with ``replications`` to share (0: none); its share folder."""
+    share = Path(folder) / SHARE / name
+    share.mkdir(parents=True, exist_ok=True)
+    _write_whole(share / SIZE_FILE, str(replications))
+    (Path(folder) / SHARE / BEGUN).mkdir(exist_ok=True)
+    (Path(folder) / SHARE / BEGUN / name).touch()
+    return share
+
+
+def simulate_run(share: Path, cfg: Any, site: Any, label: str) -> tuple[list[Simulated], float]:
+    """Every replication of ``cfg`` in order: those no helper claimed simulated here, the others read from
+    their helpers (or simulated here after all if a helper was lost); and the seconds spent waiting for
+    helpers."""
+    from sim.experiment import check_load
+    from sim.model.policies import policy_for
+
+    policy_for(cfg.policy)
+    sim = _Simulator(cfg, site)
+    check_load(sim.world, cfg, 1)
+    done: dict[int, Simulated] = {}
+    for r in range(cfg.run.replications):
+        if _claim(share, r):
+            done[r] = sim(r, label)
+    waited_s = 0.0
+    for r in range(cfg.run.replications):
+        if r not in done:
+            start = time.perf_counter()
+            helper = _wait_for_helper(share, r)
+            waited_s += time.perf_counter() - start
+            done[r] = helper or sim(r, label)
+    return [done[r] for r in range(cfg.run.replications)], waited_s
+
+
+def finish(share: Path) -> None:
+    """The run's folder is written: its shared replications are no longer needed."""
+    shutil.rmtree(share, ignore_errors=True)
+
+
+def _wait_for_helper(share: Path, r: int) -> Simulated | None:
+    """The helper's replication ``r`` once written; None if its helper was lost."""
+    claim, result = share / f"{r}.claim", share / str(r)
+    last_seen, since = None, time.monotonic()
+    while not result.is_dir():
+        try:
+            stamp = claim.stat().st_mtime_ns
+        except FileNotFoundError:
+            return None
+        if stamp != last_seen:  # the helper's own clock: only whether it moves counts
+            last_seen, since = stamp, time.monotonic()
+        if time.monotonic() - since > STALE_S or not _claimant_alive(claim):
+            return None
+        time.sleep(POLL_S)
+    return _read(result, r)
+
+
+def _claimant_alive(claim: Path) -> bool:
+    from sim.result_folder import process_alive
+
+    try:
+        host, pid = claim.read_text().split()
+    except (OSError, ValueError):
+        return True  # being written, or not ours to judge: the heartbeat decides
+    return host != socket.gethostname() or process_alive(int(pid))
+
+
+# ---- a worker with no run left to start ------------------------------------------------------------------
+def help_others(
+    folder: Path, launched: int, config_of: Callable[[str], Any], site_of: Callable[[Any], Any]
+) -> int:
+    """Simulate replications of runs still going, once all ``launched`` runs have begun; how many."""
+    root = Path(folder) / SHARE
+    sims: dict[str, _Simulator] = {}  # a model per run helped, restarted for its next replication
+    helped = 0
+    while _all_begun(root, launched):
+        pick = _claim_from_the_end(root)
+        if pick is None:
+            break
+        name, r = pick
+        if name not in sims:
+            cfg = config_of(name)
+            sims[name] = _Simulator(cfg, site_of(cfg))
+        with _heartbeat(root / name / f"{r}.claim"), suppress(FileNotFoundError):
+            # FileNotFoundError: the run's worker took this replication back (this one seemed lost) and
+            # finished the run meanwhile
+            _write(root / name / str(r), sims[name](r, name))
+            helped += 1
+    return helped
+
+
+def _all_begun(root: Path, launched: int) -> bool:
+    try:
+        return len(os.listdir(root / BEGUN)) >= launched
+    except FileNotFoundError:
+        return False
+
+
+def _claim_from_the_end(root: Path) -> tuple[str, int] | None:
+    """The run with the most replications unclaimed (the first by name of equals), and its last unclaimed
+    one, claimed; None if none is left."""
+    best: tuple[int, str, int] | None = None
+    for share in sorted(root.iterdir()) if root.is_dir() else ():
+        try:
+            size = int((share / SIZE_FILE).read_text())
+            claimed = {int(p.stem) for p in share.glob("*.claim")}
+        except (OSError, ValueError):
+            continue  # the begun marker folder, a run just finished, or one still writing its size
+        free = [r for r in range(size) if r not in claimed]
+        if free and (best is None or len(free) > best[0]):
+            best = (len(free), share.name, free[-1])
+    if best is None:
+        return None
+    _, name, last = best
+    for r in range(last, -1, -1):
+        try:
+            if _claim(root / name, r):
+                return name, r
+        except FileNotFoundError:  # the run finished meanwhile
+            return _claim_from_the_end(root)
+    return _claim_from_the_end(root)
+
+
+def _claim(share: Path, r: int) -> bool:
+    """Take replication ``r`` (True) unless another worker has (False)."""
+    try:
+        fd = os.open(share / f"{r}.claim", os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as f:
+        f.write(f"{socket.gethostname()} {os.getpid()}\n")
+    return True
+
+
+@contextmanager
+def _heartbeat(claim: Path) -> Iterator[None]:
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            with suppress(OSError):
+                os.utime(claim)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
+
+
+# ---- a replication on disk -------------------------------------------------------------------------------
+def _write(final: Path, sim: Simulated) -> None:
+    from sim.result_folder import written_whole
+
+    with written_whole(final) as (tmp, _):
+        sim.events.to_parquet(tmp / "events.parquet", index=False)
+        sim.incidents.to_parquet(tmp / "incidents.parquet", index=False)
+        metrics = {"values": sim.values, "counts": sim.counts, "wall_s": sim.wall_s}
+        (tmp / "metrics.json").write_text(json.dumps(metrics))
+
+
+def _read(folder: Path, r: int) -> Simulated:
+    import pandas as pd
+
+    metrics = json.loads((folder / "metrics.json").read_text())
+    return Simulated(
+        r,
+        pd.read_parquet(folder / "events.parquet"),
+        pd.read_parquet(folder / "incidents.parquet"),
+        metrics["values"],
+        metrics["counts"],
+        metrics["wall_s"],
+        helped=True,
+    )
+
+
+def _write_whole(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(text)
+    tmp.replace(path)

@@ -818,21 +818,34 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+_STOPS: list[int] = []  # the stop signals this command received
+
+
 def _stop_on(signum: int, _frame: object) -> None:
     """SIGTERM or SIGHUP (``timeout``, a closed terminal, a batch system) unwinds like Ctrl-C, so the
     partial result folder is removed; further signals are ignored while that cleanup runs."""
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, signal.SIG_IGN)
+    _STOPS.append(signum)
     raise Stopped(signum)
+
+
+def _interrupted(signum: int, _frame: object) -> None:
+    """Ctrl-C, as Python's own handler, remembered: a compiled module interrupted while it starts up
+    (matplotlib's, when a command draws its first figure) reports the KeyboardInterrupt as an ImportError
+    of its own, which is then known to be the stop."""
+    _STOPS.append(signum)
+    raise KeyboardInterrupt
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     warnings.filterwarnings("ignore", category=UserWarning, module="pyrosm")
-    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    previous = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)}
+    _STOPS.clear()
     try:
         for sig in previous:
             if previous[sig] is not signal.SIG_IGN:  # nohup: the user asked to ignore it
-                signal.signal(sig, _stop_on)
+                signal.signal(sig, _interrupted if sig == signal.SIGINT else _stop_on)
         args = build_parser().parse_args(argv)
         if args.command == "replay":
             return cmd_replay(args.folder, args.overrides)
@@ -845,15 +858,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:
-        parallel.stop_workers()
-        signum = getattr(err, "signum", signal.SIGINT)
-        kept = getattr(err, "kept", "nothing was written")  # a sweep keeps its finished runs
-        print(f"echelon: stopped by {signal.Signals(signum).name}; {kept}", file=sys.stderr)
-        return 128 + signum
+        return _stopped(getattr(err, "signum", signal.SIGINT), getattr(err, "kept", None))
+    except Exception:
+        if not _STOPS:
+            raise  # a fault of the program: its traceback is the report
+        return _stopped(_STOPS[0], None)  # the stop, reported by the code it interrupted as its own error
     finally:
         parallel.forget_warm_up()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _stopped(signum: int, kept: str | None) -> int:
+    """The one line of a stopped command (a sweep says which finished runs it keeps); its exit status."""
+    parallel.stop_workers()
+    kept = kept or "nothing was written"
+    print(f"echelon: stopped by {signal.Signals(signum).name}; {kept}", file=sys.stderr)
+    return 128 + signum
 
 
 if __name__ == "__main__":

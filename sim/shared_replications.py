@@ -13,7 +13,8 @@ All of it goes through files in the sweep folder's ``.share/`` (any worker, any 
   worker helps while it could start a run of its own (helping costs a model built for the helper);
 - ``<run>/replications``: how many replications the run has, written by its worker before it begins them;
 - ``<run>/<r>.claim``: replication ``r`` is taken (created exclusively, ``<host> <pid>`` inside). The run's
-  worker claims upwards from the first, helpers downwards from the last, one at a time;
+  worker claims upwards from the first, helpers downwards from the last, one at a time, from the run with
+  the most left among those on the site the helper holds already;
 - ``<run>/<r>/``: a helper's replication, written whole (event log, incidents, metrics). While simulating,
   the helper touches its claim every HEARTBEAT_S. The run's worker waits for it, and simulates the
   replication itself after all if the claim goes untouched for STALE_S or its process on this host ended
@@ -172,18 +173,26 @@ def _claimant_alive(claim: Path) -> bool:
 def help_others(
     folder: Path, launched: int, config_of: Callable[[str], Any], site_of: Callable[[Any], Any]
 ) -> int:
-    """Simulate replications of runs still going, once all ``launched`` runs have begun; how many."""
+    """Simulate replications of runs still going, once all ``launched`` runs have begun; how many.
+
+    ``config_of(name)`` is a run's configuration; ``site_of(cfg)`` its site if this worker holds it already,
+    else None: a run on another site is left to its own worker (loading a site may take longer than the
+    replications left)."""
     root = Path(folder) / SHARE
-    sims: dict[str, _Simulator] = {}  # a model per run helped, restarted for its next replication
+    sims: dict[str, _Simulator | None] = {}  # per run looked at: a model restarted for each replication
     helped = 0
     while _all_begun(root, launched):
-        pick = _claim_from_the_end(root)
-        if pick is None:
+        name = _most_left(root, skip={n for n, sim in sims.items() if sim is None})
+        if name is None:
             break
-        name, r = pick
         if name not in sims:
             cfg = config_of(name)
-            sims[name] = _Simulator(cfg, site_of(cfg))
+            site = site_of(cfg)
+            sims[name] = None if site is None else _Simulator(cfg, site)
+            continue
+        r = _claim_last(root / name)
+        if r is None:
+            continue  # taken meanwhile, or the run finished
         with _heartbeat(root / name / f"{r}.claim"), suppress(FileNotFoundError):
             # FileNotFoundError: the run's worker took this replication back (this one seemed lost) and
             # finished the run meanwhile
@@ -199,29 +208,32 @@ def _all_begun(root: Path, launched: int) -> bool:
         return False
 
 
-def _claim_from_the_end(root: Path) -> tuple[str, int] | None:
-    """The run with the most replications unclaimed (the first by name of equals), and its last unclaimed
-    one, claimed; None if none is left."""
-    best: tuple[int, str, int] | None = None
-    for share in sorted(root.iterdir()) if root.is_dir() else ():
+def _unclaimed(share: Path) -> list[int]:
+    """The run's replications nobody has claimed yet ([] for a run finished or not yet sized)."""
+    try:
+        size = int((share / SIZE_FILE).read_text())
+        claimed = {int(p.stem) for p in share.glob("*.claim")}
+    except (OSError, ValueError):
+        return []
+    return [r for r in range(size) if r not in claimed]
+
+
+def _most_left(root: Path, skip: set[str]) -> str | None:
+    """The run with the most replications unclaimed (the first by name of equals), ``skip`` aside."""
+    left = {share.name: len(_unclaimed(share)) for share in sorted(root.iterdir()) if share.name not in skip}
+    best = max(left, key=left.__getitem__, default=None)  # the first of equals
+    return best if best is not None and left[best] > 0 else None
+
+
+def _claim_last(share: Path) -> int | None:
+    """Claim the run's last unclaimed replication; None if none is left (or the run finished)."""
+    for r in reversed(_unclaimed(share)):
         try:
-            size = int((share / SIZE_FILE).read_text())
-            claimed = {int(p.stem) for p in share.glob("*.claim")}
-        except (OSError, ValueError):
-            continue  # the begun marker folder, a run just finished, or one still writing its size
-        free = [r for r in range(size) if r not in claimed]
-        if free and (best is None or len(free) > best[0]):
-            best = (len(free), share.name, free[-1])
-    if best is None:
-        return None
-    _, name, last = best
-    for r in range(last, -1, -1):
-        try:
-            if _claim(root / name, r):
-                return name, r
+            if _claim(share, r):
+                return r
         except FileNotFoundError:  # the run finished meanwhile
-            return _claim_from_the_end(root)
-    return _claim_from_the_end(root)
+            return None
+    return None
 
 
 def _claim(share: Path, r: int) -> bool:

@@ -340,12 +340,16 @@ _SITES: dict[str, Any] = {}  # a worker's last site: the runs of a sweep mostly 
 def _site_for(cfg: Any, build: Callable[[Any], Any]) -> Any:
     """The site of ``cfg``, built once per worker process for all the runs that share it (a sweep over
     policies, fleets or seeds of a real site): building a site costs seconds, a run often less."""
-    parts = (cfg.site, cfg.network, cfg.grid, cfg.enterprises, cfg.drones, cfg.seed, cfg.isochrones_s)
-    key = repr((*parts, cfg.cache_dir, cfg.results_dir))
+    key = _site_key(cfg)
     if key not in _SITES:
         _SITES.clear()
         _SITES[key] = build(cfg)
     return _SITES[key]
+
+
+def _site_key(cfg: Any) -> str:
+    parts = (cfg.site, cfg.network, cfg.grid, cfg.enterprises, cfg.drones, cfg.seed, cfg.isochrones_s)
+    return repr((*parts, cfg.cache_dir, cfg.results_dir))
 
 
 # ---- launching -------------------------------------------------------------------------------------------
@@ -354,7 +358,6 @@ def _task(cfg: Any) -> str:
     many jobs were launched. Once its run is written, a worker with no run left to start helps the runs
     still going (``sim.shared_replications``)."""
     from sim import shared_replications as shared
-    from sim.site.build import build_site
 
     folder, cwd = Path(cfg.folder), Path(cfg.cwd)
     plan = json.loads((folder / PLAN_FILE).read_text(encoding="utf-8"))
@@ -363,7 +366,7 @@ def _task(cfg: Any) -> str:
     with _own_hydra():
         status = run_job(folder, job, cwd)
         config_of = lambda name: job_config(jobs[name], cwd)  # noqa: E731
-        shared.help_others(folder, int(cfg.launched), config_of, lambda c: _site_for(c, build_site))
+        shared.help_others(folder, int(cfg.launched), config_of, lambda c: _SITES.get(_site_key(c)))
     return status
 
 

@@ -63,7 +63,7 @@ def test_replications_a_helper_simulated_leave_the_run_folder_byte_for_byte_the_
     job, reference = alone
     folder = tmp_path / "helped"
     shared.begin(folder, job.name, 4)
-    turns = iter([True, True, False])  # the helper finds every run begun twice, then stops: it takes two
+    turns = iter([True, True, True, False])  # the helper looks three times (the run, then two replications)
     monkeypatch.setattr(shared, "_all_begun", lambda root, launched: next(turns))
     assert shared.help_others(folder, 1, *_helper(job, tmp_path)) == 2
     assert sorted(p.name for p in (folder / shared.SHARE / job.name).iterdir() if p.is_dir()) == ["2", "3"]
@@ -91,17 +91,28 @@ def test_no_worker_helps_before_every_launched_run_has_begun(tmp_path, cache_dir
     assert not list(share.glob("*.claim"))
 
 
-def test_claims_go_to_the_run_with_most_left_from_its_last_replication(tmp_path):
+def test_a_helper_takes_the_run_with_most_left_from_its_last_replication(tmp_path):
+    root = tmp_path / shared.SHARE
     a = shared.begin(tmp_path, "a", 3)
     b = shared.begin(tmp_path, "b", 6)
     (b / "0.claim").write_text("h 1\n")
     (b / "1.claim").write_text("h 1\n")
-    assert shared._claim_from_the_end(tmp_path / shared.SHARE) == ("b", 5)  # 4 left in b, 3 in a
-    assert shared._claim_from_the_end(tmp_path / shared.SHARE) == ("a", 2)  # 3 and 3: the first by name
-    assert (a / "2.claim").read_text().split()[0] == socket.gethostname()
-    for _ in range(5):
-        assert shared._claim_from_the_end(tmp_path / shared.SHARE) is not None
-    assert shared._claim_from_the_end(tmp_path / shared.SHARE) is None  # all nine claimed
+    assert shared._most_left(root, skip=set()) == "b"  # 4 left in b, 3 in a
+    assert shared._claim_last(b) == 5
+    assert shared._most_left(root, skip=set()) == "a"  # 3 and 3: the first by name
+    assert shared._most_left(root, skip={"a"}) == "b"
+    assert shared._claim_last(a) == 2 and (a / "2.claim").read_text().split()[0] == socket.gethostname()
+    for share in (a, a, b, b, b):
+        assert shared._claim_last(share) is not None
+    assert shared._most_left(root, skip=set()) is None  # all nine claimed
+    assert shared._claim_last(a) is None
+
+
+def test_a_run_on_a_site_the_helper_does_not_hold_is_left_to_its_own_worker(tmp_path, cache_dir):
+    job = _job(cache_dir, tmp_path)
+    share = shared.begin(tmp_path, job.name, 4)
+    assert shared.help_others(tmp_path, 1, lambda name: job_config(job, tmp_path), lambda cfg: None) == 0
+    assert not list(share.glob("*.claim"))
 
 
 @pytest.mark.slow

@@ -66,3 +66,31 @@ def test_result_folders_follow_the_umask(tmp_path):
     finally:
         os.umask(old)
     assert final.stat().st_mode & 0o777 == 0o755
+
+
+def _compiled_module_starting_up(_overrides) -> int:
+    """A command interrupted while a compiled module starts up: the module reports the KeyboardInterrupt
+    as an ImportError of its own (as matplotlib's pybind11 modules do)."""
+    try:
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(5)  # the signal lands here
+    except KeyboardInterrupt:
+        raise ImportError("initialization failed") from None
+    raise AssertionError("no SIGINT")
+
+
+def test_ctrl_c_reported_as_another_error_by_what_it_interrupted_is_still_the_stop(monkeypatch, capsys):
+    from sim import cli
+
+    monkeypatch.setitem(cli.COMMANDS, "run", _compiled_module_starting_up)
+    before = signal.getsignal(signal.SIGINT)
+    assert cli.main(["run"]) == 130
+    assert capsys.readouterr().err.strip() == "echelon: stopped by SIGINT; nothing was written"
+    assert signal.getsignal(signal.SIGINT) is before  # put back
+
+    def fault(_overrides):
+        raise ImportError("a real one")
+
+    monkeypatch.setitem(cli.COMMANDS, "run", fault)
+    with pytest.raises(ImportError, match="a real one"):  # no stop signal: a fault keeps its traceback
+        cli.main(["run"])

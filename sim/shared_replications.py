@@ -29,13 +29,14 @@ import json
 import os
 import shutil
 import socket
-import threading
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager, suppress
+from collections.abc import Callable
+from contextlib import AbstractContextManager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from sim.every import every
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -247,22 +248,14 @@ def _claim(share: Path, r: int) -> bool:
     return True
 
 
-@contextmanager
-def _heartbeat(claim: Path) -> Iterator[None]:
-    stop = threading.Event()
+def _heartbeat(claim: Path) -> AbstractContextManager[None]:
+    """Touch the claim every HEARTBEAT_S while the block runs: its run's worker sees this helper alive."""
 
-    def beat() -> None:
-        while not stop.wait(HEARTBEAT_S):
-            with suppress(OSError):
-                os.utime(claim)
+    def touch() -> None:
+        with suppress(OSError):  # the run finished meanwhile
+            os.utime(claim)
 
-    thread = threading.Thread(target=beat, daemon=True)
-    thread.start()
-    try:
-        yield
-    finally:
-        stop.set()
-        thread.join()
+    return every(HEARTBEAT_S, touch)
 
 
 # ---- a replication on disk -------------------------------------------------------------------------------

@@ -23,7 +23,6 @@ import os
 import re
 import shutil
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -481,24 +480,18 @@ def watching(folder: Path, jobs: Sequence[Job], every_s: float = 0.5) -> Iterato
     worker); quiet when stderr is not a terminal."""
     from tqdm import tqdm
 
+    from sim.every import every
+
     names = {j.name for j in jobs}
-    stop = threading.Event()
     bar = tqdm(total=len(names), desc="runs", unit="run", file=sys.stderr, disable=None, leave=False)
 
-    def count() -> int:
-        return sum(1 for n in names if (folder / RUNS / n / DONE_FILE).exists())
-
     def poll() -> None:
-        while not stop.wait(every_s):
-            bar.update(count() - bar.n)
+        bar.update(sum(1 for n in names if (folder / RUNS / n / DONE_FILE).exists()) - bar.n)
 
-    thread = threading.Thread(target=poll, daemon=True)
-    thread.start()
     try:
-        yield
+        with every(every_s, poll):
+            yield
     finally:
-        stop.set()
-        thread.join()
         bar.close()
 
 

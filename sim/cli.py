@@ -859,14 +859,25 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt as err:
         return _stopped(getattr(err, "signum", signal.SIGINT), getattr(err, "kept", None))
-    except Exception:
-        if not _STOPS:
+    except Exception as err:
+        if not (_STOPS and _from_a_stop(err)):
             raise  # a fault of the program: its traceback is the report
         return _stopped(_STOPS[0], None)  # the stop, reported by the code it interrupted as its own error
     finally:
         parallel.forget_warm_up()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _from_a_stop(err: BaseException) -> bool:
+    """``err`` is how interrupted code reported the stop: a KeyboardInterrupt in its chain, or an ImportError
+    (a compiled module interrupted while it starts up says only "initialization failed")."""
+    seen: BaseException | None = err
+    while seen is not None:
+        if isinstance(seen, KeyboardInterrupt):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return isinstance(err, ImportError)
 
 
 def _stopped(signum: int, kept: str | None) -> int:

@@ -126,38 +126,59 @@ def simulate_run(share: Path, cfg: Any, site: Any, label: str) -> tuple[list[Sim
     check_load(sim.world, cfg, 1)
     done: dict[int, Simulated] = {}
     for r in range(cfg.run.replications):
-        if _claim(share, r):
+        if _claim_or_alone(share, r):
             done[r] = sim(r, label)
-    waited_s = 0.0
-    for r in range(cfg.run.replications):
-        if r not in done:
-            start = time.perf_counter()
-            helper = _wait_for_helper(share, r)
-            waited_s += time.perf_counter() - start
-            done[r] = helper or sim(r, label)
+    start = time.perf_counter()
+    from_helpers = _wait_for_helpers(share, [r for r in range(cfg.run.replications) if r not in done])
+    waited_s = time.perf_counter() - start
+    for r, helped in from_helpers.items():
+        done[r] = helped or sim(r, label)  # None: its helper was lost
     return [done[r] for r in range(cfg.run.replications)], waited_s
 
 
 def finish(share: Path) -> None:
-    """The run's folder is written: its shared replications are no longer needed."""
-    shutil.rmtree(share, ignore_errors=True)
+    """The run's folder is written: its shared replications are no longer needed. Renamed out of the
+    helpers' sight first (a dot name), so that none claims a replication in a folder half removed."""
+    gone = share.with_name(f".{share.name}.{os.getpid()}.done")
+    try:
+        share.rename(gone)
+    except OSError:
+        return  # removed already (the sweep command's own clean-up)
+    shutil.rmtree(gone, ignore_errors=True)
 
 
-def _wait_for_helper(share: Path, r: int) -> Simulated | None:
-    """The helper's replication ``r`` once written; None if its helper was lost."""
-    claim, result = share / f"{r}.claim", share / str(r)
-    last_seen, since = None, time.monotonic()
-    while not result.is_dir():
-        try:
-            stamp = claim.stat().st_mtime_ns
-        except FileNotFoundError:
-            return None
-        if stamp != last_seen:  # the helper's own clock: only whether it moves counts
-            last_seen, since = stamp, time.monotonic()
-        if time.monotonic() - since > STALE_S or not _claimant_alive(claim):
-            return None
-        time.sleep(POLL_S)
-    return _read(result, r)
+def _claim_or_alone(share: Path, r: int) -> bool:
+    """The run's own worker claims ``r``; if the share is gone (a sweep command cleaning up while a
+    cluster job still runs), it simulates everything itself."""
+    try:
+        return _claim(share, r)
+    except FileNotFoundError:
+        return True
+
+
+def _wait_for_helpers(share: Path, pending: list[int]) -> dict[int, Simulated | None]:
+    """The helpers' replications ``pending`` as they are written, watched together; None for one whose
+    helper was lost (so that several lost claims cost STALE_S in all, not each)."""
+    out: dict[int, Simulated | None] = {}
+    seen: dict[int, tuple[int, float]] = {}  # claim's mtime, and when it last moved by this clock
+    while len(out) < len(pending):
+        for r in (r for r in pending if r not in out):
+            claim, result = share / f"{r}.claim", share / str(r)
+            if result.is_dir():
+                out[r] = _read(result, r)
+                continue
+            try:
+                stamp = claim.stat().st_mtime_ns
+            except FileNotFoundError:
+                out[r] = None
+                continue
+            if r not in seen or seen[r][0] != stamp:  # the helper's own clock: only whether it moves counts
+                seen[r] = (stamp, time.monotonic())
+            if time.monotonic() - seen[r][1] > STALE_S or not _claimant_alive(claim):
+                out[r] = None
+        if len(out) < len(pending):
+            time.sleep(POLL_S)
+    return out
 
 
 def _claimant_alive(claim: Path) -> bool:
@@ -187,19 +208,37 @@ def help_others(
         if name is None:
             break
         if name not in sims:
-            cfg = config_of(name)
-            site = site_of(cfg)
-            sims[name] = None if site is None else _Simulator(cfg, site)
+            sims[name] = _helpable(config_of(name), site_of)
             continue
         r = _claim_last(root / name)
         if r is None:
             continue  # taken meanwhile, or the run finished
-        with _heartbeat(root / name / f"{r}.claim"), suppress(FileNotFoundError):
-            # FileNotFoundError: the run's worker took this replication back (this one seemed lost) and
-            # finished the run meanwhile
-            _write(root / name / str(r), sims[name](r, name))
-            helped += 1
+        with _heartbeat(root / name / f"{r}.claim"):
+            simulated_here = sims[name](r, name)
+            with suppress(FileNotFoundError):
+                # the run's worker took this replication back (this one seemed lost) and finished meanwhile
+                _write(root / name / str(r), simulated_here)
+                helped += 1
     return helped
+
+
+def _helpable(cfg: Any, site_of: Callable[[Any], Any]) -> _Simulator | None:
+    """A simulator for the run of ``cfg`` if this worker may help it: its site held already, and the checks
+    its own worker makes passed (a run its worker will refuse is not simulated here either)."""
+    from sim.errors import EchelonError
+    from sim.experiment import check_load
+    from sim.model.policies import policy_for
+
+    site = site_of(cfg)
+    if site is None:
+        return None
+    try:
+        policy_for(cfg.policy)
+        sim = _Simulator(cfg, site)
+        check_load(sim.world, cfg, 1)
+    except EchelonError:
+        return None
+    return sim
 
 
 def _all_begun(root: Path, launched: int) -> bool:
@@ -221,7 +260,11 @@ def _unclaimed(share: Path) -> list[int]:
 
 def _most_left(root: Path, skip: set[str]) -> str | None:
     """The run with the most replications unclaimed (the first by name of equals), ``skip`` aside."""
-    left = {share.name: len(_unclaimed(share)) for share in sorted(root.iterdir()) if share.name not in skip}
+    try:
+        shares = sorted(p for p in root.iterdir() if not p.name.startswith(".") and p.name not in skip)
+    except FileNotFoundError:  # the sweep command cleaned up
+        return None
+    left = {share.name: len(_unclaimed(share)) for share in shares}
     best = max(left, key=left.__getitem__, default=None)  # the first of equals
     return best if best is not None and left[best] > 0 else None
 

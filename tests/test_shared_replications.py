@@ -5,6 +5,7 @@ simulated by the run's own worker, and no worker helps before every launched run
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 from pathlib import Path
 
@@ -82,6 +83,31 @@ def test_a_lost_helpers_replication_is_simulated_by_the_runs_own_worker(alone, t
     record = _run(folder, job, tmp_path)
     assert record["helped_replications"] == [] and record["waited_s"] >= 0.3
     _same_run(reference, folder, job.name)
+
+
+def test_a_helper_whose_process_here_has_ended_is_not_waited_for(alone, tmp_path, monkeypatch):
+    job, reference = alone
+    folder = tmp_path / "dead"
+    share = shared.begin(folder, job.name, 4)
+    (share / "3.claim").write_text(f"{socket.gethostname()} 999999999\n")
+    monkeypatch.setattr(shared, "STALE_S", 60.0)  # only the process check can end the wait soon
+    record = _run(folder, job, tmp_path)
+    assert record["helped_replications"] == [] and record["waited_s"] < 5
+    _same_run(reference, folder, job.name)
+
+
+def test_skipped_and_refused_runs_count_as_begun(alone, tmp_path, cache_dir):
+    """Otherwise the workers would wait for them to begin and never help."""
+    job, folder = alone
+    begun = folder / shared.SHARE / shared.BEGUN
+    shutil.rmtree(begun)
+    assert run_job(folder, job, tmp_path) == "skipped"
+    assert [p.name for p in begun.iterdir()] == [job.name]
+    _, (bad,) = expand(["fleet.echelons_per_grid=-1", f"cache_dir={cache_dir}", f"results_dir={tmp_path}"])
+    refused = tmp_path / "refused"
+    (refused / RUNS).mkdir(parents=True)
+    assert run_job(refused, bad, tmp_path) == "failed"
+    assert [p.name for p in (refused / shared.SHARE / shared.BEGUN).iterdir()] == [bad.name]
 
 
 def test_no_worker_helps_before_every_launched_run_has_begun(tmp_path, cache_dir):

@@ -94,3 +94,15 @@ def test_ctrl_c_reported_as_another_error_by_what_it_interrupted_is_still_the_st
     monkeypatch.setitem(cli.COMMANDS, "run", fault)
     with pytest.raises(ImportError, match="a real one"):  # no stop signal: a fault keeps its traceback
         cli.main(["run"])
+
+    def fault_after_a_handled_stop(_overrides):
+        try:
+            os.kill(os.getpid(), signal.SIGINT)
+            time.sleep(5)
+        except KeyboardInterrupt:
+            pass  # handled by the code it interrupted
+        raise ValueError("a fault of its own")
+
+    monkeypatch.setitem(cli.COMMANDS, "run", fault_after_a_handled_stop)
+    with pytest.raises(ValueError, match="a fault of its own"):  # not the stop's doing: its traceback
+        cli.main(["run"])

@@ -67,15 +67,10 @@ def simulated(rep: Any, wall_s: float) -> Simulated:
     """A replication (``sim.experiment.Replication``) measured from its log, as the run folder stores it.
 
     Values and counts are plain floats and ints, as they come back from a helper's JSON."""
-    from sim.analysis import metrics
+    from sim.experiment import measure
 
-    if rep.measured is not None:  # measured in the worker process that simulated it
-        values, counts = rep.measured.values, rep.measured.counts
-    else:
-        with metrics.same_logs():
-            table = metrics.incident_table(rep.events, rep.incidents).assign(replication=rep.replication)
-            counts = {}
-            values = metrics.headline(table, rep.events, rep.horizon_s, rep.units, counts=counts)
+    measured = rep.measured or measure(rep)  # measured in the worker process that simulated it, or here
+    values, counts = measured.values, measured.counts
     return Simulated(
         rep.replication,
         rep.events,
